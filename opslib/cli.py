@@ -1,0 +1,197 @@
+"""The `opslib` command.
+
+    opslib validate PARAMS…                       every mistake at once; exit 2 on bad input
+    opslib render PARAMS… [--out DIR] [--force]   documents directly, no notebook kernel (fast path)
+    opslib batch [PARAMS…] [--jobs N] [--out DIR] every notebook for every project (papermill)
+    opslib check FILE… [--env NAMES] [--format text|json]   the quality bar on a runbook
+    opslib schema                                 the parameters JSON Schema
+
+Exit codes: 0 success, 1 a run or a check failed, 2 bad input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+from . import __version__
+from .errors import InputError, OpslibError
+
+__all__ = ["main"]
+
+
+def _err(msg: str) -> None:
+    print(f"opslib: {msg}", file=sys.stderr)
+
+
+def cmd_validate(args: argparse.Namespace) -> int:
+    from .params import load_params
+    from .status import check_status
+
+    code = 0
+    for path in args.params:
+        try:
+            params = load_params(path)
+            status = check_status(params, force=True)
+            note = f"; {status.summary}"
+            if status.halting:
+                note += " (blocked: render and batch will refuse without --force)"
+            print(f"{path}: valid ({params.project.name} on {params.platform}, {len(params.environments)} environments){note}")
+        except OpslibError as exc:
+            _err(str(exc))
+            code = max(code, 2)
+    return code
+
+
+def _jobs(value: str) -> int:
+    if value == "auto":
+        return os.cpu_count() or 1
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("--jobs takes a number or 'auto'") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError("--jobs must be at least 1")
+    return n
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from . import runbook
+    from .batch import discover_params, run_record, swap_into_place
+    from .params import load_params
+    from .status import check_status
+    from .output import write_text_atomic
+
+    code = 0
+    for path in discover_params(args.params):
+        started = time.perf_counter()
+        try:
+            params = load_params(path)
+            status = check_status(params, force=args.force)
+            final = runbook.default_doc_dir(params, Path(args.out) if args.out else None)
+            staging = final.with_name(f".{final.name}.tmp")
+            staging.mkdir(parents=True, exist_ok=True)
+            try:
+                written = runbook.write(params, status, staging)
+                record = run_record(params, "render", [written.path], written.findings,
+                                    {"total": time.perf_counter() - started}, args.force)
+                write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
+                if final.exists():  # keep what batch added (notebooks, review) and replace the documents
+                    for item in staging.iterdir():
+                        os.replace(item, final / item.name)
+                    staging.rmdir()
+                else:
+                    swap_into_place(staging, final)
+            finally:
+                if staging.exists():
+                    import shutil
+
+                    shutil.rmtree(staging, ignore_errors=True)
+            print(f"{path}: wrote {final / 'runbook.md'} ({sum(f.status == 'pass' for f in written.findings)} checks passed)")
+        except OpslibError as exc:
+            _err(str(exc))
+            code = max(code, exc.exit_code)
+    return code
+
+
+def cmd_batch(args: argparse.Namespace) -> int:
+    from .batch import discover_params, run_batch
+
+    paths = discover_params(args.params)
+    if not paths:
+        raise InputError("no parameters files found; pass PARAMS or add parameters/<project>.yaml")
+    out = Path(args.out or "build")
+    results = run_batch(paths, Path(args.notebooks), out, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    for r in results:
+        (print if r.ok else _err)(r.describe())
+    failed = sum(not r.ok for r in results)
+    print(f"{len(results) - failed} of {len(results)} project(s) built into {out}/" + (f"; {failed} failed" if failed else ""))
+    return 1 if failed else 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from .check import check_runbook, failed
+
+    envs = [e for e in args.env.split(",") if e] if args.env else None
+    code = 0
+    report = []
+    for name in args.files:
+        path = Path(name)
+        if not path.is_file():
+            _err(f"{path}: file not found; pass the path of a runbook.md")
+            code = 2
+            continue
+        findings = check_runbook(path.read_text(encoding="utf-8"), path=path, environments=envs)
+        report.append({"file": str(path), "findings": [f.as_dict() for f in findings]})
+        if failed(findings):
+            code = max(code, 1)
+        if args.format == "text":
+            for f in findings:
+                where = f"{path}:{f.line}" if f.line else str(path)
+                print(f"{where}: {f.status}: [{f.item}] {f.message}")
+            print(f"{path}: {sum(f.status == 'pass' for f in findings)} passed, {len(failed(findings))} failed")
+    if args.format == "json":
+        print(json.dumps(report, indent=2))
+    return code
+
+
+def cmd_schema(args: argparse.Namespace) -> int:
+    from .params import ProjectParams
+
+    print(json.dumps(ProjectParams.model_json_schema(), indent=2))
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="opslib", description="Production-readiness documents from parameters/<project>.yaml.")
+    p.add_argument("--version", action="version", version=f"opslib {__version__}")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    v = sub.add_parser("validate", help="check parameters files; list every mistake")
+    v.add_argument("params", nargs="+", metavar="PARAMS")
+    v.set_defaults(fn=cmd_validate)
+
+    r = sub.add_parser("render", help="write the documents directly (no notebooks)")
+    r.add_argument("params", nargs="*", metavar="PARAMS", help="files or folders (default: parameters/)")
+    r.add_argument("--out", metavar="DIR", help="output folder (default: build/ beside parameters/)")
+    r.add_argument("--force", action="store_true", help="generate even if status.json says blocked or on-hold")
+    r.set_defaults(fn=cmd_render)
+
+    b = sub.add_parser("batch", help="run every notebook for every project with papermill")
+    b.add_argument("params", nargs="*", metavar="PARAMS", help="files or folders (default: parameters/)")
+    b.add_argument("--jobs", type=_jobs, default="auto", metavar="N", help="parallel projects (default: auto = CPU count)")
+    b.add_argument("--out", metavar="DIR", help="output folder (default: build/)")
+    b.add_argument("--notebooks", default="notebooks", metavar="DIR", help="notebooks to run (default: notebooks/)")
+    b.add_argument("--force", action="store_true", help="generate even if status.json says blocked or on-hold")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(fn=cmd_batch)
+
+    c = sub.add_parser("check", help="check a runbook against the quality bar")
+    c.add_argument("files", nargs="+", metavar="FILE")
+    c.add_argument("--env", metavar="NAMES", help="comma-separated environments the runbook must cover (default: dev,staging,prod)")
+    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.set_defaults(fn=cmd_check)
+
+    s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
+    s.set_defaults(fn=cmd_schema)
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.fn(args)
+    except OpslibError as exc:
+        _err(str(exc))
+        return exc.exit_code
+    except KeyboardInterrupt:
+        _err("interrupted; documents already written are complete, the rest were not started.")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
