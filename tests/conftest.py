@@ -1,0 +1,33 @@
+import difflib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+PARAMS = REPO / "parameters"
+EXAMPLES = sorted(p.stem for p in PARAMS.glob("*.yaml"))
+GOLDEN = Path(__file__).parent / "golden"
+FIXTURES = Path(__file__).parent / "fixtures"
+
+
+def pytest_addoption(parser):
+    parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
+@pytest.fixture
+def golden(request):
+    """Compare text with tests/golden/<name>; --update-golden rewrites it."""
+
+    def compare(name: str, text: str) -> None:
+        path = GOLDEN / name
+        if request.config.getoption("--update-golden"):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+            return
+        assert path.exists(), f"{path} missing; run pytest --update-golden to create it"
+        expected = path.read_text(encoding="utf-8")
+        if text != expected:
+            diff = "".join(difflib.unified_diff(expected.splitlines(True), text.splitlines(True), str(path), "generated", n=2))
+            pytest.fail(f"{name} differs from the golden file (pytest --update-golden rewrites it):\n{diff[:6000]}")
+
+    return compare

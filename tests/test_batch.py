@@ -1,0 +1,70 @@
+"""papermill batch runs: the real notebooks, real kernels."""
+
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, PARAMS, REPO
+from opslib.cli import main
+
+
+@pytest.fixture(scope="module")
+def batch_run(tmp_path_factory):
+    """weather-api and shop-platform (good), a project with invalid parameters, and a blocked
+    project whose notebook fails at the status gate — all in one batch, two at a time."""
+    root = tmp_path_factory.mktemp("batch")
+    (root / "parameters").mkdir()
+    for name in ("weather-api", "shop-platform"):
+        shutil.copy(PARAMS / f"{name}.yaml", root / "parameters")
+    shutil.copytree(REPO / "examples", root / "examples")
+    shutil.copy(FIXTURES / "bad-params" / "many-mistakes.yaml", root / "parameters" / "broken.yaml")
+    shutil.copytree(FIXTURES / "bad-params" / "blocked", root / "blocked")
+    blocked = next((root / "blocked").glob("*.yaml"))
+    out = root / "build"
+    # a previous good build of the blocked project must survive its failed run
+    (out / "invoice-mailer").mkdir(parents=True)
+    (out / "invoice-mailer" / "runbook.md").write_text("previous runbook\n")
+    code = main(["batch", str(root / "parameters"), str(blocked), "--out", str(out), "--jobs", "2",
+                 "--notebooks", str(REPO / "notebooks"), "--quiet"])
+    return root, out, code
+
+
+def test_exit_code_nonzero_when_any_failed(batch_run):
+    assert batch_run[2] == 1
+
+
+@pytest.mark.parametrize("name", ["weather-api", "shop-platform"])
+def test_good_projects_complete(batch_run, name):
+    _, out, _ = batch_run
+    project = out / name
+    assert (project / "runbook.md").read_text() == (REPO / "tests" / "golden" / name / "runbook.md").read_text()
+    executed = json.loads((project / "notebooks" / "30-runbook.ipynb").read_text())
+    assert executed["metadata"]["papermill"]["parameters"]["interactive"] is False
+    html = (project / "review" / "30-runbook.html").read_text()
+    assert "Deployment to prod" in html and "opslib.load_params" not in html  # no code cells
+    record = json.loads((project / "run.json").read_text())
+    assert record["mode"] == "batch" and record["notebooks"] == ["30-runbook.ipynb"]
+    assert record["timings_s"]["total"] > 0
+
+
+def test_failures_are_reported_and_leave_nothing_half_written(batch_run, capsys):
+    root, out, _ = batch_run
+    assert not (out / "broken").exists()
+    assert (out / "invoice-mailer" / "runbook.md").read_text() == "previous runbook\n"
+    assert (out / "_failed" / "invoice-mailer" / "30-runbook.ipynb").exists()
+    assert not list(out.glob(".*"))
+
+
+def test_failure_report_names_project_notebook_cell_error(tmp_path, capsys):
+    root = tmp_path
+    shutil.copytree(FIXTURES / "bad-params" / "blocked", root / "blocked")
+    shutil.copytree(REPO / "examples", root / "examples")
+    blocked = next((root / "blocked").glob("*.yaml"))
+    code = main(["batch", str(blocked), str(FIXTURES / "bad-params" / "many-mistakes.yaml"), "--out", str(root / "build"),
+                 "--notebooks", str(REPO / "notebooks"), "--quiet", "--jobs", "1"])
+    err = capsys.readouterr().err
+    assert code == 1
+    assert "invoice-mailer: FAILED in 30-runbook.ipynb cell" in err and "StatusGateError" in err and "is blocked" in err
+    assert "many-mistakes: FAILED" in err and "mistakes; fix each field" in err
+    assert "Traceback" not in err

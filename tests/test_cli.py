@@ -1,0 +1,86 @@
+import json
+import shutil
+
+import pytest
+
+from conftest import FIXTURES, PARAMS, REPO
+from opslib.cli import main
+
+
+def test_validate_good(capsys):
+    assert main(["validate", *map(str, sorted(PARAMS.glob("*.yaml")))]) == 0
+    out = capsys.readouterr().out
+    assert out.count(": valid (") == 3 and "status.json: active" in out
+
+
+def test_validate_bad_exit_2_lists_all_without_traceback(capsys):
+    assert main(["validate", str(FIXTURES / "bad-params" / "many-mistakes.yaml"), str(PARAMS / "weather-api.yaml")]) == 2
+    captured = capsys.readouterr()
+    assert "Traceback" not in captured.err
+    assert "many-mistakes.yaml:" in captured.err and "mistakes; fix each field" in captured.err
+    assert "weather-api.yaml: valid" in captured.out
+
+
+def test_validate_yaml_error(capsys):
+    assert main(["validate", str(FIXTURES / "bad-params" / "not-yaml.yaml")]) == 2
+    assert "invalid YAML" in capsys.readouterr().err
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A copy of the repository's parameters and examples, so tests write only under tmp_path."""
+    shutil.copytree(PARAMS, tmp_path / "parameters")
+    shutil.copytree(REPO / "examples", tmp_path / "examples")
+    return tmp_path
+
+
+def test_render_writes_documents_and_run_record(workspace, capsys):
+    assert main(["render", str(workspace / "parameters")]) == 0
+    for name in ("weather-api", "shop-platform", "agent-orchestrator"):
+        out = workspace / "build" / name
+        assert (out / "runbook.md").read_text() == (REPO / "tests" / "golden" / name / "runbook.md").read_text()
+        record = json.loads((out / "run.json").read_text())
+        assert record["project"] == name and len(record["params_sha256"]) == 64
+        assert record["documents"]["runbook.md"] and all(c["status"] != "fail" for c in record["checks"])
+    assert not list((workspace / "build").glob(".*"))
+
+
+def test_render_refuses_blocked_project_then_force(workspace, capsys):
+    blocked = FIXTURES / "bad-params" / "blocked"
+    shutil.copytree(blocked, workspace / "blocked")
+    params = next((workspace / "blocked").glob("*.yaml"))
+    assert main(["render", str(params), "--out", str(workspace / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "is blocked" in err and "--force" in err and "Traceback" not in err
+    assert not (workspace / "out").exists() or not list((workspace / "out").rglob("runbook.md"))
+    assert main(["render", str(params), "--out", str(workspace / "out"), "--force"]) == 0
+    text = next((workspace / "out").rglob("runbook.md")).read_text()
+    assert "generated anyway with --force" in text
+
+
+def test_check_command(workspace, capsys, tmp_path):
+    good = workspace / "build" / "weather-api" / "runbook.md"
+    good.parent.mkdir(parents=True)
+    good.write_text((REPO / "tests" / "golden" / "weather-api" / "runbook.md").read_text())
+    assert main(["check", str(good), "--format", "json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report[0]["file"] == str(good) and {f["status"] for f in report[0]["findings"]} == {"pass"}
+    bad = tmp_path / "runbook.md"
+    bad.write_text("# Runbook\n\n## Deployment\n\nDeploy it.\n")
+    assert main(["check", str(bad)]) == 1
+    out = capsys.readouterr().out
+    assert "missing section(s) Operations, Monitoring, Troubleshooting, Rollback" in out
+    assert f"{bad}:3: fail:" in out or f"{bad}: fail:" in out
+    assert main(["check", str(tmp_path / "missing.md")]) == 2
+
+
+def test_unknown_command_exit_2(capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["deploy-everything"])
+    assert info.value.code == 2
+
+
+def test_schema_command(capsys):
+    assert main(["schema"]) == 0
+    schema = json.loads(capsys.readouterr().out)
+    assert schema["additionalProperties"] is False and "environments" in schema["required"]

@@ -1,0 +1,32 @@
+import re
+import tomllib
+
+from ruamel.yaml import YAML
+
+from conftest import REPO
+
+
+def _name(req: str) -> str:
+    return re.split(r"[<>=!~ \[]", req, maxsplit=1)[0].lower()
+
+
+def test_environment_yml_matches_pyproject():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    wanted = {_name(r): r for r in project["dependencies"] + project["optional-dependencies"]["test"]}
+    env = YAML(typ="safe").load((REPO / "environment.yml").read_text())
+    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)} 
+    conda.pop("python"), conda.pop("pip")
+    assert set(conda) == set(wanted)
+    for name, req in wanted.items():
+        assert conda[name].replace(" ", "") == req.replace(" ", ""), name
+
+
+def test_console_script():
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["scripts"]["opslib"] == "opslib.cli:main"
+
+
+def test_ci_runs_the_readme_test_command():
+    readme = (REPO / "README.md").read_text()
+    assert "bash scripts/test" in readme and "bash scripts/build" in readme
+    assert "bash scripts/test" in (REPO / ".ci" / "run").read_text()

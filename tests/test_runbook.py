@@ -1,0 +1,89 @@
+import re
+
+import pytest
+
+from conftest import EXAMPLES, PARAMS, REPO
+from opslib import check_runbook, check_status, load_params
+from opslib.catalog import load_platform, load_troubleshooting, platform_names
+from opslib.check import failed
+from opslib.errors import ParamsError
+from opslib.runbook import build, preview, render_runbook, with_platform
+
+
+def generate(name, **kw):
+    params = load_params(PARAMS / f"{name}.yaml")
+    return params, render_runbook(build(params, check_status(params), doc_dir=REPO / "build" / name, **kw))
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_golden_runbook(name, golden):
+    _, text = generate(name)
+    golden(f"{name}/runbook.md", text)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_examples_pass_every_check(name):
+    params, text = generate(name)
+    findings = check_runbook(text, path=REPO / "build" / name / "runbook.md", environments=[e.name for e in params.environments], virtual=True)
+    assert not failed(findings), failed(findings)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_deterministic(name):
+    assert generate(name)[1] == generate(name)[1]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_project_names_filled_in_no_template_residue(name):
+    params, text = generate(name)
+    assert "{{" not in text and "{%" not in text
+    for env in params.environments:
+        assert env.url in text
+    for svc in params.services:
+        assert svc.name in text
+
+
+def test_sections_in_order():
+    _, text = generate("weather-api")
+    heads = re.findall(r"^## (\w+)", text, re.M)
+    assert heads == ["Deployment", "Operations", "Monitoring", "Troubleshooting", "Rollback"]
+
+
+def test_status_and_as_of_are_stated():
+    _, text = generate("weather-api")
+    assert "**As of**: 2026-11-02" in text
+    assert re.search(r"status\.json: active / \w+, updated 2026-", text)
+
+
+def test_focus_environment_changes_operations_commands():
+    params = load_params(PARAMS / "shop-platform.yaml")
+    status = check_status(params)
+    prod = render_runbook(build(params, status))
+    dev = render_runbook(build(params, status, focus="dev"))
+    assert "target the **prod** environment" in prod and "target the **dev** environment" in dev
+    ops = lambda t: t.split("## Operations")[1].split("## Monitoring")[0]
+    assert ops(prod) != ops(dev)
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_every_platform_yields_a_passing_runbook(platform):
+    """shop-platform's services have container images, so every platform can host it."""
+    params = load_params(PARAMS / "shop-platform.yaml")
+    status = check_status(params)
+    draft = preview(params, status, platform=platform)
+    assert not failed(draft.findings), failed(draft.findings)
+    assert load_platform(platform).title in draft.markdown
+
+
+def test_platform_switch_that_cannot_work_says_why():
+    params = load_params(PARAMS / "weather-api.yaml")
+    assert not any(s.image for s in params.services)  # a Heroku slug, no container image
+    with pytest.raises(ParamsError, match="set image on every service"):
+        with_platform(params, "kubernetes")
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_troubleshooting_library_per_platform(platform):
+    always = [e for e in load_troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
+    assert len(always) >= 8
+    assert len({e.category for e in always}) >= 5
