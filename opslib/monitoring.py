@@ -7,6 +7,7 @@ from pydantic import BaseModel, ConfigDict
 
 from .catalog import load_metrics
 from .params import ProjectParams, Slo
+from .render import number as _fmt
 
 __all__ = ["MetricRow", "BURN_RATES", "slo_rows", "metric_rows", "error_budget_minutes"]
 
@@ -28,10 +29,6 @@ class MetricRow(BaseModel):
     severity: str
     rationale: str
     action: str
-
-
-def _fmt(value: float) -> str:
-    return f"{round(value, 4):g}"
 
 
 def error_budget_minutes(slo: Slo) -> float:

@@ -1,7 +1,7 @@
 """Rendering: one Jinja environment with StrictUndefined for documents and catalog commands.
 
-Templates loop and look up; they never compute. Formatting (money, percent, dates,
-shell comments) is done by filters defined here.
+Templates loop and look up; they never compute. Formatting (numbers, dates,
+shell comments, table cells) is done by filters defined here.
 """
 
 from __future__ import annotations
@@ -14,19 +14,12 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
 
 from .errors import CatalogError
 
-__all__ = ["environment", "render", "render_string", "template_name"]
+__all__ = ["environment", "number", "render", "render_string", "template_name"]
 
 
-def _percent(value: float, digits: int = 2) -> str:
-    text = f"{value:.{digits}f}".rstrip("0").rstrip(".")
-    return f"{text}%"
-
-
-def _minutes(value: float) -> str:
-    if value >= 120 and value % 60 == 0:
-        return f"{int(value // 60)} h"
-    text = f"{value:.1f}".rstrip("0").rstrip(".")
-    return f"{text} min"
+def number(value: float) -> str:
+    """99.9 → '99.9', 95.0 → '95', 0.6000000001 → '0.6'."""
+    return f"{round(value, 4):g}"
 
 
 def _isodate(value: date) -> str:
@@ -64,7 +57,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(percent=_percent, minutes=_minutes, isodate=_isodate, comment=_comment, cell=_cell, anchor=_anchor)
+    env.filters.update(number=number, isodate=_isodate, comment=_comment, cell=_cell, anchor=_anchor)
     return env
 
 
