@@ -37,7 +37,8 @@ def show_findings(findings: list[Finding]) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(f"**Quality-bar checks**: {_summary(findings)}"))
-    display(findings_table(findings))
+    table = findings_table(findings).style.hide(axis="index").set_properties(**{"text-align": "left"})
+    display(table.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
 
 
 def show_markdown(text: str) -> None:

@@ -30,3 +30,11 @@ def test_ci_runs_the_readme_test_command():
     readme = (REPO / "README.md").read_text()
     assert "bash scripts/test" in readme and "bash scripts/build" in readme
     assert "bash scripts/test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_readme_excerpt_is_generated_output():
+    readme = (REPO / "README.md").read_text()
+    excerpt = readme.split("````markdown\n", 1)[1].split("\n````", 1)[0]
+    assert len(excerpt.splitlines()) > 20
+    assert excerpt in (REPO / "tests" / "golden" / "weather-api" / "runbook.md").read_text()
+    assert (REPO / "docs" / "review-weather-api.png").stat().st_size > 10_000
