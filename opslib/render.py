@@ -61,6 +61,13 @@ def environment() -> Environment:
     return env
 
 
+@cache
+def _catalog_environment() -> Environment:
+    """The document environment without block trimming: a catalog command keeps the
+    newline after an inline `{% endif %}`, as its author wrote it."""
+    return environment().overlay(trim_blocks=False, lstrip_blocks=False)
+
+
 def template_name(doc: str) -> str:
     """Document name → template file (`runbook` → `runbook.md.j2`)."""
     return f"{doc}.md.j2"
@@ -74,6 +81,6 @@ def render(doc: str, model: Any) -> str:
 def render_string(source: str, context: dict[str, Any], where: str = "catalog") -> str:
     """Render a catalog template string (a command, a default name) with StrictUndefined."""
     try:
-        return environment().from_string(source).render(**context).strip("\n")
+        return _catalog_environment().from_string(source).render(**context).strip("\n")
     except UndefinedError as exc:
         raise CatalogError(f"{where}: template {source.strip()[:60]!r} uses an unknown field ({exc.message}); fix the catalog entry.") from None

@@ -177,13 +177,16 @@ def steps(raw: list[catalog.Step], params: ProjectParams, ctx: dict[str, Any], w
     """Render catalog steps, expanding `for_each` over services or datastores."""
     out = []
     for step in raw:
-        for item in _items(step, params):
+        items = _items(step, params)
+        for item in items:
             local = dict(ctx)
+            label = ""
             if item is not None:
                 local[item[0]] = item[1]
+                label = f"**{item[1].name}**: " if len(items) > 1 else ""
             out.append(
                 RStep(
-                    text=render_string(step.text, local, where),
+                    text=label + render_string(step.text, local, where),
                     command=render_string(step.command, local, where) if step.command else None,
                     expected=render_string(step.expected, local, where) if step.expected else None,
                 )

@@ -87,3 +87,30 @@ def test_troubleshooting_library_per_platform(platform):
     always = [e for e in load_troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
     assert len(always) >= 8
     assert len({e.category for e in always}) >= 5
+
+
+def _shell_blocks(text):
+    import textwrap
+
+    blocks = re.findall(r"^( *)```bash\n(.*?)^\1```", text, re.M | re.S)
+    return [textwrap.dedent(body) for _, body in blocks]
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_every_command_block_is_valid_shell(platform, tmp_path):
+    """bash -n over every command the runbook prints, on every platform (catches lost newlines,
+    unbalanced quotes and loops in the catalogs)."""
+    import subprocess
+
+    params = load_params(PARAMS / "shop-platform.yaml")
+    text = preview(params, check_status(params), platform=platform).markdown
+    blocks = _shell_blocks(text)
+    assert len(blocks) > 50
+    bad = []
+    for i, block in enumerate(blocks):
+        script = tmp_path / f"{i}.sh"
+        script.write_text(block)
+        res = subprocess.run(["bash", "-n", str(script)], capture_output=True, text=True)
+        if res.returncode:
+            bad.append(f"{res.stderr.strip()}\n{block}")
+    assert not bad, "\n---\n".join(bad[:3])
