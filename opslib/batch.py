@@ -121,7 +121,7 @@ def run_project(params_path: str, notebooks: list[str], out_root: str, force: bo
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
-    from .check import check_runbook
+    from .document import document_modules
 
     started = time.perf_counter()
     params = load_params(params_path)
@@ -160,8 +160,7 @@ def run_project(params_path: str, notebooks: list[str], out_root: str, force: bo
             _export_html(executed, staging / "review" / f"{nb.stem}.html")
             result.timings[f"{nb.stem}.export"] = time.perf_counter() - t0
         documents = sorted(p for p in staging.glob("*.md"))
-        runbook = staging / "runbook.md"
-        findings = check_runbook(runbook.read_text(), path=runbook, environments=[e.name for e in params.environments]) if runbook.exists() else []
+        findings = [f for mod in document_modules() for f in mod.check_written(staging, params)]
         result.seconds = time.perf_counter() - started
         record = run_record(params, "batch", documents, findings, {**result.timings, "total": result.seconds}, force)
         record["notebooks"] = [Path(nb).name for nb in notebooks]

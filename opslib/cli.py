@@ -60,11 +60,14 @@ def _jobs(value: str) -> int:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    from . import runbook
+    import shutil
+
     from .batch import discover_params, run_record, swap_into_place
-    from .params import load_params
-    from .status import check_status
+    from .document import document_modules
     from .output import write_text_atomic
+    from .params import load_params
+    from .runbook import default_doc_dir
+    from .status import check_status
 
     code = 0
     for path in discover_params(args.params):
@@ -72,26 +75,29 @@ def cmd_render(args: argparse.Namespace) -> int:
         try:
             params = load_params(path)
             status = check_status(params, force=args.force)
-            final = runbook.default_doc_dir(params, Path(args.out) if args.out else None)
+            final = default_doc_dir(params, Path(args.out) if args.out else None)
             staging = final.with_name(f".{final.name}.tmp")
-            staging.mkdir(parents=True, exist_ok=True)
+            shutil.rmtree(staging, ignore_errors=True)
+            staging.mkdir(parents=True)
             try:
-                written = runbook.write(params, status, staging)
-                record = run_record(params, "render", [written.path], written.findings,
+                # every document must pass its checks before any of them replaces the old ones
+                written = [mod.write(params, status, staging) for mod in document_modules()]
+                findings = [f for w in written for f in w.findings]
+                record = run_record(params, "render", [w.path for w in written], findings,
                                     {"total": time.perf_counter() - started}, args.force)
                 write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
                 if final.exists():  # keep what batch added (notebooks, review) and replace the documents
                     for item in staging.iterdir():
-                        os.replace(item, final / item.name)
-                    staging.rmdir()
+                        target = final / item.name
+                        if target.is_dir() and item.is_dir():
+                            shutil.rmtree(target)
+                        os.replace(item, target)
                 else:
                     swap_into_place(staging, final)
             finally:
-                if staging.exists():
-                    import shutil
-
-                    shutil.rmtree(staging, ignore_errors=True)
-            print(f"{path}: wrote {final / 'runbook.md'} ({sum(f.status == 'pass' for f in written.findings)} checks passed)")
+                shutil.rmtree(staging, ignore_errors=True)
+            names = ", ".join(w.path.name for w in written)
+            print(f"{path}: wrote {names} into {final} ({sum(f.status == 'pass' for f in findings)} checks passed)")
         except OpslibError as exc:
             _err(str(exc))
             code = max(code, exc.exit_code)

@@ -26,6 +26,8 @@ from pydantic import (
 )
 
 from .errors import ParamsError
+from .schema import cost as cost_schema
+from .schema import secret as secret_schema
 from .yamlio import line_of, read_yaml
 
 __all__ = ["SCHEMA_VERSION", "ProjectParams", "load_params", "params_hash", "is_url", "field_path"]
@@ -275,6 +277,8 @@ class ProjectParams(Model):
     monitoring: Monitoring = Field(description="SLOs, dashboards and logs")
     contacts: Contacts = Field(description="on-call rotation, channels and escalation chain")
     deploy: Deploy = Field(description="deployment strategy and timing")
+    cost: cost_schema.CostSection | None = Field(default=None, description="cost model: usage drivers, components, budgets (cost-plan.md)")
+    secrets: secret_schema.SecretsSection | None = Field(default=None, description="secret inventory: names and metadata, never values (secrets.md)")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -337,6 +341,7 @@ class ProjectParams(Model):
             )
         if platform.requires_image and any(s.image is None for s in self.services):
             problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
+        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self)
         if problems:
             raise ValueError(" | ".join(problems))
         return self
@@ -398,6 +403,9 @@ def load_params(path: str | Path) -> ProjectParams:
             str(path),
             [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {version!r}; upgrade opslib or migrate the file"],
         )
+    leaked = secret_schema.value_problems(raw)
+    if leaked:
+        raise ParamsError(str(path), leaked)
     try:
         params = ProjectParams.model_validate(_plain(raw), context={"base_dir": path.parent})
     except ValidationError as exc:

@@ -24,7 +24,7 @@ from .params import Environment, ProjectParams, Service, _problems, is_url
 from .render import render, render_string
 from .status import StatusCheck
 
-__all__ = ["DOC", "Runbook", "build", "render_runbook", "preview", "write", "with_platform", "command_context"]
+__all__ = ["DOC", "Runbook", "build", "render_runbook", "preview", "write", "check_written", "with_platform", "command_context"]
 
 DOC = "runbook"
 
@@ -434,3 +434,11 @@ def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Wr
         raise ChecksFailed(str(path), findings)
     write_text_atomic(path, text)
     return Written(path=path, findings=findings)
+
+
+def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
+    """The checks of the runbook.md in `out_dir` (empty when there is none)."""
+    path = Path(out_dir) / "runbook.md"
+    if not path.is_file():
+        return []
+    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])

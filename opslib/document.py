@@ -1,0 +1,22 @@
+"""The documents opslib writes, in order. Each is a module of opslib with:
+
+    DOC                                   document name (kebab-case: runbook, cost-plan, secrets)
+    write(params, status, out_dir)        build, render, check, write; raise ChecksFailed on a failing check
+    check_written(out_dir, params)        re-check what was written (for run.json)
+
+`opslib render` writes every document; `opslib batch` runs every notebook, and each
+notebook writes its document through the same `write`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from types import ModuleType
+
+__all__ = ["DOCUMENT_MODULES", "document_modules"]
+
+DOCUMENT_MODULES = ("runbook",)
+
+
+def document_modules() -> list[ModuleType]:
+    return [importlib.import_module(f"opslib.{name}") for name in DOCUMENT_MODULES]
