@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
@@ -44,6 +45,15 @@ def is_url(value: str) -> bool:
     return bool(re.match(r"^https?://[^\s/]+", value))
 
 
+def _http_url(value: str) -> str:
+    if not is_url(value):
+        raise ValueError("must be an http(s) URL such as https://example.com/path")
+    return value.rstrip("/")
+
+
+Url = Annotated[str, AfterValidator(_http_url)]
+
+
 class Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
 
@@ -65,18 +75,12 @@ class Links(Model):
 class Project(Model):
     name: Slug = Field(description="project name, used in resource names (e.g. shop-platform)")
     description: str = Field(min_length=1, description="one sentence: what the service does and for whom")
-    repository: str = Field(description="URL of the source repository")
+    repository: Url = Field(description="URL of the source repository")
     team: str = Field(min_length=1, description="owning team")
     as_of: date = Field(description="date the parameters were last reviewed; every document shows it as its 'as of' date")
     links: Links = Field(description="the project's architecture, plan and spec documents")
     status_file: str = Field(description="path of the project's status.json, relative to the parameters file")
 
-    @field_validator("repository")
-    @classmethod
-    def _repo_url(cls, value: str) -> str:
-        if not is_url(value):
-            raise ValueError("must be an http(s) URL such as https://github.com/acme/shop")
-        return value
 
     @field_validator("status_file")
     @classmethod
@@ -100,7 +104,7 @@ class Replicas(Model):
 
 class Environment(Model):
     name: Slug = Field(description="environment name: dev, staging, prod, …")
-    url: str = Field(description="public base URL of the environment")
+    url: Url = Field(description="public base URL of the environment")
     region: str = Field(min_length=1, description="cloud region, e.g. us-east-1")
     replicas: Replicas = Field(description="instance range per service")
     approval_required: bool = Field(description="whether a deploy needs a named approver (true for production)")
@@ -109,12 +113,6 @@ class Environment(Model):
         description="platform names for this environment (e.g. namespace, app); defaults come from the platform catalog",
     )
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not is_url(value):
-            raise ValueError("must be an http(s) URL such as https://staging.example.com")
-        return value.rstrip("/")
 
 
 class Probe(Model):
@@ -190,28 +188,16 @@ class Slo(Model):
 
 class Dashboard(Model):
     name: str = Field(min_length=1, description="dashboard title")
-    url: str = Field(description="link to the dashboard")
+    url: Url = Field(description="link to the dashboard")
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not is_url(value):
-            raise ValueError("must be an http(s) URL")
-        return value
 
 
 class LogTool(Model):
     name: str = Field(min_length=1, description="log aggregation tool, e.g. Grafana Loki, Papertrail, CloudWatch Logs Insights")
-    url: str = Field(description="link to the log search")
+    url: Url = Field(description="link to the log search")
     query: str = Field(min_length=1, description="a query that shows this project's production errors")
     retention_days: int = Field(ge=1, description="how long logs are kept")
 
-    @field_validator("url")
-    @classmethod
-    def _url(cls, value: str) -> str:
-        if not is_url(value):
-            raise ValueError("must be an http(s) URL")
-        return value
 
 
 class Monitoring(Model):
@@ -223,7 +209,7 @@ class Monitoring(Model):
 
 class OnCall(Model):
     rotation: str = Field(min_length=1, description="on-call schedule name, e.g. PagerDuty 'shop-primary'")
-    url: str = Field(description="link to the schedule")
+    url: Url = Field(description="link to the schedule")
 
 
 class Channel(Model):
