@@ -31,6 +31,7 @@ __all__ = [
     "migration_tools",
     "load_decision_tree",
     "load_metrics",
+    "clear_caches",
 ]
 
 DATA_DIR = Path(__file__).parent / "data"
@@ -230,3 +231,9 @@ def load_decision_tree() -> tuple[DecisionNode, ...]:
 @cache
 def load_metrics() -> tuple[Metric, ...]:
     return tuple(_load(DATA_DIR / "metrics.yaml", _Metrics).metrics)
+
+
+def clear_caches() -> None:
+    """Forget loaded catalogs (after DATA_DIR changed, e.g. in tests)."""
+    for fn in (platform_names, load_platform, load_troubleshooting, datastore_services, migration_tools, load_decision_tree, load_metrics):
+        fn.cache_clear()
