@@ -157,7 +157,7 @@ class Metric(_Model):
 
 
 def _load(path: Path, model):
-    raw = read_yaml(path)
+    raw = read_yaml(path, lines=False)
     try:
         return model.model_validate(raw)
     except ValidationError as exc:

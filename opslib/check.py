@@ -115,7 +115,7 @@ def parse(text: str, path: Path | None = None) -> Document:
 
 @cache
 def known_clis() -> frozenset[str]:
-    clis = set(read_yaml(DATA_DIR / "known-clis.yaml")["clis"])
+    clis = set(read_yaml(DATA_DIR / "known-clis.yaml", lines=False)["clis"])
     for name in platform_names():
         clis.update(load_platform(name).tools)
     return frozenset(clis)

@@ -7,7 +7,7 @@ shell comments, table cells) is done by filters defined here.
 from __future__ import annotations
 
 from datetime import date
-from functools import cache
+from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
@@ -68,6 +68,11 @@ def _catalog_environment() -> Environment:
     return environment().overlay(trim_blocks=False, lstrip_blocks=False)
 
 
+@lru_cache(maxsize=4096)
+def _compiled(source: str):
+    return _catalog_environment().from_string(source)
+
+
 def template_name(doc: str) -> str:
     """Document name → template file (`runbook` → `runbook.md.j2`)."""
     return f"{doc}.md.j2"
@@ -81,6 +86,6 @@ def render(doc: str, model: Any) -> str:
 def render_string(source: str, context: dict[str, Any], where: str = "catalog") -> str:
     """Render a catalog template string (a command, a default name) with StrictUndefined."""
     try:
-        return _catalog_environment().from_string(source).render(**context).strip("\n")
+        return _compiled(source).render(**context).strip("\n")
     except UndefinedError as exc:
         raise CatalogError(f"{where}: template {source.strip()[:60]!r} uses an unknown field ({exc.message}); fix the catalog entry.") from None

@@ -73,3 +73,12 @@ def test_every_troubleshooting_category_is_in_the_decision_tree():
     categories = {n.category for n in catalog.load_decision_tree()}
     for name in catalog.platform_names():
         assert {e.category for e in catalog.load_troubleshooting(name)} <= categories, name
+
+
+@pytest.mark.parametrize("path", sorted(catalog.DATA_DIR.rglob("*.yaml")), ids=lambda p: p.name)
+def test_catalogs_read_the_same_in_yaml_1_1_and_1_2(path):
+    """Catalogs are parsed with PyYAML's fast C loader (YAML 1.1); they must mean the same
+    as under YAML 1.2 (ruamel), e.g. no bare `on`/`yes`/`no` that would turn into booleans."""
+    import yaml as pyyaml
+
+    assert pyyaml.load(path.read_text(), Loader=pyyaml.SafeLoader) == YAML(typ="safe").load(path.read_text())
