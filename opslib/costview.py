@@ -1,0 +1,146 @@
+"""The interactive cost explorer (ipywidgets): sliders and drop-downs for the main drivers,
+a live breakdown table, the charts and the guardrail status.
+
+Every callback calls the same pure function as the batch run (`cost.estimate`) through
+`CostExplorer.update()`; "save scenario" writes the chosen values as an overlay file.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import cost as costmod
+from .errors import OpslibError
+
+__all__ = ["CostExplorer", "cost_explorer", "breakdown_html", "guardrail_html", "size_options"]
+
+
+def breakdown_html(plan) -> str:
+    rows = "".join(
+        f"<tr><td>{ln.environment}</td><td>{ln.component}</td><td>{ln.category}</td>"
+        f"<td style='text-align:right'>{costmod.money(ln.cost[1]) if ln.cost else '—'}</td>"
+        f"<td>{html.escape(ln.range_text)}</td></tr>"
+        for ln in plan.lines
+    )
+    head = "<tr><th>env</th><th>component</th><th>category</th><th>expected</th><th>range</th></tr>"
+    total = f"<p><b>Total: {html.escape(plan.total_text)}</b> — P10/P50/P90 {costmod.money(plan.p10)} / {costmod.money(plan.p50)} / {costmod.money(plan.p90)}</p>"
+    return total + f"<table class='opslib-cost'>{head}{rows}</table>"
+
+
+def guardrail_html(plan) -> str:
+    items = []
+    for e in plan.envs:
+        colour = "#cf222e" if e.breach else ("#9a6700" if e.pct >= plan.thresholds[0] else "#1a7f37")
+        state = "BREACH: worst case over the limit" if e.breach else (f"alert ≥ {plan.thresholds[0]}%" if e.pct >= plan.thresholds[0] else "ok")
+        items.append(f"<li style='color:{colour}'><b>{e.name}</b>: expected {costmod.money(e.expected)} = {e.pct:.0f}% of "
+                     f"{costmod.money(e.budget)} ({e.limit}); worst case at {e.replicas_max} replicas {costmod.money(e.worst_case)} — {state}</li>")
+    return "<p><b>Guardrails</b></p><ul>" + "".join(items) + "</ul>"
+
+
+def size_options(params) -> tuple[str | None, list[str]]:
+    """The first hourly or per-month compute component and the catalog prices it could switch to (same vendor service, unit, region)."""
+    from .pricing import load_catalog
+
+    prices = load_catalog(params.cost, params.base_dir)
+    for comp in params.cost.components:
+        p = prices.get(comp.price or "")
+        if comp.category == "compute" and p is not None and comp.autoscaled:
+            same = sorted(k for k, v in prices.items() if (v.provider, v.service, v.unit, v.region) == (p.provider, p.service, p.unit, p.region))
+            return comp.name, same
+    return None, []
+
+
+@dataclass
+class CostExplorer:
+    params: Any
+    widget: Any = None
+    sliders: dict = field(default_factory=dict)
+    size: Any = None
+    size_component: str | None = None
+    replicas: Any = None
+    table: Any = None
+    status: Any = None
+    charts: Any = None
+    live_charts: Any = None
+    message: Any = None
+    plan: Any = None
+
+    def overrides(self) -> costmod.Overrides:
+        prices = {self.size_component: self.size.value} if self.size is not None and self.size_component else {}
+        reps = {self.params.production.name: int(self.replicas.value)} if self.replicas is not None else {}
+        return costmod.Overrides(drivers={k: float(s.value) for k, s in self.sliders.items()}, prices=prices, replicas_max=reps)
+
+    def update(self, *_: Any) -> None:
+        """Recompute with the widgets' values and refresh the table, guardrails and (if on) charts."""
+        try:
+            self.plan = costmod.estimate(self.params, self.overrides())
+        except OpslibError as exc:
+            self.message.value = f"<pre style='color:#cf222e'>{html.escape(str(exc))}</pre>"
+            return
+        self.message.value = ""
+        self.table.value = breakdown_html(self.plan)
+        self.status.value = guardrail_html(self.plan)
+        if self.live_charts.value:
+            self.draw_charts()
+
+    def draw_charts(self) -> None:
+        from .costchart import figures, png_bytes
+
+        figs = figures(self.plan, dpi=50)
+        for image, key in zip(self.charts.children, ("breakdown", "distribution", "budget")):
+            image.value = png_bytes(figs[key])
+
+    def save(self, path: str | Path) -> Path:
+        return costmod.save_overlay(path, self.overrides(), self.params)
+
+
+def cost_explorer(params, charts: bool = True) -> CostExplorer:
+    """Build the explorer for one project's parameters (with a cost: section)."""
+    import ipywidgets as w
+
+    if params.cost is None:
+        raise OpslibError(f"{params.path}: no cost: section; add drivers, components and budgets to explore costs.")
+    ex = CostExplorer(params=params)
+    cost = params.cost
+    for name in sorted(cost.drivers):
+        d = cost.drivers[name]
+        top = max(d.high * 3, d.expected * 2, 1.0)
+        step = top / 300 if top < 300 else round(top / 300)
+        ex.sliders[name] = w.FloatSlider(value=d.expected, min=0, max=top, step=step, description=name, readout_format=".3g",
+                                         style={"description_width": "160px"}, layout=w.Layout(width="520px"), continuous_update=False)
+    ex.size_component, options = size_options(params)
+    if ex.size_component:
+        current = next(c.price for c in cost.components if c.name == ex.size_component)
+        ex.size = w.Dropdown(options=options, value=current, description=f"{ex.size_component} size", style={"description_width": "160px"},
+                             layout=w.Layout(width="520px"))
+    prod = params.production
+    ex.replicas = w.IntSlider(value=prod.replicas.max, min=max(prod.replicas.min, 1), max=max(prod.replicas.max * 3, 2),
+                              description=f"{prod.name} max replicas", style={"description_width": "160px"}, layout=w.Layout(width="520px"))
+    ex.table = w.HTML(layout=w.Layout(max_height="420px", overflow="auto"))
+    ex.status = w.HTML()
+    ex.message = w.HTML()
+    ex.live_charts = w.Checkbox(value=charts, description="live charts")
+    ex.charts = w.HBox([w.Image(format="png", layout=w.Layout(width="32%")) for _ in range(3)])
+    path = w.Text(value=str(params.base_dir / f"{params.project.name}.scenario.yaml"), description="scenario file", layout=w.Layout(width="520px"))
+    button = w.Button(description="save scenario")
+    saved = w.HTML()
+
+    def on_save(_):
+        try:
+            saved.value = f"wrote <code>{html.escape(str(ex.save(path.value)))}</code>"
+        except OSError as exc:
+            saved.value = f"<span style='color:#cf222e'>{html.escape(str(exc))}; choose a writable path</span>"
+
+    for s in ex.sliders.values():
+        s.observe(ex.update, names="value")
+    for c in (ex.size, ex.replicas, ex.live_charts):
+        if c is not None:
+            c.observe(ex.update, names="value")
+    button.on_click(on_save)
+    controls = [*ex.sliders.values(), *([ex.size] if ex.size else []), ex.replicas, ex.live_charts]
+    ex.widget = w.VBox([w.VBox(controls), ex.message, ex.status, ex.charts, ex.table, w.HBox([path, button]), saved])
+    ex.update()
+    return ex

@@ -1,0 +1,281 @@
+"""The cost model: hand-computed totals, Monte Carlo, unknowns, guardrails, rules, diff, golden plans."""
+
+import pytest
+
+from conftest import EXAMPLES, FIXTURES, PARAMS
+from opslib import cost
+from opslib.costcheck import COST_ITEMS, check_cost_plan
+from opslib.errors import ChecksFailed, InputError, ParamsError
+from opslib.params import ProjectParams, load_params
+from opslib.status import check_status
+
+TINY = FIXTURES / "cost" / "tiny.yaml"
+
+
+@pytest.fixture(scope="module")
+def tiny():
+    return load_params(TINY)
+
+
+def variant(params, edit):
+    """The same project with `edit(data)` applied to its dumped parameters (validated again)."""
+    data = params.model_dump(mode="json", exclude_none=True)
+    edit(data["cost"])
+    moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    moved._path = params.path
+    return moved
+
+
+def comp(data, name):
+    return next(c for c in data["components"] if c["name"] == name)
+
+
+# --- hand-computed arithmetic --------------------------------------------------------------
+
+
+def test_hand_computed_totals(tiny):
+    plan = cost.estimate(tiny)
+    hours, t3_small = 730, 0.0208
+    vm_unit = hours * t3_small  # one t3.small all month = $15.184
+    dev = 1 * vm_unit  # dev: one VM; the API's 100k calls are inside the 500k free units
+    api = [(calls - 500_000) * 0.001 * 0.9 for calls in (1e6, 2e6, 4e6)]  # free tier, then 10% contract discount
+    prod = [n * vm_unit + a for n, a in zip((1, 2, 3), api)]  # 465.184, 1380.368, 3195.552
+    envs = {e.name: e for e in plan.envs}
+    assert envs["dev"].low == envs["dev"].high == pytest.approx(dev)
+    assert (envs["prod"].low, envs["prod"].expected, envs["prod"].high) == pytest.approx(tuple(prod))
+    assert (plan.low, plan.expected, plan.high) == pytest.approx((dev + prod[0], dev + prod[1], dev + prod[2]))
+    assert plan.expected == pytest.approx(1395.552)
+    # worst case at max scale: 4 replicas (prod replicas.max) of the autoscaled VM + the API at its high
+    assert envs["prod"].worst_case == pytest.approx(4 * vm_unit + api[2])
+    assert plan.cost_per_request.startswith(f"{cost.money(prod[1] / 2e6)} per request in prod")
+
+
+def test_unknown_quantity_is_not_zero(tiny):
+    plan = cost.estimate(tiny)
+    logs = [ln for ln in plan.lines if ln.component == "logs"]
+    assert all(ln.cost is None and ln.status == "usage" for ln in logs)
+    text = cost.preview(tiny).markdown
+    assert "monthly cost depends on usage: $0.5 per GB" in text
+    assert "| logs | prod | log ingestion, not measured yet | amount not known yet | $0.5 per GB | monthly cost depends on usage" in text
+    assert "| api | dev | metered API calls | requests 100,000 − 500,000 free, −10% (annual contract) | $0.001 per call | $0.00 (within the free tier) |" in text
+    assert "$0.00 |" not in text  # a zero is always explained
+
+
+def test_unknown_price_fails_the_check_and_writes_nothing(tiny, tmp_path):
+    params = variant(tiny, lambda c: comp(c, "api").pop("price"))
+    draft = cost.preview(params)
+    assert "price unknown" in draft.markdown
+    bad = [f for f in draft.findings if f.status == "fail"]
+    assert [f.item for f in bad] == [COST_ITEMS["ranges"]] and "cost.prices" in bad[0].message
+    with pytest.raises(ChecksFailed):
+        cost.write(params, check_status(params), tmp_path)
+    assert not (tmp_path / "cost-plan.md").exists()
+
+
+def test_unknown_price_id_is_a_params_error(tmp_path):
+    text = TINY.read_text().replace("aws.ec2.t3-small-linux-on-demand.us-east-1", "aws.ec2.t3-smol")
+    for f in ("architecture.md", "plan.md", "spec.md", "status.json"):
+        (tmp_path / f).write_text((TINY.parent / f).read_text())
+    (tmp_path / "p.yaml").write_text(text.replace("    dev: {monthly_usd: 20", "    qa: {monthly_usd: 20"))
+    with pytest.raises(ParamsError) as exc:
+        load_params(tmp_path / "p.yaml")
+    msg = str(exc.value)
+    assert "cost.components[0].price: unknown price id 'aws.ec2.t3-smol'" in msg
+    assert "cost.budgets.qa: no environment named 'qa'" in msg and "environment 'dev' has no budget" in msg
+
+
+def test_monte_carlo_is_deterministic(tiny):
+    a, b = cost.estimate(tiny), cost.estimate(tiny)
+    assert (a.samples == b.samples).all() and (a.p10, a.p50, a.p90) == (b.p10, b.p50, b.p90)
+    assert a.low <= a.p10 <= a.p50 <= a.p90 <= a.high
+    other = cost.estimate(variant(tiny, lambda c: c.update(seed=7)))
+    assert other.p50 != a.p50 and abs(other.p50 - a.p50) / a.p50 < 0.05
+
+
+def test_free_tier_and_discount_are_shown(tiny):
+    text = cost.preview(tiny).markdown
+    assert "requests 2,000,000 − 500,000 free, −10% (annual contract)" in text
+
+
+def test_stale_price_is_flagged(tiny):
+    text = cost.preview(tiny).markdown
+    assert "aws.cloudwatch.logs-ingestion-standard-class.us-east-1" in text and "⚠ older than 365 days" in text
+    fresh = cost.preview(variant(tiny, lambda c: c.update(max_price_age_days=5000))).markdown
+    assert "⚠ older than" not in fresh
+
+
+def test_overrides_change_the_estimate(tiny):
+    base = cost.estimate(tiny)
+    more = cost.estimate(tiny, cost.Overrides(drivers={"requests": 4e6}))
+    api = (4e6 - 500_000) * 0.001 * 0.9 - (2e6 - 500_000) * 0.001 * 0.9
+    assert more.envs[1].expected - base.envs[1].expected == pytest.approx(api)
+    with pytest.raises(ParamsError):
+        cost.estimate(tiny, cost.Overrides(drivers={"nope": 1}))
+
+
+# --- guardrails ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("budget, breach", [(3500, False), (3000, True)])
+def test_worst_case_breach_is_a_finding(tiny, tmp_path, budget, breach):
+    params = variant(tiny, lambda c: c["budgets"]["prod"].update(monthly_usd=budget))
+    draft = cost.preview(params)
+    finding = next(f for f in draft.findings if f.item == COST_ITEMS["worst_case"])
+    assert finding.status == ("fail" if breach else "pass")
+    assert ("**BREACH**" in draft.markdown) is breach
+    if breach:
+        with pytest.raises(ChecksFailed):
+            cost.write(params, check_status(params), tmp_path)
+
+
+def test_alert_thresholds_are_configurable(tiny):
+    text = cost.preview(variant(tiny, lambda c: c.update(alert_thresholds_pct=[50, 80, 100]))).markdown
+    assert "50% = $1,750, 80% = $2,800, 100% = $3,500" in text
+    assert "70% = $2,450, 90% = $3,150, 100% = $3,500" in cost.preview(tiny).markdown
+
+
+def test_kubernetes_gets_resource_quotas():
+    text = cost.preview(load_params(PARAMS / "shop-platform.yaml")).markdown
+    assert "kind: ResourceQuota" in text and "namespace: shop-platform-prod" in text
+    assert 'limits.cpu: "25"' in text  # 10 replicas × 5 services × 0.5 CPU
+    assert "aws budgets create-budget" in text
+
+
+# --- optimization rules --------------------------------------------------------------------
+
+
+def _llm(c, price):
+    c["components"].append({"name": "llm", "category": "llm", "description": "model tokens", "price": price,
+                            "quantity": {"drivers": ["requests"], "factor": 0.001}})
+
+
+def _s3(c, gb):
+    c["components"].append({"name": "bucket", "category": "storage", "description": "S3",
+                            "price": "aws.s3.standard-storage-first-50-tb.us-east-1", "quantity": {"count": gb}})
+
+
+RULES = [
+    ("right-sizing", lambda c: comp(c, "vm").update(utilization_pct=30), lambda c: comp(c, "vm").update(utilization_pct=60)),
+    ("commitment", lambda c: comp(c, "vm").update(quantity={"count": {"low": 2, "expected": 2, "high": 3}}), lambda c: None),
+    ("shutdown", lambda c: None, lambda c: comp(c, "vm").update(always_on=True)),
+    ("storage-lifecycle", lambda c: _s3(c, 1000), lambda c: _s3(c, 100)),
+    ("caching", lambda c: None, lambda c: comp(c, "api").update(quantity={"count": 2e6})),
+    ("arm64", lambda c: None, lambda c: comp(c, "vm").update(arch="arm64")),
+    ("spot", lambda c: comp(c, "vm").update(stateless=True), lambda c: None),
+    ("cheaper-model", lambda c: _llm(c, "anthropic.claude-api.claude-sonnet-4-5-input.global"),
+     lambda c: _llm(c, "anthropic.claude-api.claude-haiku-4-5-input.global")),
+]
+
+
+@pytest.mark.parametrize("rule, fire, quiet", RULES, ids=[r[0] for r in RULES])
+def test_rule_fires_and_stays_quiet(tiny, rule, fire, quiet):
+    def saving(edit):
+        plan = cost.estimate(variant(tiny, edit), simulate=False)
+        return [o.saving for o in plan.opportunities if o.rule == rule and o.saving]
+
+    fired = saving(fire)
+    assert fired and all(s > 0 for s in fired), f"{rule} should fire"
+    assert not saving(quiet), f"{rule} should stay quiet"
+
+
+def test_rule_savings_arithmetic(tiny):
+    plan = cost.estimate(variant(tiny, lambda c: comp(c, "vm").update(utilization_pct=26)), simulate=False)
+    by = {(o.rule, o.component): o for o in plan.opportunities}
+    vm_prod, vm_dev = 2 * 730 * 0.0208, 730 * 0.0208
+    assert by[("right-sizing", "vm")].saving == pytest.approx((vm_dev + vm_prod) * min(0.5, 1 - 26 / 65))  # capped at 50%
+    assert by[("shutdown", "vm")].saving == pytest.approx(vm_dev * (1 - 260 / 730))
+    assert by[("arm64", "vm")].saving == pytest.approx((vm_dev + vm_prod) * 0.2)
+    assert by[("caching", "api")].saving == pytest.approx(1350 * 0.3)
+    assert by[("right-sizing", "vm")].priority == "quick win" and by[("arm64", "vm")].priority == "complex"
+    order = [o.priority for o in plan.opportunities]
+    assert order == sorted(order, key=lambda p: p != "quick win")
+
+
+def test_right_sizing_always_present(tiny):
+    text = cost.preview(tiny).markdown
+    assert "Right-size under-used compute and databases | all compute and databases" in text
+
+
+# --- the document and its checks -----------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_golden_cost_plans(name, golden):
+    draft = cost.preview(load_params(PARAMS / f"{name}.yaml"))
+    assert not [f for f in draft.findings if f.status != "pass"], draft.findings
+    golden(f"{name}/cost-plan.md", draft.markdown)
+
+
+def test_every_checklist_item_is_checked(tiny):
+    items = {f.item for f in cost.preview(tiny).findings}
+    assert items == set(COST_ITEMS.values())
+
+
+def test_vague_plan_fails():
+    bad = ("# Cost plan\n\n## Estimated Costs\n\nCloud infrastructure will cost around $1000/month.\n\n"
+           "## Guardrails\n\nSet spending limits for each environment.\n")
+    failing = {f.item for f in check_cost_plan(bad, environments=["prod"]) if f.status == "fail"}
+    assert failing >= {COST_ITEMS[k] for k in ("sections", "ranges", "components", "tracking", "limits", "autoscaling", "priority", "right_sizing", "as_of")}
+
+
+def test_write_is_deterministic_and_checks_written(tiny, tmp_path):
+    status = check_status(tiny)
+    a = cost.write(tiny, status, tmp_path / "a")
+    b = cost.write(tiny, status, tmp_path / "b")
+    assert a.path.read_bytes() == b.path.read_bytes()
+    pngs = sorted(p.name for p in (tmp_path / "a" / "figures").glob("*.png"))
+    assert pngs == ["cost-breakdown.png", "cost-budget.png", "cost-distribution.png"]
+    for name in pngs:
+        assert (tmp_path / "a" / "figures" / name).read_bytes() == (tmp_path / "b" / "figures" / name).read_bytes()
+    assert "figures/cost-budget.png" in a.path.read_text()
+    assert all(f.status == "pass" for f in cost.check_written(tmp_path / "a", tiny))
+    assert cost.check_written(tmp_path / "missing", tiny)[0].status == "fail"
+
+
+def test_project_without_cost_section(tiny, tmp_path):
+    data = tiny.model_dump(mode="json", exclude_none=True)
+    data.pop("cost")
+    bare = ProjectParams.model_validate(data, context={"base_dir": tiny.base_dir})
+    written = cost.write(bare, None, tmp_path)
+    assert written.findings[0].status == "n/a" and not written.path.exists()
+    assert cost.check_written(tmp_path, bare) == []
+
+
+# --- cost diff -----------------------------------------------------------------------------
+
+
+def test_diff_lists_changes_and_budget_impact(tiny):
+    new = variant(tiny, lambda c: c["drivers"]["requests"].update(expected=3000000))
+    text = cost.diff(tiny, new)
+    assert "| prod | api | $1,350 | $2,250 | +$900 |" in text
+    assert "| prod | vm |" not in text  # unchanged components are left out
+    assert "**Total expected monthly**: $1,396 → $2,296 (+$900, +64.5%)" in text
+    assert "increase over 20% in prod: needs approval by Engineering Manager, Finance" in text
+    assert "no component changed" in cost.diff(tiny, tiny)
+
+
+def test_cost_diff_main(tmp_path, capsys):
+    assert cost.cost_diff_main(str(TINY), str(TINY)) == 0
+    assert "# Cost diff" in capsys.readouterr().out
+    breach = tmp_path / "fixture"
+    breach.mkdir()
+    for f in ("architecture.md", "plan.md", "spec.md", "status.json"):
+        (breach / f).write_text((TINY.parent / f).read_text())
+    (breach / "p.yaml").write_text(TINY.read_text().replace("monthly_usd: 3500", "monthly_usd: 3000"))
+    assert cost.cost_diff_main(str(TINY), str(breach / "p.yaml")) == 1
+    assert "| prod | $3,000 | $1,380 | $1,380 | 46% | over the soft limit: $3,211 |" in capsys.readouterr().out
+    with pytest.raises(InputError, match="missing.yaml: file not found"):
+        cost.cost_diff_main(str(TINY), str(tmp_path / "missing.yaml"))
+
+
+def test_own_catalog_file_overrides_shipped_prices(tmp_path):
+    for f in ("architecture.md", "plan.md", "spec.md", "status.json"):
+        (tmp_path / f).write_text((TINY.parent / f).read_text())
+    (tmp_path / "prices.csv").write_text(
+        "id,provider,service,sku,region,unit,price_usd,source,as_of\n"
+        "aws.ec2.t3-small-linux-on-demand.us-east-1,aws,EC2,t3.small Linux on-demand,us-east-1,hour,0.03,our EDP rate card,2026-10-15\n")
+    (tmp_path / "p.yaml").write_text(TINY.read_text().replace("cost:\n", "cost:\n  catalog: prices.csv\n", 1))
+    plan = cost.estimate(load_params(tmp_path / "p.yaml"))
+    dev = next(e for e in plan.envs if e.name == "dev")
+    assert dev.expected == pytest.approx(730 * 0.03)
+    assert any(row[2] == "our EDP rate card" and row[4] == "current" for row in plan.prices)
