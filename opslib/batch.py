@@ -27,7 +27,7 @@ from .errors import OpslibError
 from .output import write_text_atomic
 from .params import load_params, params_hash
 
-__all__ = ["NOTEBOOK_PARAMETERS", "ProjectResult", "run_batch", "run_project", "discover_params", "run_record", "swap_into_place"]
+__all__ = ["NOTEBOOK_PARAMETERS", "ProjectResult", "run_batch", "run_project", "discover_params", "document_files", "run_record", "swap_into_place"]
 
 NOTEBOOK_PARAMETERS = ("params_path", "out_dir", "force", "interactive")
 VERSIONED = ("opslib", "papermill", "nbconvert", "nbformat", "ipykernel", "pydantic", "jinja2", "pandas", "matplotlib", "ipywidgets")
@@ -74,7 +74,17 @@ def package_versions() -> dict[str, str]:
     return out
 
 
-def run_record(params, mode: str, documents: list[Path], findings: list, timings: dict[str, float], force: bool) -> dict:
+def document_files(out_dir: Path) -> list[Path]:
+    """The generated documents in `out_dir` (figures and .env.example included; not the
+    executed notebooks, the review copies or run.json, which hold run-specific data)."""
+    skip = {"notebooks", "review"}
+    return sorted(
+        p for p in Path(out_dir).rglob("*")
+        if p.is_file() and p.name != "run.json" and p.relative_to(out_dir).parts[0] not in skip
+    )
+
+
+def run_record(params, mode: str, out_dir: Path, findings: list, timings: dict[str, float], force: bool) -> dict:
     import hashlib
 
     return {
@@ -86,7 +96,7 @@ def run_record(params, mode: str, documents: list[Path], findings: list, timings
         "forced": force,
         "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "versions": package_versions(),
-        "documents": {d.name: hashlib.sha256(d.read_bytes()).hexdigest() for d in sorted(documents)},
+        "documents": {d.relative_to(out_dir).as_posix(): hashlib.sha256(d.read_bytes()).hexdigest() for d in document_files(out_dir)},
         "checks": [f.as_dict() for f in findings],
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
     }
@@ -159,10 +169,9 @@ def run_project(params_path: str, notebooks: list[str], out_root: str, force: bo
             t0 = time.perf_counter()
             _export_html(executed, staging / "review" / f"{nb.stem}.html")
             result.timings[f"{nb.stem}.export"] = time.perf_counter() - t0
-        documents = sorted(p for p in staging.glob("*.md"))
         findings = [f for mod in document_modules() for f in mod.check_written(staging, params)]
         result.seconds = time.perf_counter() - started
-        record = run_record(params, "batch", documents, findings, {**result.timings, "total": result.seconds}, force)
+        record = run_record(params, "batch", staging, findings, {**result.timings, "total": result.seconds}, force)
         record["notebooks"] = [Path(nb).name for nb in notebooks]
         write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
         swap_into_place(staging, out / name)

@@ -4,6 +4,8 @@
     opslib render PARAMS… [--out DIR] [--force]   documents directly, no notebook kernel (fast path)
     opslib batch [PARAMS…] [--jobs N] [--out DIR] every notebook for every project (papermill)
     opslib check FILE… [--env NAMES] [--format text|json]   the quality bar on a runbook
+    opslib cost-diff OLD NEW                      monthly cost change per component and environment
+    opslib scan-secrets PATH [--params P]         secret values in a repository (never printed)
     opslib schema                                 the parameters JSON Schema
 
 Exit codes: 0 success, 1 a run or a check failed, 2 bad input.
@@ -83,8 +85,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 # every document must pass its checks before any of them replaces the old ones
                 written = [mod.write(params, status, staging) for mod in document_modules()]
                 findings = [f for w in written for f in w.findings]
-                record = run_record(params, "render", [w.path for w in written], findings,
-                                    {"total": time.perf_counter() - started}, args.force)
+                record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, args.force)
                 write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
                 if final.exists():  # keep what batch added (notebooks, review) and replace the documents
                     for item in staging.iterdir():
@@ -96,7 +97,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                     swap_into_place(staging, final)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
-            names = ", ".join(w.path.name for w in written)
+            names = ", ".join(w.path.name for w in written if (final / w.path.name).exists())
             print(f"{path}: wrote {names} into {final} ({sum(f.status == 'pass' for f in findings)} checks passed)")
         except OpslibError as exc:
             _err(str(exc))
@@ -145,6 +146,45 @@ def cmd_check(args: argparse.Namespace) -> int:
     return code
 
 
+def _revision_file(spec: str, stack) -> str:
+    """`REV:path` (a git revision of a parameters file) → a temporary copy beside `path`, so its
+    relative links resolve; an existing file name is returned as it is."""
+    import subprocess
+    import tempfile
+
+    if Path(spec).exists() or ":" not in spec:
+        return spec
+    rev, rel = spec.split(":", 1)
+    target = Path(rel)
+    try:
+        top = subprocess.run(["git", "rev-parse", "--show-toplevel"], cwd=target.parent or ".", capture_output=True, text=True, check=True).stdout.strip()
+        repo_path = Path(os.path.relpath(target.resolve(), top)).as_posix()
+        text = subprocess.run(["git", "show", f"{rev}:{repo_path}"], cwd=top, capture_output=True, text=True, check=True).stdout
+    except (OSError, subprocess.CalledProcessError) as exc:
+        detail = getattr(exc, "stderr", "") or str(exc)
+        raise InputError(f"{spec}: cannot read {rel} at git revision {rev} ({detail.strip().splitlines()[-1] if detail.strip() else 'git failed'}); check the revision and path.") from None
+    fd, tmp = tempfile.mkstemp(prefix=f".{target.stem}@", suffix=".yaml", dir=target.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+    stack.callback(lambda: Path(tmp).unlink(missing_ok=True))
+    return tmp
+
+
+def cmd_cost_diff(args: argparse.Namespace) -> int:
+    from contextlib import ExitStack
+
+    from .cost import cost_diff_main
+
+    with ExitStack() as stack:
+        return cost_diff_main(_revision_file(args.old, stack), _revision_file(args.new, stack))
+
+
+def cmd_scan_secrets(args: argparse.Namespace) -> int:
+    from .scan import scan_secrets_main
+
+    return scan_secrets_main(args.path, args.params, args.format)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .params import ProjectParams
 
@@ -181,6 +221,17 @@ def parser() -> argparse.ArgumentParser:
     c.add_argument("--env", metavar="NAMES", help="comma-separated environments the runbook must cover (default: dev,staging,prod)")
     c.add_argument("--format", choices=("text", "json"), default="text")
     c.set_defaults(fn=cmd_check)
+
+    d = sub.add_parser("cost-diff", help="monthly cost change between two parameters files (markdown, for pull requests)")
+    d.add_argument("old", metavar="OLD", help="parameters file before the change (or REV:path of a git revision)")
+    d.add_argument("new", metavar="NEW", help="parameters file after the change (or REV:path)")
+    d.set_defaults(fn=cmd_cost_diff)
+
+    k = sub.add_parser("scan-secrets", help="scan a repository's git-tracked files for secret values (never prints them)")
+    k.add_argument("path", metavar="PATH", help="repository or folder to scan")
+    k.add_argument("--params", metavar="PARAMS", help="parameters file whose secret inventory to cross-check")
+    k.add_argument("--format", choices=("text", "json"), default="text")
+    k.set_defaults(fn=cmd_scan_secrets)
 
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)

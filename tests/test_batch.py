@@ -44,7 +44,9 @@ def test_good_projects_complete(batch_run, name):
     html = (project / "review" / "30-runbook.html").read_text()
     assert "Deployment to prod" in html and "opslib.load_params" not in html  # no code cells
     record = json.loads((project / "run.json").read_text())
-    assert record["mode"] == "batch" and record["notebooks"] == ["30-runbook.ipynb"]
+    assert record["mode"] == "batch"
+    assert record["notebooks"] == ["10-cost-plan.ipynb", "20-secret-inventory.ipynb", "30-runbook.ipynb"]
+    assert {"runbook.md", "cost-plan.md", "secrets.md", ".env.example", "figures/cost-breakdown.png"} <= set(record["documents"])
     assert record["timings_s"]["total"] > 0
 
 
@@ -52,7 +54,7 @@ def test_failures_are_reported_and_leave_nothing_half_written(batch_run, capsys)
     root, out, _ = batch_run
     assert not (out / "broken").exists()
     assert (out / "invoice-mailer" / "runbook.md").read_text() == "previous runbook\n"
-    assert (out / "_failed" / "invoice-mailer" / "30-runbook.ipynb").exists()
+    assert (out / "_failed" / "invoice-mailer" / "10-cost-plan.ipynb").exists()
     assert not list(out.glob(".*"))
 
 
@@ -65,6 +67,6 @@ def test_failure_report_names_project_notebook_cell_error(tmp_path, capsys):
                  "--notebooks", str(REPO / "notebooks"), "--quiet", "--jobs", "1"])
     err = capsys.readouterr().err
     assert code == 1
-    assert "invoice-mailer: FAILED in 30-runbook.ipynb cell" in err and "StatusGateError" in err and "is blocked" in err
+    assert "invoice-mailer: FAILED in 10-cost-plan.ipynb cell" in err and "StatusGateError" in err and "is blocked" in err
     assert "many-mistakes: FAILED" in err and "mistakes; fix each field" in err
     assert "Traceback" not in err
