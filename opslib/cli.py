@@ -176,7 +176,12 @@ def cmd_cost_diff(args: argparse.Namespace) -> int:
     from .cost import cost_diff_main
 
     with ExitStack() as stack:
-        return cost_diff_main(_revision_file(args.old, stack), _revision_file(args.new, stack))
+        old, new = _revision_file(args.old, stack), _revision_file(args.new, stack)
+        try:
+            return cost_diff_main(old, new)
+        except OpslibError as exc:  # name the revision the user typed, not our temporary copy
+            exc.args = (str(exc).replace(old, args.old).replace(new, args.new),)
+            raise
 
 
 def cmd_scan_secrets(args: argparse.Namespace) -> int:

@@ -84,3 +84,34 @@ def test_schema_command(capsys):
     assert main(["schema"]) == 0
     schema = json.loads(capsys.readouterr().out)
     assert schema["additionalProperties"] is False and "environments" in schema["required"]
+
+
+def test_cost_diff_files_and_git_revisions(workspace, capsys):
+    import subprocess
+
+    params = workspace / "parameters" / "weather-api.yaml"
+    git = lambda *a: subprocess.run(["git", *a], cwd=workspace, check=True, capture_output=True)
+    git("init", "-q")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "start")
+    git("add", "-A")
+    git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "-m", "params")
+    params.write_text(params.read_text().replace("expected: 4000000", "expected: 6000000"))
+    assert main(["cost-diff", "HEAD:parameters/weather-api.yaml", str(params)]) == 0
+    out = capsys.readouterr().out
+    assert "| prod | openweathermap | $135 | $225 | +$90.00 |" in out and "$643 → $733" in out
+    assert main(["cost-diff", "HEAD~1:parameters/weather-api.yaml", str(params)]) == 2
+    err = capsys.readouterr().err
+    assert "HEAD~1:parameters/weather-api.yaml" in err and "Traceback" not in err
+
+
+def test_scan_secrets_command(tmp_path, capsys):
+    clean = tmp_path / "repo"
+    clean.mkdir()
+    (clean / "app.py").write_text("import os\nDATABASE_URL = os.environ['DATABASE_URL']\n")
+    assert main(["scan-secrets", str(clean)]) == 0
+    token = "ghp_" + "A1b2C3d4E5f6G7h8I9j0" + "K1l2M3n4O5p6Q7"
+    (clean / "leak.py").write_text(f"TOKEN = '{token}'\n")
+    assert main(["scan-secrets", str(clean), "--format", "json"]) == 1
+    out = capsys.readouterr().out
+    assert "leak.py" in out and token not in out
+    assert main(["scan-secrets", str(tmp_path / "nope")]) == 2
