@@ -36,6 +36,7 @@ class Finding:
     message: str
     line: int | None = None
     area: str = "runbook"
+    severity: str = "error"  # a failing finding is an "error" or a "warning" (`--fail-on`)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -68,7 +69,7 @@ class Document:
         self.text = text
         self.path = path
         self.lines = text.splitlines()
-        tokens = MarkdownIt("commonmark").enable("table").parse(text)
+        tokens = MarkdownIt("commonmark").enable("table").parse(_blank_front_matter(self.lines))
         self.sections: list[Section] = []
         self.fences: list[Fence] = []
         self.links: list[tuple[str, int]] = []
@@ -87,12 +88,30 @@ class Document:
             sec.end = nxt
             sec.children = [s for s in self.sections[idx + 1:] if s.line < nxt and s.level == sec.level + 1]
 
+    @property
+    def section_level(self) -> int:
+        """The heading level of the document's main sections (H2 under a single H1 title)."""
+        levels = [s.level for s in self.sections]
+        if not levels:
+            return 2
+        top = min(levels)
+        if levels.count(top) == 1 and any(lv > top for lv in levels):
+            return min(lv for lv in levels if lv > top)
+        return top
+
     def find(self, name: str, within: Section | None = None) -> Section | None:
-        """First section whose title is `name` (case-insensitive, ignoring numbering)."""
+        """First section whose title is `name` (case-insensitive, ignoring numbering); failing
+        that, the first main-level section whose title is a synonym of `name`
+        (data/check-synonyms.yaml: Release → Deployment, Diagnosis → Troubleshooting, …)."""
         pool = self.sections if within is None else [s for s in self.sections if within.line < s.line < within.end]
         for sec in pool:
             if _norm(sec.title) == name.lower():
                 return sec
+        if within is None:
+            level = self.section_level
+            for sec in pool:
+                if sec.level == level and canonical_section(sec.title) == name:
+                    return sec
         return None
 
     def body(self, sec: Section) -> str:
@@ -107,6 +126,32 @@ class Document:
 
 def _norm(title: str) -> str:
     return re.sub(r"^[\d.\s]+", "", re.sub(r"[*_`]", "", title)).strip().lower()
+
+
+def _blank_front_matter(lines: list[str]) -> str:
+    """The text with a leading YAML front matter block blanked (line numbers are kept), so
+    `title: …` above a `---` is not read as a heading."""
+    if lines and lines[0].strip() == "---":
+        end = next((i for i in range(1, len(lines)) if lines[i].strip() in ("---", "...")), None)
+        if end is not None:
+            return "\n" * (end + 1) + "\n".join(lines[end + 1:])
+    return "\n".join(lines)
+
+
+@cache
+def section_synonyms() -> dict[str, tuple[str, ...]]:
+    raw = read_yaml(DATA_DIR / "check-synonyms.yaml", lines=False)["sections"]
+    return {canon: tuple(sorted((w.lower() for w in words), key=len, reverse=True)) for canon, words in raw.items()}
+
+
+def canonical_section(title: str) -> str | None:
+    """The quality-bar section a heading stands for ("Rollout to prod" → "Deployment"), or None."""
+    norm = re.sub(r"[^\w\s/&-]", "", _norm(title)).strip()
+    for canon, words in section_synonyms().items():
+        for word in words:
+            if norm == word or re.match(rf"{re.escape(word)}\b", norm):
+                return canon
+    return None
 
 
 def parse(text: str, path: Path | None = None) -> Document:
@@ -196,7 +241,7 @@ ITEM = {
 
 @_check(ITEM["exists"])
 def check_exists(doc: Document, ctx: dict) -> list[Finding]:
-    if doc.path is None or ctx.get("virtual"):
+    if doc.path is None or ctx.get("virtual") or ctx.get("lint"):
         return [Finding(ITEM["exists"], "pass" if doc.text.strip() else "fail", "document has content" if doc.text.strip() else "the document is empty; generate or write it")]
     ok = doc.path.is_file() and doc.path.name == "runbook.md"
     return [_f(ITEM["exists"], ok, f"{doc.path} exists", f"{doc.path}: name the file runbook.md so operators and tools find it")]
@@ -407,8 +452,10 @@ PLACEHOLDER = re.compile(r"<(your|insert|replace|enter)[^>]*>|\bTODO\b|\bTBD\b|\
 
 @_check(ITEM["placeholders"])
 def check_placeholders(doc: Document, ctx: dict) -> list[Finding]:
-    out = [Finding(ITEM["placeholders"], "fail", f"unfilled placeholder {m.group(0)!r}; replace it with a real value", i)
-           for i, line in enumerate(doc.lines, 1) for m in [PLACEHOLDER.search(line)] if m]
+    from .doccheck import find_placeholders  # the shared rule (data/check-placeholders.yaml and its filters)
+
+    out = [Finding(ITEM["placeholders"], "fail", f"unfilled placeholder {hit!r}; replace it with a real value", n, severity=sev)
+           for n, hit, sev in find_placeholders(doc)]
     return out or [Finding(ITEM["placeholders"], "pass", "no unfilled placeholders")]
 
 
@@ -421,16 +468,18 @@ def check_as_of(doc: Document, ctx: dict) -> list[Finding]:
 @_check(ITEM["status"])
 def check_status_noted(doc: Document, ctx: dict) -> list[Finding]:
     m = re.search(r"status\.json:\s*(active|blocked|completed|on-hold)", doc.text)
-    if ctx.get("virtual") is None and m is None:
+    if (ctx.get("virtual") is None or ctx.get("lint")) and m is None:
         return [Finding(ITEM["status"], "not measured", "the document does not say whether status.json was checked")]
     return [_f(ITEM["status"], bool(m), "status.json result stated", "the document does not state the status.json result; generate it with opslib")]
 
 
 def check_runbook(text: str, path: Path | None = None, environments: list[str] | None = None,
-                  virtual: bool | None = None, min_issues: int = 5) -> list[Finding]:
-    """Run every runbook check; `virtual` means the text is not (yet) the file at `path`."""
+                  virtual: bool | None = None, min_issues: int = 5, lint: bool = False) -> list[Finding]:
+    """Run every runbook check; `virtual` means the text is not (yet) the file at `path`;
+    `lint` (opslib check on any file) accepts any file name and reports an unstated
+    status.json result as not measured."""
     doc = parse(text, Path(path) if path else None)
-    ctx = {"environments": list(environments or DEFAULT_ENVIRONMENTS), "virtual": virtual, "min_issues": min_issues}
+    ctx = {"environments": list(environments or DEFAULT_ENVIRONMENTS), "virtual": virtual, "min_issues": min_issues, "lint": lint}
     findings: list[Finding] = []
     for _item, fn in RUNBOOK_CHECKS:
         findings += fn(doc, ctx)

@@ -62,7 +62,7 @@ def drop_section(text, title):
         (lambda t: t.replace("### Deployment to staging", "### Pre-production"), "each environment", "no deployment procedure for staging"),
         (lambda t: t.replace("**Expected duration**", "**Duration**"), "durations", "has no expected duration"),
         (lambda t: t.replace("#### Prerequisites", "#### Before you start"), "Prerequisites", "has no prerequisites"),
-        (lambda t: t.replace("| Metric | Threshold |", "| Metric | Limit |"), "metrics", "Threshold column"),
+        (lambda t: t.replace("| Alert | Threshold |", "| Alert | Limit |"), "metrics", "metric"),
         (lambda t: t.replace("architecture.md", "arch.txt"), "architecture", "no link to architecture.md"),
         (lambda t: t + "\nSet the URL to <your-value-here>.\n", "realistic values", "unfilled placeholder"),
         (lambda t: t.replace("**As of**: ", "**Reviewed**: "), "as of", "no 'As of: YYYY-MM-DD' date"),

@@ -1,0 +1,207 @@
+"""`opslib check` on any operational document: genres, synonyms, placeholder traps, rules,
+formats, scores, the generated documents and the public corpus ranking."""
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from opslib.check import canonical_section, parse
+from opslib.checkformat import exceeds, render_reports
+from opslib.cli import main
+from opslib.doccheck import check_document, detect_genre, find_placeholders
+
+HERE = Path(__file__).parent
+GOLDEN = sorted((HERE / "golden").glob("*/*.md"))
+CORPUS = HERE / "corpus"
+SOURCES = yaml.safe_load((CORPUS / "SOURCES.yaml").read_text())["documents"]
+
+
+def fails(report, word):
+    return [f for f in report.findings if f.status == "fail" and word.lower() in f.item.lower()]
+
+
+@pytest.mark.parametrize("path", GOLDEN, ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_every_generated_document_passes_with_zero_failures(path):
+    report = check_document(path.read_text())  # no file name: the genre comes from the text
+    assert report.genre == {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets.md": "secrets", "pipeline.md": "pipeline"}[path.name]
+    assert [f for f in report.findings if f.status == "fail"] == [] and report.score == 100.0
+
+
+@pytest.mark.parametrize("title, canon", [
+    ("Deploy", "Deployment"), ("Release process", "Deployment"), ("Rollout to production", "Deployment"),
+    ("Debugging", "Troubleshooting"), ("Diagnosis", "Troubleshooting"), ("Mitigation", "Troubleshooting"),
+    ("Meaning", "Monitoring"), ("Impact", "Monitoring"), ("1. Rolling back", "Rollback"), ("Revert", "Rollback"),
+    ("Cost optimization", "Optimization Opportunities"), ("Introduction", None), ("Deployer notes", None),
+])
+def test_section_synonyms(title, canon):
+    assert canonical_section(title) == canon
+
+
+def test_synonyms_satisfy_the_section_order_rule():
+    text = "# Svc\n\n## Release\n\n## Day-2 operations\n\n## Observability\n\n## Debugging\n\n## Revert\n"
+    doc = parse(text)
+    assert [doc.find(n).title for n in ("Deployment", "Operations", "Monitoring", "Troubleshooting", "Rollback")] == \
+        ["Release", "Day-2 operations", "Observability", "Debugging", "Revert"]
+    # a sub-subsection never stands in for a main section
+    assert parse("# Svc\n\n## Deployment\n\n### Alerts\n").find("Monitoring") is None
+
+
+def test_sections_inside_html_comments_do_not_count():
+    doc = parse("# A\n\n<!--\n## Meaning\n\nold\n-->\n\n## Diagnosis\n\n```\nkubectl get pods\n```\n")
+    assert [s.title for s in doc.sections] == ["A", "Diagnosis"]
+    report = check_document(doc.text, genre="alert-runbook")
+    assert fails(report, "Required sections")
+
+
+def test_front_matter_is_not_a_heading():
+    doc = parse("---\ntitle: X\nweight: 20\n---\n\n# Alert\n\n## Meaning\n")
+    assert [(s.title, s.line) for s in doc.sections] == [("Alert", 6), ("Meaning", 8)]
+
+
+@pytest.mark.parametrize("text, name, genre", [
+    ("# KubeX\n\n## Meaning\n\nfires\n\n## Impact\n\nbad\n\n## Diagnosis\n\n## Mitigation\n", "KubeX.md", "alert-runbook"),
+    ("# Svc\n\n## Deployment\n\n## Operations\n\n## Rollback\n", "notes.md", "service-runbook"),
+    ("# Release checklist\n\n- [ ] a\n- [ ] b\n- [x] c\n", "release.md", "checklist"),
+    ("# Runbook: [Service Name]\n\n**Owner**: <your-name-here>\n**Team**: TODO\n\n> What does it do?\n\n[Date]\n\nTBD\n", "r.md", "template"),
+    ("# Costs\n\n## Estimated Costs\n\n## Cost Tracking\n\n## Guardrails\n", "plan.md", "cost-plan"),
+    ("# Secrets\n\n## Rotation\n\n## Emergency Rotation\n", "x.md", "secrets"),
+    ("# Scaling Redis\n\n## Prerequisites\n\n## Step 1: provision\n\n```\ngcloud compute instances list\n```\n", "scaling.md", "procedure"),
+])
+def test_genre_detection(text, name, genre):
+    assert detect_genre(text, name) == genre
+
+
+@pytest.mark.parametrize("line, flagged", [
+    ("Set the URL to <your-value-here>.", True),
+    ("Owner: TODO", True),
+    ("Status: TBD", True),
+    ("> What does this service do?", True),
+    ("Channel: _(e.g. #payments-oncall)_", True),
+    ("<Insert a description of the service here>", True),
+    ("Cost: $X.XX per month", True),
+    # false-positive traps
+    ("<details>", False),
+    ('<a href="https://example.com">dashboard</a>', False),
+    ("summary: '{{ $labels.instance }} is down'", False),
+    ("see <https://example.com/runbook>", False),
+    ("Name every app <project>-<environment>.", False),  # naming notation outside code
+])
+def test_placeholder_rule(line, flagged):
+    hits = [h for h in find_placeholders(parse(f"# Doc\n\n{line}\n")) if h[2] == "error"]
+    assert bool(hits) == flagged, hits
+
+
+def test_declared_command_parameters_are_not_placeholders():
+    declared = "# P\n\n- `CLUSTER`: the cluster name\n\n```bash\nkubectl --context <CLUSTER> get pods\n```\n"
+    shell_var = "# P\n\n```bash\nPVC='<claim label from the alert>'\nexport NS=prod\nkubectl -n $NS describe pvc <PVC>\necho $PVC\n```\n"
+    undeclared = "# P\n\n```bash\nkubectl --context <CLUSTER> get pods\n```\n"
+    assert find_placeholders(parse(declared)) == []
+    assert find_placeholders(parse(shell_var)) == []
+    assert [(h[1], h[2]) for h in find_placeholders(parse(undeclared))] == [("<CLUSTER>", "warning")]
+
+
+ALERT = """# HighErrorRate
+
+## Meaning
+
+Fires when more than 5% of requests fail for 10 minutes, because users then see errors.
+
+## Diagnosis
+
+```bash
+kubectl -n shop logs deploy/api --since=15m
+```
+
+Expected output: no `ERROR` lines. If the command fails, check your kube context.
+
+## Mitigation
+
+```bash
+kubectl -n shop rollout undo deploy/api
+```
+
+Verify: the error rate drops below 1% within 5 minutes. Escalate to #payments-oncall.
+See [the architecture](architecture.md). Last updated: 2026-11-02.
+"""
+
+
+@pytest.mark.parametrize("mutate, word", [
+    (lambda t: t.replace("```bash\nkubectl -n shop rollout undo deploy/api\n```", "Roll back the deployment."), "specific commands"),
+    (lambda t: t.replace("Expected output: no `ERROR` lines. ", ""), "Expected outputs"),
+    (lambda t: t.replace("Verify: the", "The"), "validation criteria"),
+    (lambda t: t.replace("more than 5% of requests fail for 10 minutes", "requests fail").replace("below 1% within 5 minutes", "back"), "Thresholds"),
+    (lambda t: t.replace(", because users then see errors", ""), "Thresholds"),
+    (lambda t: t.replace(" Escalate to #payments-oncall.", ""), "escalations"),
+    (lambda t: t.replace("Last updated: 2026-11-02.", ""), "as of"),
+    (lambda t: t.replace("See [the architecture](architecture.md).", ""), "architecture"),
+    (lambda t: t.replace("## Meaning", "## Notes"), "Required sections"),
+    (lambda t: t + "\naws_secret_access_key = \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKEYAB\"\n", "secret values"),
+    (lambda t: t + "\nghp_abcdefghijklmnopqrstuvwxyz0123456789\n", "secret values"),
+    (lambda t: t + "\nOwner: <your-team-here>\n", "placeholders"),
+])
+def test_each_generic_rule_passes_then_fails(mutate, word):
+    good = check_document(ALERT, name="HighErrorRate.md")
+    assert good.genre == "alert-runbook" and not fails(good, word)
+    assert [f for f in good.findings if f.status == "fail"] == []
+    bad = check_document(mutate(ALERT), name="HighErrorRate.md")
+    assert fails(bad, word), [f for f in bad.findings if f.status == "fail"]
+    assert bad.score < good.score
+
+
+def test_secret_value_is_never_printed():
+    secret = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    report = check_document(ALERT + f"\n{secret}\n", name="HighErrorRate.md")
+    for fmt in ("text", "json", "markdown", "github"):
+        assert secret not in render_reports([report], fmt)
+
+
+def test_fail_on_thresholds():
+    report = check_document(ALERT + "\n```bash\nkubectl get pods --context <CTX>\n```\n", name="HighErrorRate.md")
+    assert {f.severity for f in report.findings if f.status == "fail"} == {"warning"}
+    assert not exceeds(report, "error") and exceeds(report, "warning") and not exceeds(report, "never")
+
+
+def test_cli_formats_and_exit_codes(tmp_path, capsys):
+    good, thin = tmp_path / "HighErrorRate.md", CORPUS / "prometheus-operator-kube-proxy-down.md"
+    good.write_text(ALERT)
+    assert main(["check", str(good), str(thin), "--format", "json"]) == 1
+    data = json.loads(capsys.readouterr().out)
+    assert [d["genre"] for d in data] == ["alert-runbook", "alert-runbook"] and data[0]["score"] == 100.0
+    assert main(["check", str(thin), "--fail-on", "never"]) == 0
+    assert "score 18.2" in capsys.readouterr().out
+    assert main(["check", str(thin), "--format", "github"]) == 1
+    out = capsys.readouterr().out
+    assert f"::error file={thin},line=33,title=Examples use realistic values (not just placeholders)::" in out
+    assert main(["check", str(thin), "--format", "markdown"]) == 1
+    assert "| line | severity | item | fix |" in capsys.readouterr().out
+    assert main(["check", str(tmp_path / "nope.md")]) == 2
+
+
+def test_pre_commit_hook_runs_opslib_check():
+    hooks = yaml.safe_load((HERE.parent / ".pre-commit-hooks.yaml").read_text())
+    assert hooks[0]["id"] == "opslib-check" and hooks[0]["entry"].startswith("opslib check")
+
+
+def test_corpus_sources_are_recorded_and_permissive():
+    assert sorted(SOURCES) == sorted(p.name for p in CORPUS.glob("*.md"))
+    for meta in SOURCES.values():
+        assert meta["license"] in {"Apache-2.0", "MIT", "BSD-3-Clause", "BSD-2-Clause", "CC-BY-4.0"}
+        assert len(meta["commit"]) == 40 and meta["judgement"] in {"good", "medium", "thin"} and meta["reason"]
+
+
+def test_corpus_ranking_good_above_thin():
+    scores = {name: check_document((CORPUS / name).read_text(), path=CORPUS / name).score for name in SOURCES}
+    by = {j: [scores[n] for n, m in SOURCES.items() if m["judgement"] == j] for j in ("good", "medium", "thin")}
+    assert min(by["good"]) > max(by["thin"]), scores
+    mean = {j: sum(v) / len(v) for j, v in by.items()}
+    assert mean["good"] > mean["medium"] > mean["thin"], mean
+    # pinned so a rule change that reorders the corpus is noticed
+    assert scores["openshift-target-down.md"] == 78.3 and scores["prometheus-operator-kube-proxy-down.md"] == 18.2
+
+
+def test_brackets_in_code_are_not_placeholders():
+    text = "# Svc\n\n```bash\nprintf '[Service]\\nLimitNOFILE=65536\\n' | sudo tee limits.conf\n```\n\nOwner: [Team]\n"
+    hits = find_placeholders(parse(text))
+    assert [h[1] for h in hits] == ["[Team]"]
