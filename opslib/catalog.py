@@ -30,7 +30,6 @@ __all__ = [
     "datastore_services",
     "migration_tools",
     "load_decision_tree",
-    "load_metrics",
     "clear_caches",
 ]
 
@@ -145,17 +144,6 @@ class DecisionNode(_Model):
     question: str
 
 
-class Metric(_Model):
-    name: str
-    signal: Literal["latency", "traffic", "errors", "saturation"]
-    threshold: str
-    window: str
-    rationale: str
-    action: str
-    severity: Literal["page", "ticket"]
-    kinds: list[Literal["web", "worker"]] = Field(default_factory=lambda: ["web", "worker"])
-
-
 def _load(path: Path, model):
     raw = read_yaml(path, lines=False)
     try:
@@ -209,10 +197,6 @@ class _Tree(_Model):
     nodes: list[DecisionNode] = Field(min_length=1)
 
 
-class _Metrics(_Model):
-    metrics: list[Metric] = Field(min_length=1)
-
-
 @cache
 def datastore_services() -> dict[str, DatastoreService]:
     return _load(DATA_DIR / "datastores.yaml", _Services).services
@@ -228,12 +212,7 @@ def load_decision_tree() -> tuple[DecisionNode, ...]:
     return tuple(_load(DATA_DIR / "decision-tree.yaml", _Tree).nodes)
 
 
-@cache
-def load_metrics() -> tuple[Metric, ...]:
-    return tuple(_load(DATA_DIR / "metrics.yaml", _Metrics).metrics)
-
-
 def clear_caches() -> None:
     """Forget loaded catalogs (after DATA_DIR changed, e.g. in tests)."""
-    for fn in (platform_names, load_platform, load_troubleshooting, datastore_services, migration_tools, load_decision_tree, load_metrics):
+    for fn in (platform_names, load_platform, load_troubleshooting, datastore_services, migration_tools, load_decision_tree):
         fn.cache_clear()

@@ -121,28 +121,30 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .check import check_runbook, failed
+    from .checkformat import exceeds, render_reports
+    from .doccheck import check_document
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
     code = 0
-    report = []
+    reports = []
     for name in args.files:
         path = Path(name)
         if not path.is_file():
-            _err(f"{path}: file not found; pass the path of a runbook.md")
+            _err(f"{path}: file not found; pass the path of a runbook, cost plan, secrets or pipeline document")
             code = 2
             continue
-        findings = check_runbook(path.read_text(encoding="utf-8"), path=path, environments=envs)
-        report.append({"file": str(path), "findings": [f.as_dict() for f in findings]})
-        if failed(findings):
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            _err(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__}); pass a Markdown document")
+            code = 2
+            continue
+        report = check_document(text, path=path, genre=args.genre, environments=envs)
+        reports.append(report)
+        if exceeds(report, args.fail_on):
             code = max(code, 1)
-        if args.format == "text":
-            for f in findings:
-                where = f"{path}:{f.line}" if f.line else str(path)
-                print(f"{where}: {f.status}: [{f.item}] {f.message}")
-            print(f"{path}: {sum(f.status == 'pass' for f in findings)} passed, {len(failed(findings))} failed")
-    if args.format == "json":
-        print(json.dumps(report, indent=2))
+    if reports:
+        print(render_reports(reports, args.format))
     return code
 
 
@@ -221,10 +223,15 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(fn=cmd_batch)
 
-    c = sub.add_parser("check", help="check a runbook against the quality bar")
+    c = sub.add_parser("check", help="check operational documents (runbooks, cost plans, secrets, pipelines) against the quality bar")
     c.add_argument("files", nargs="+", metavar="FILE")
-    c.add_argument("--env", metavar="NAMES", help="comma-separated environments the runbook must cover (default: dev,staging,prod)")
-    c.add_argument("--format", choices=("text", "json"), default="text")
+    c.add_argument("--env", metavar="NAMES", help="comma-separated environments the document must cover (default: dev,staging,prod)")
+    c.add_argument("--format", choices=("text", "json", "markdown", "github"), default="text",
+                   help="text (default), json, markdown (a report for pull requests) or github (workflow annotations)")
+    c.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
+                   help="exit 1 when a finding of this severity or worse fails (default: error)")
+    c.add_argument("--genre", choices=("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline"),
+                   help="skip genre detection and check the files as this kind of document")
     c.set_defaults(fn=cmd_check)
 
     d = sub.add_parser("cost-diff", help="monthly cost change between two parameters files (markdown, for pull requests)")

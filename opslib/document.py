@@ -15,7 +15,7 @@ from types import ModuleType
 
 __all__ = ["DOCUMENT_MODULES", "document_modules"]
 
-DOCUMENT_MODULES = ("runbook", "cost", "secret")
+DOCUMENT_MODULES = ("runbook", "cost", "secret", "pipeline", "alert")
 
 
 def document_modules() -> list[ModuleType]:

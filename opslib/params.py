@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .errors import ParamsError
+from .schema import ci as ci_schema
 from .schema import cost as cost_schema
 from .schema import secret as secret_schema
 from .yamlio import line_of, read_yaml
@@ -265,6 +266,7 @@ class ProjectParams(Model):
     deploy: Deploy = Field(description="deployment strategy and timing")
     cost: cost_schema.CostSection | None = Field(default=None, description="cost model: usage drivers, components, budgets (cost-plan.md)")
     secrets: secret_schema.SecretsSection | None = Field(default=None, description="secret inventory: names and metadata, never values (secrets.md)")
+    ci: ci_schema.CiSection | None = Field(default=None, description="CI/CD pipeline and service-alert settings (pipeline.md, ci/, alerts.yml); every field has a default")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -327,7 +329,7 @@ class ProjectParams(Model):
             )
         if platform.requires_image and any(s.image is None for s in self.services):
             problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
-        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self)
+        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self)
         if problems:
             raise ValueError(" | ".join(problems))
         return self

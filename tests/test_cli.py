@@ -86,9 +86,11 @@ def test_schema_command(capsys):
     assert schema["additionalProperties"] is False and "environments" in schema["required"]
 
 
-def test_cost_diff_files_and_git_revisions(workspace, capsys):
+def test_cost_diff_files_and_git_revisions(workspace, capsys, monkeypatch):
+    """REV:path is read from the git repository of the current directory (as git show does)."""
     import subprocess
 
+    monkeypatch.chdir(workspace)
     params = workspace / "parameters" / "weather-api.yaml"
     git = lambda *a: subprocess.run(["git", *a], cwd=workspace, check=True, capture_output=True)
     git("init", "-q")
