@@ -15,7 +15,7 @@ from typing import Any
 from . import cost as costmod
 from .errors import OpslibError
 
-__all__ = ["CostExplorer", "cost_explorer", "breakdown_html", "guardrail_html", "size_options"]
+__all__ = ["CostExplorer", "cost_explorer", "breakdown_html", "guardrail_html", "chart_html", "size_options"]
 
 
 def breakdown_html(plan) -> str:
@@ -38,6 +38,60 @@ def guardrail_html(plan) -> str:
         items.append(f"<li style='color:{colour}'><b>{e.name}</b>: expected {costmod.money(e.expected)} = {e.pct:.0f}% of "
                      f"{costmod.money(e.budget)} ({e.limit}); worst case at {e.replicas_max} replicas {costmod.money(e.worst_case)} — {state}</li>")
     return "<p><b>Guardrails</b></p><ul>" + "".join(items) + "</ul>"
+
+
+def _bar(width_pct: float, colour: str, title: str) -> str:
+    return (f"<div title='{html.escape(title)}' style='display:inline-block;height:14px;width:{max(width_pct, 0):.2f}%;"
+            f"background:{colour}'></div>")
+
+
+def chart_html(plan) -> str:
+    """The three charts as plain HTML bars: redrawn in about a millisecond on every slider move
+    (the matplotlib versions, as in cost-plan.md, take 250+ ms and are drawn on request)."""
+    from .costchart import COLOURS
+
+    cats = plan.categories
+    colour = {c: COLOURS[i % len(COLOURS)] for i, c in enumerate(cats)}
+    top = max([e.high for e in plan.envs] + [e.budget for e in plan.envs] + [1.0])
+    rows = []
+    for e in plan.envs:
+        parts = "".join(
+            _bar(100 * v / top, colour[c], f"{c}: {costmod.money(v)}")
+            for c in cats
+            for v in [sum(ln.cost[1] for ln in plan.lines if ln.cost and ln.category == c and ln.environment == e.name)] if v
+        )
+        rows.append(f"<tr><td>{e.name}</td><td style='width:100%'><div style='white-space:nowrap'>{parts}</div></td>"
+                    f"<td style='text-align:right'>{costmod.money(e.expected)}</td></tr>")
+    legend = " ".join(f"<span style='color:{colour[c]}'>■</span> {c}" for c in cats)
+    breakdown = f"<p><b>Expected monthly cost by category</b> {legend}</p><table style='width:100%'>{''.join(rows)}</table>"
+
+    span = max(plan.high, plan.p90, 1.0)
+    marks = "".join(
+        f"<div title='{name} {costmod.money(v)}' style='position:absolute;left:{100 * v / span:.2f}%;top:0;height:18px;border-left:2px {style} #333'></div>"
+        f"<div style='position:absolute;left:{100 * v / span:.2f}%;top:18px;font-size:10px'>{name}</div>"
+        for name, v, style in (("P10", plan.p10, "dotted"), ("P50", plan.p50, "solid"), ("P90", plan.p90, "dotted"))
+    )
+    band = (f"<div style='position:absolute;left:{100 * plan.low / span:.2f}%;width:{100 * (plan.high - plan.low) / span:.2f}%;"
+            f"top:4px;height:10px;background:#4e79a7;opacity:0.35'></div>")
+    distribution = (f"<p><b>Total range</b> {costmod.money(plan.low)}–{costmod.money(plan.high)}, P10/P50/P90 "
+                    f"{costmod.money(plan.p10)} / {costmod.money(plan.p50)} / {costmod.money(plan.p90)}</p>"
+                    f"<div style='position:relative;height:32px;border-bottom:1px solid #ccc'>{band}{marks}</div>")
+
+    rows = []
+    for e in plan.envs:
+        scale = max(e.budget, e.worst_case, e.high, 1.0)
+        ticks = "".join(
+            f"<div title='{t}% of budget' style='position:absolute;left:{100 * e.budget * t / 100 / scale:.2f}%;top:0;height:16px;"
+            f"border-left:2px {'solid #333' if t >= 100 else 'dashed #f28e2b'}'></div>" for t in plan.thresholds)
+        worst = (f"<div title='worst case {costmod.money(e.worst_case)}' style='position:absolute;left:{100 * e.worst_case / scale:.2f}%;"
+                 f"top:-2px;color:#e15759;font-size:11px'>▼</div>")
+        fill = "#cf222e" if e.breach else "#4e79a7"
+        rows.append(f"<tr><td>{e.name}</td><td style='width:100%'><div style='position:relative;height:16px;background:#f6f8fa'>"
+                    f"<div style='height:16px;width:{100 * e.expected / scale:.2f}%;background:{fill}'></div>{ticks}{worst}</div></td>"
+                    f"<td style='text-align:right;white-space:nowrap'>{e.pct:.0f}% of {costmod.money(e.budget)}</td></tr>")
+    budget = ("<p><b>Estimate vs. budget</b> (lines: alert thresholds " + "/".join(f"{t}%" for t in plan.thresholds)
+              + "; ▼ worst case at maximum scale)</p><table style='width:100%'>" + "".join(rows) + "</table>")
+    return breakdown + distribution + budget
 
 
 def size_options(params) -> tuple[str | None, list[str]]:
@@ -65,6 +119,8 @@ class CostExplorer:
     status: Any = None
     charts: Any = None
     live_charts: Any = None
+    figures: Any = None
+    document_charts: Any = None
     message: Any = None
     plan: Any = None
 
@@ -83,14 +139,16 @@ class CostExplorer:
         self.message.value = ""
         self.table.value = breakdown_html(self.plan)
         self.status.value = guardrail_html(self.plan)
-        if self.live_charts.value:
+        self.charts.value = chart_html(self.plan) if self.live_charts.value else ""
+        if self.document_charts.value:
             self.draw_charts()
 
     def draw_charts(self) -> None:
+        """The cost plan's matplotlib charts (as written to figures/), at preview resolution."""
         from .costchart import figures, png_bytes
 
         figs = figures(self.plan, dpi=50)
-        for image, key in zip(self.charts.children, ("breakdown", "distribution", "budget")):
+        for image, key in zip(self.figures.children, ("breakdown", "distribution", "budget")):
             image.value = png_bytes(figs[key])
 
     def save(self, path: str | Path) -> Path:
@@ -123,7 +181,9 @@ def cost_explorer(params, charts: bool = True) -> CostExplorer:
     ex.status = w.HTML()
     ex.message = w.HTML()
     ex.live_charts = w.Checkbox(value=charts, description="live charts")
-    ex.charts = w.HBox([w.Image(format="png", layout=w.Layout(width="32%")) for _ in range(3)])
+    ex.charts = w.HTML(layout=w.Layout(width="640px"))
+    ex.document_charts = w.Checkbox(value=False, description="cost-plan charts (slower)")
+    ex.figures = w.HBox([w.Image(format="png", layout=w.Layout(width="32%")) for _ in range(3)])
     path = w.Text(value=str(params.base_dir / f"{params.project.name}.scenario.yaml"), description="scenario file", layout=w.Layout(width="520px"))
     button = w.Button(description="save scenario")
     saved = w.HTML()
@@ -136,11 +196,11 @@ def cost_explorer(params, charts: bool = True) -> CostExplorer:
 
     for s in ex.sliders.values():
         s.observe(ex.update, names="value")
-    for c in (ex.size, ex.replicas, ex.live_charts):
+    for c in (ex.size, ex.replicas, ex.live_charts, ex.document_charts):
         if c is not None:
             c.observe(ex.update, names="value")
     button.on_click(on_save)
-    controls = [*ex.sliders.values(), *([ex.size] if ex.size else []), ex.replicas, ex.live_charts]
-    ex.widget = w.VBox([w.VBox(controls), ex.message, ex.status, ex.charts, ex.table, w.HBox([path, button]), saved])
+    controls = [*ex.sliders.values(), *([ex.size] if ex.size else []), ex.replicas, w.HBox([ex.live_charts, ex.document_charts])]
+    ex.widget = w.VBox([w.VBox(controls), ex.message, ex.status, ex.charts, ex.figures, ex.table, w.HBox([path, button]), saved])
     ex.update()
     return ex

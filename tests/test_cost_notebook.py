@@ -41,8 +41,13 @@ def test_size_and_replicas_drive_guardrail_status(shop):
 def test_live_charts_and_save_scenario(tmp_path):
     params = load_params(FIXTURES / "cost" / "tiny.yaml")
     ex = cost_explorer(params, charts=True)
-    assert all(img.value[:4] == b"\x89PNG" for img in ex.charts.children)
+    before = ex.charts.value
+    assert "Estimate vs. budget" in before and "Expected monthly cost by category" in before and "P50" in before
     ex.sliders["requests"].value = 3_000_000
+    assert ex.charts.value != before  # the live charts follow the slider
+    assert not any(img.value for img in ex.figures.children)  # the cost-plan charts are drawn on request
+    ex.document_charts.value = True
+    assert all(img.value[:4] == b"\x89PNG" for img in ex.figures.children)
     path = ex.save(tmp_path / "scenario.yaml")
     overlay = cost.load_overlay(path)
     assert overlay.drivers == {"requests": 3_000_000.0} and overlay.replicas_max == {"prod": 4}
