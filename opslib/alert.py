@@ -20,11 +20,11 @@ from __future__ import annotations
 import shutil
 import subprocess
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 from .check import Finding, failed
 from .ciworkflow import dump
+from .document import Written
 from .errors import ChecksFailed
 from .monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
 from .output import write_text_atomic
@@ -171,10 +171,6 @@ def _meaning(params: ProjectParams) -> Finding:
                    area="alerts")
 
 
-@dataclass(frozen=True)
-class Written:
-    path: Path
-    findings: list[Finding]
 
 
 def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:

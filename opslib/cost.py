@@ -667,7 +667,7 @@ def _figure_names() -> dict[str, str]:
 def write(params, status, out_dir: str | Path):
     """Estimate, render and check the cost plan; write cost-plan.md and figures/ only if every check passes."""
     from .costchart import save_figures
-    from .runbook import Written
+    from .document import Written
 
     out_dir = Path(out_dir)
     path = out_dir / "cost-plan.md"

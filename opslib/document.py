@@ -11,12 +11,22 @@ notebook writes its document through the same `write`.
 from __future__ import annotations
 
 import importlib
+from dataclasses import dataclass
+from pathlib import Path
 from types import ModuleType
 
-__all__ = ["DOCUMENT_MODULES", "document_modules"]
+__all__ = ["DOCUMENT_MODULES", "Written", "document_modules"]
 
 DOCUMENT_MODULES = ("runbook", "cost", "secret", "pipeline", "alert")
 
 
 def document_modules() -> list[ModuleType]:
     return [importlib.import_module(f"opslib.{name}") for name in DOCUMENT_MODULES]
+
+
+@dataclass(frozen=True)
+class Written:
+    """What a document module's write() returns: the main file written and its findings."""
+
+    path: Path
+    findings: list

@@ -28,6 +28,7 @@ from typing import Any
 from . import catalog
 from .check import Finding, failed, parse
 from .ciworkflow import dump, github_files, gitlab_files, schema_for, validate
+from .document import Written
 from .errors import ChecksFailed
 from .monitoring import ci_of
 from .output import write_text_atomic
@@ -472,10 +473,6 @@ def _validation_findings(p: Pipeline) -> list[Finding]:
 
 # ---------------------------------------------------------------- document contract
 
-@dataclass(frozen=True)
-class Written:
-    path: Path
-    findings: list[Finding]
 
 
 @dataclass(frozen=True)

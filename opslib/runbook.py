@@ -17,6 +17,7 @@ from pydantic import ValidationError
 
 from . import catalog
 from .check import Finding, check_runbook, failed
+from .document import Written
 from .errors import ChecksFailed, ParamsError
 from .monitoring import MetricRow, metric_rows
 from .output import write_text_atomic
@@ -418,10 +419,6 @@ def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None
     return Preview(markdown=text, findings=check_runbook(text, path=doc_dir / "runbook.md", environments=environments, virtual=True))
 
 
-@dataclass(frozen=True)
-class Written:
-    path: Path
-    findings: list[Finding]
 
 
 def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:

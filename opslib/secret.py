@@ -25,7 +25,8 @@ from .errors import ChecksFailed, ParamsError
 from .output import write_text_atomic
 from .params import ProjectParams
 from .render import render, render_string
-from .runbook import RStep, Written, command_context, steps
+from .document import Written
+from .runbook import RStep, command_context, steps
 from .schema.secret import SecretItem, classify_text, platform_problems, secret_kinds, secret_rules, secret_stores
 from .status import StatusCheck
 
@@ -242,7 +243,6 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
     kinds, stores = secret_kinds(), secret_stores()
     items = list(params.secrets.items)
     prod = params.production
-    pctx = command_context(params, prod, platform)
     account = params.secrets.aws_account_id or "${AWS_ACCOUNT_ID}"
     where_p = f"opslib/data/platforms/{platform.name}.yaml"
 

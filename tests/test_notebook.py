@@ -45,7 +45,7 @@ def test_explorer_updates_on_dropdown_change():
     from opslib.notebook import runbook_explorer
 
     box = runbook_explorer(PARAMS / "shop-platform.yaml")
-    (project, env, platform), message, checks, preview = box.children[0].children, *box.children[1:]
+    (project, env, platform), _message, checks, preview = box.children[0].children, *box.children[1:]
     assert "Runbook: shop-platform" in preview.value and "0 fail" not in checks.value
     assert "target the <strong>prod</strong> environment" in preview.value
     env.value = "staging"

@@ -2,7 +2,6 @@
 the pipeline.md checks and the document contract."""
 
 import json
-from pathlib import Path
 
 import pytest
 

@@ -1,7 +1,6 @@
 """Secrets: the inventory schema, rotation calendar, secrets.md (golden + quality bar), .env.example."""
 
 from datetime import date, timedelta
-from pathlib import Path
 
 import pytest
 from ruamel.yaml import YAML
