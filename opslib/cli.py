@@ -6,6 +6,8 @@
     opslib check FILE… [--env NAMES] [--format text|json]   the quality bar on a runbook
     opslib cost-diff OLD NEW                      monthly cost change per component and environment
     opslib scan-secrets PATH [--params P]         secret values in a repository (never printed)
+    opslib plan PARAMS --env E --version X.Y.Z    deployment plan behind its gates
+    opslib report RESULTS.yaml                    deployment report from what happened
     opslib schema                                 the parameters JSON Schema
 
 Exit codes: 0 success, 1 a run or a check failed, 2 bad input.
@@ -192,6 +194,19 @@ def cmd_scan_secrets(args: argparse.Namespace) -> int:
     return scan_secrets_main(args.path, args.params, args.format)
 
 
+def cmd_plan(args: argparse.Namespace) -> int:
+    from .deployplan import plan_main
+
+    return plan_main(args.params, args.env, args.version, qa_report=args.qa_report, window=args.window, out=args.out,
+                     force=args.force, history=args.history, strategy=args.strategy)
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from .deployreport import report_main
+
+    return report_main(args.results, out=args.out)
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from .params import ProjectParams
 
@@ -244,6 +259,23 @@ def parser() -> argparse.ArgumentParser:
     k.add_argument("--params", metavar="PARAMS", help="parameters file whose secret inventory to cross-check")
     k.add_argument("--format", choices=("text", "json"), default="text")
     k.set_defaults(fn=cmd_scan_secrets)
+
+    pl = sub.add_parser("plan", help="deployment plan for one release and environment, behind its gates")
+    pl.add_argument("params", metavar="PARAMS")
+    pl.add_argument("--env", required=True, metavar="ENV", help="target environment (e.g. prod)")
+    pl.add_argument("--version", required=True, metavar="X.Y.Z", help="semantic version being released")
+    pl.add_argument("--qa-report", metavar="PATH", help="QA report (QA/QA-Report-<UNIT_ID>.md) whose status must be approved")
+    pl.add_argument("--window", metavar="START/END", help="deployment window, ISO times (e.g. 2026-11-03T14:00Z/2026-11-03T16:00Z)")
+    pl.add_argument("--history", metavar="PATH", help="deployment history (default: deployments/<project>.yaml beside parameters/)")
+    pl.add_argument("--strategy", choices=("rolling", "blue-green", "canary", "recreate"), help="override the parameters' strategy")
+    pl.add_argument("--out", metavar="DIR", help="output folder (default: build/)")
+    pl.add_argument("--force", action="store_true", help="write the plan although a gate failed; the plan records the override")
+    pl.set_defaults(fn=cmd_plan)
+
+    rp = sub.add_parser("report", help="deployment report from a record of what happened")
+    rp.add_argument("results", metavar="RESULTS.yaml")
+    rp.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS.yaml)")
+    rp.set_defaults(fn=cmd_report)
 
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)

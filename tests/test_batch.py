@@ -45,9 +45,10 @@ def test_good_projects_complete(batch_run, name):
     assert "Deployment to prod" in html and "opslib.load_params" not in html  # no code cells
     record = json.loads((project / "run.json").read_text())
     assert record["mode"] == "batch"
-    assert record["notebooks"] == ["10-cost-plan.ipynb", "20-secret-inventory.ipynb", "30-runbook.ipynb", "40-cicd-pipeline.ipynb"]
+    assert record["notebooks"] == ["10-cost-plan.ipynb", "20-secret-inventory.ipynb", "30-runbook.ipynb", "40-cicd-pipeline.ipynb",
+                                   "90-readiness-review.ipynb"]
     assert {"runbook.md", "cost-plan.md", "secrets.md", ".env.example", "figures/cost-breakdown.png",
-            "pipeline.md", "alerts.yml", "ci/.gitlab-ci.yml", "ci/.github/workflows/deploy.yml"} <= set(record["documents"])
+            "pipeline.md", "alerts.yml", "ci/.gitlab-ci.yml", "ci/.github/workflows/deploy.yml", "readiness.md"} <= set(record["documents"])
     assert record["timings_s"]["total"] > 0
 
 

@@ -117,3 +117,21 @@ def test_scan_secrets_command(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "leak.py" in out and token not in out
     assert main(["scan-secrets", str(tmp_path / "nope")]) == 2
+
+
+def test_plan_and_report_commands(workspace, capsys, tmp_path):
+    shutil.copytree(REPO / "deployments", workspace / "deployments")
+    qa = REPO / "examples" / "qa" / "QA-Report-SHOP-142.md"
+    params = str(workspace / "parameters" / "shop-platform.yaml")
+    assert main(["plan", params, "--env", "prod", "--version", "2.4.0", "--qa-report", str(qa),
+                 "--window", "2026-11-03T14:00Z/2026-11-03T16:00Z", "--out", str(tmp_path / "out")]) == 0
+    plan = tmp_path / "out" / "shop-platform" / "deployments" / "2.4.0-prod" / "deployment-plan.md"
+    assert "## Rollback Triggers" in plan.read_text()
+    assert main(["plan", params, "--env", "prod", "--version", "2.3.0", "--qa-report", str(qa), "--out", str(tmp_path / "out2")]) == 1
+    err = capsys.readouterr().err
+    assert "not newer than 2.3.1" in err and "Traceback" not in err and not (tmp_path / "out2").exists()
+    results = REPO / "tests" / "fixtures" / "deploy"
+    assert main(["report", str(results / "results-rolled-back.yaml"), "--out", str(tmp_path / "rep")]) == 0
+    assert list((tmp_path / "rep").rglob("deployment-report.md"))
+    assert main(["report", str(results / "results-contradiction.yaml"), "--out", str(tmp_path / "rep")]) == 2
+    assert "contradicts itself" in capsys.readouterr().err
