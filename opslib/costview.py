@@ -15,7 +15,7 @@ from typing import Any
 from . import cost as costmod
 from .errors import OpslibError
 
-__all__ = ["CostExplorer", "cost_explorer", "breakdown_html", "guardrail_html", "chart_html", "size_options"]
+__all__ = ["CostExplorer", "cost_explorer", "show_charts", "breakdown_html", "guardrail_html", "chart_html", "size_options"]
 
 
 def breakdown_html(plan) -> str:
@@ -92,6 +92,16 @@ def chart_html(plan) -> str:
     budget = ("<p><b>Estimate vs. budget</b> (lines: alert thresholds " + "/".join(f"{t}%" for t in plan.thresholds)
               + "; ▼ worst case at maximum scale)</p><table style='width:100%'>" + "".join(rows) + "</table>")
     return breakdown + distribution + budget
+
+
+def show_charts(plan) -> None:
+    """The cost plan's three charts, as written to figures/."""
+    from IPython.display import Image, display
+
+    from .costchart import figures, png_bytes
+
+    if plan is not None:
+        display(*[Image(png_bytes(f)) for f in figures(plan).values()])
 
 
 def size_options(params) -> tuple[str | None, list[str]]:

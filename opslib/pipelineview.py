@@ -9,7 +9,7 @@ from pathlib import Path
 
 from .params import ProjectParams
 
-__all__ = ["stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
+__all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
 
 CHOICES = {"GitHub Actions + GitLab CI": ["github", "gitlab"], "GitHub Actions": ["github"], "GitLab CI": ["gitlab"]}
 
@@ -40,6 +40,15 @@ def alerts_table(params: ProjectParams):
 
     return pd.DataFrame([{"alert": a.alert, "threshold": a.threshold, "for": a.for_, "severity": a.severity,
                           "rationale": a.rationale} for a in alert_specs(params)])
+
+
+def show_diagram(markdown: str) -> None:
+    """The stage diagram (the mermaid block of pipeline.md)."""
+    from IPython.display import Markdown, display
+
+    blocks = markdown.split("```mermaid\n")
+    if len(blocks) > 1:
+        display(Markdown("```mermaid\n" + blocks[1].split("```")[0] + "```"))
 
 
 def show_file(p, path: str) -> None:
