@@ -49,7 +49,7 @@ import yaml
 from . import catalog
 from .catalog import DATA_DIR
 from .errors import InputError, OpslibError
-from .monitoring import alert_specs, ci_of
+from .monitoring import alert_specs, production_approvers
 from .output import write_text_atomic
 from .params import ProjectParams, load_params
 from .render import render, render_string
@@ -194,10 +194,7 @@ def parse_window(text: str) -> Window:
 
 def approvers(params: ProjectParams) -> tuple[list[str], str]:
     """Who approves a deploy to an environment that requires approval, and where that comes from."""
-    ci = ci_of(params)
-    if ci.production_approvers:
-        return list(ci.production_approvers), "ci.production_approvers"
-    return [f"Engineering manager, {params.project.team}"], "default of pipeline.md's approval gate (set ci.production_approvers to name them)"
+    return production_approvers(params)
 
 
 # ---------------------------------------------------------------- gates

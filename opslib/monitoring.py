@@ -110,6 +110,15 @@ def ci_of(params: ProjectParams):
     return getattr(params, "ci", None) or CI_DEFAULT
 
 
+def production_approvers(params: ProjectParams) -> tuple[list[str], str]:
+    """Who approves a deploy to an environment that requires approval, and where that comes from
+    (one rule for pipeline.md's approval gate and the deployment plan's approvers gate)."""
+    ci = ci_of(params)
+    if ci.production_approvers:
+        return list(ci.production_approvers), "ci.production_approvers"
+    return [f"Engineering manager, {params.project.team}"], "default of pipeline.md's approval gate (set ci.production_approvers to name them)"
+
+
 def selector(params: ProjectParams) -> str:
     """PromQL label matchers of the production service."""
     return ci_of(params).alert_selector or f'job="{params.project.name}"'

@@ -30,7 +30,7 @@ from .check import Finding, failed, parse
 from .ciworkflow import dump, github_files, gitlab_files, schema_for, validate
 from .document import Written
 from .errors import ChecksFailed
-from .monitoring import ci_of
+from .monitoring import ci_of, production_approvers
 from .output import write_text_atomic
 from .params import ProjectParams
 from .render import render, render_string
@@ -320,7 +320,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         pfile = ci.parameters_file or f"parameters/{params.project.name}.yaml"
         cost_cmd = f"python -m opslib.costgate {pfile}"
         budgets = [(e.name, f"${params.cost.budgets[e.name].monthly_usd:,.0f}") for e in params.environments if e.name in params.cost.budgets]
-    approvers = list(ci.production_approvers or [f"Engineering manager, {params.project.team}"])
+    approvers, _source = production_approvers(params)
     gl_scan = "gitleaks detect --source . --redact --no-banner --verbose"
     p = Pipeline(
         project=params.project, platform=params.platform, platform_title=platform.title,

@@ -189,14 +189,16 @@ def test_write_is_atomic_deterministic_and_checked(tmp_path, monkeypatch):
     assert not (tmp_path / "c").exists()
 
 
-def test_ci_section_schema_and_overrides(monkeypatch):
+def test_ci_section_schema_and_overrides():
     schema = CiSection.model_json_schema()
     assert all(prop.get("description") for prop in schema["properties"].values())
     with pytest.raises(Exception):
         CiSection(unknown=1)
     ci = CiSection(systems=["gitlab"], coverage_min_pct=90, languages=["go"], production_approvers=["Release managers"])
-    monkeypatch.setattr(pipeline, "ci_of", lambda params: ci)
-    p = pipeline.build(load_params(PARAMS / "weather-api.yaml"))
+    base = load_params(PARAMS / "weather-api.yaml")
+    params = base.model_copy(update={"ci": ci})  # the project with this ci: section
+    params._path = base.path
+    p = pipeline.build(params)
     assert list(p.files) == [".gitlab-ci.yml"] and "go test" in p.files[".gitlab-ci.yml"]
     assert "if ($3 < 90)" in p.files[".gitlab-ci.yml"] and "Release managers" in pipeline.render_pipeline(p)
 
