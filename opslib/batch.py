@@ -24,6 +24,7 @@ from importlib import metadata
 from pathlib import Path
 
 from .errors import OpslibError
+from .export import export_review
 from .output import write_text_atomic
 from .params import load_params, params_hash
 
@@ -112,14 +113,6 @@ def swap_into_place(staging: Path, final: Path) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
-def _export_html(notebook: Path, target: Path) -> None:
-    from nbconvert import HTMLExporter
-
-    exporter = HTMLExporter(exclude_input=True, exclude_input_prompt=True, exclude_output_prompt=True)
-    body, _ = exporter.from_filename(str(notebook))
-    write_text_atomic(target, body)
-
-
 def _first_line(text: str) -> str:
     lines = [ln for ln in str(text).splitlines() if ln.strip()]
     return lines[0] if lines else ""
@@ -167,7 +160,7 @@ def run_project(params_path: str, notebooks: list[str], out_root: str, force: bo
                 return result
             result.timings[f"{nb.stem}.execute"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            _export_html(executed, staging / "review" / f"{nb.stem}.html")
+            export_review(executed, staging / "review" / f"{nb.stem}.html")
             result.timings[f"{nb.stem}.export"] = time.perf_counter() - t0
         findings = [f for mod in document_modules() for f in mod.check_written(staging, params)]
         result.seconds = time.perf_counter() - started
