@@ -277,6 +277,7 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS.yaml)")
     rp.set_defaults(fn=cmd_report)
 
+    from .app import register as _reg_app; _reg_app(sub)
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)
     return p

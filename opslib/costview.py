@@ -150,8 +150,11 @@ class CostExplorer:
         self.table.value = breakdown_html(self.plan)
         self.status.value = guardrail_html(self.plan)
         self.charts.value = chart_html(self.plan) if self.live_charts.value else ""
+        self.figures.layout.display = None if self.document_charts.value else "none"  # no empty image frames
         if self.document_charts.value:
+            self.message.value = "<i>drawing the cost-plan charts…</i>"  # about a second: say so while it runs
             self.draw_charts()
+            self.message.value = ""
 
     def draw_charts(self) -> None:
         """The cost plan's matplotlib charts (as written to figures/), at preview resolution."""

@@ -6,12 +6,13 @@ same pure function the batch run uses (`runbook.preview`).
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .check import Finding
 from .errors import OpslibError
 
-__all__ = ["findings_table", "show_status", "show_findings", "show_markdown", "show_written", "runbook_explorer"]
+__all__ = ["escape_dollars", "findings_table", "show_status", "show_findings", "show_markdown", "show_written", "runbook_explorer"]
 
 
 def findings_table(findings: list[Finding]):
@@ -41,10 +42,35 @@ def show_findings(findings: list[Finding]) -> None:
     display(table.set_table_styles([{"selector": "th", "props": [("text-align", "left")]}]))
 
 
+_FENCE = re.compile(r"^\s{0,3}(```|~~~)")
+_CODE_SPAN = re.compile(r"(`+)(.+?)\1")
+
+
+def escape_dollars(text: str) -> str:
+    """Escape `$` outside code so JupyterLab, Voilà and nbconvert don't typeset money as LaTeX
+    ("$120 … $80" would become an equation); `\\$` renders as a plain dollar sign."""
+    out, fenced = [], None
+    for line in text.split("\n"):
+        fence = _FENCE.match(line)
+        if fenced:
+            fenced = None if fence and fence.group(1) == fenced else fenced
+            out.append(line)
+        elif fence:
+            fenced = fence.group(1)
+            out.append(line)
+        else:
+            parts, last = [], 0
+            for m in _CODE_SPAN.finditer(line):
+                parts += [line[last:m.start()].replace("$", r"\$"), m.group(0)]
+                last = m.end()
+            out.append("".join(parts) + line[last:].replace("$", r"\$"))
+    return "\n".join(out)
+
+
 def show_markdown(text: str) -> None:
     from IPython.display import Markdown, display
 
-    display(Markdown(text))
+    display(Markdown(escape_dollars(text)))
 
 
 def show_written(written) -> None:

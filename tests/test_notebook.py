@@ -6,6 +6,7 @@ import papermill as pm
 import pytest
 
 from conftest import PARAMS, REPO
+from opslib import notebook
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -54,3 +55,14 @@ def test_explorer_updates_on_dropdown_change():
     assert "systemctl" in preview.value and "fail</td>" not in checks.value
     project.value = str(PARAMS / "weather-api.yaml")
     assert "Runbook: weather-api" in preview.value and env.value == "prod"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("from $120 to $80 a month", r"from \$120 to \$80 a month"),
+    ("run `echo $HOME` for $5", r"run `echo $HOME` for \$5"),
+    ("```bash\nexport A=$B\n```\n$1", "```bash\nexport A=$B\n```\n\\$1"),
+    ("~~~\n$x\n~~~", "~~~\n$x\n~~~"),
+    ("no money here", "no money here"),
+])
+def test_money_is_not_typeset_as_latex(text, expected):
+    assert notebook.escape_dollars(text) == expected
