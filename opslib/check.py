@@ -474,11 +474,11 @@ def check_status_noted(doc: Document, ctx: dict) -> list[Finding]:
 
 
 def check_runbook(text: str, path: Path | None = None, environments: list[str] | None = None,
-                  virtual: bool | None = None, min_issues: int = 5, lint: bool = False) -> list[Finding]:
+                  virtual: bool | None = None, min_issues: int = 5, lint: bool = False, doc: Document | None = None) -> list[Finding]:
     """Run every runbook check; `virtual` means the text is not (yet) the file at `path`;
     `lint` (opslib check on any file) accepts any file name and reports an unstated
-    status.json result as not measured."""
-    doc = parse(text, Path(path) if path else None)
+    status.json result as not measured; `doc` is the text already parsed (saves a parse)."""
+    doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
     ctx = {"environments": list(environments or DEFAULT_ENVIRONMENTS), "virtual": virtual, "min_issues": min_issues, "lint": lint}
     findings: list[Finding] = []
     for _item, fn in RUNBOOK_CHECKS:

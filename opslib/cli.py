@@ -245,7 +245,7 @@ def parser() -> argparse.ArgumentParser:
                    help="text (default), json, markdown (a report for pull requests) or github (workflow annotations)")
     c.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                    help="exit 1 when a finding of this severity or worse fails (default: error)")
-    c.add_argument("--genre", choices=("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline"),
+    c.add_argument("--genre", choices=("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline", "deployment-plan", "deployment-report", "readiness", "cost-report"),
                    help="skip genre detection and check the files as this kind of document")
     c.set_defaults(fn=cmd_check)
 

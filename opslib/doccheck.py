@@ -2,12 +2,13 @@
 "Validation Checklist" and "Common Mistakes" items that can be decided from the text.
 
     detect_genre(text, name)                       -> str   service-runbook, alert-runbook, procedure,
-                                                             checklist, template, cost-plan, secrets, pipeline
+                                                             checklist, template, cost-plan, secrets, pipeline,
+                                                             deployment-plan, deployment-report, readiness, cost-report
     check_document(text, path=None, genre=None, …) -> Report  findings (pass/fail/n/a/not measured) and scores
     find_placeholders(doc)                         -> list[(line, text, severity)]
 
-Genre-specific checks come from check.py (runbooks), costcheck.py (cost plans) and secret.py
-(secret documents); the rules here are the documentation-quality and actionability items that
+Genre-specific checks come from check.py (runbooks), checkcost.py (cost plans), secret.py
+(secret documents) and checkdeploy.py (deployment plans, deployment reports, readiness reviews); the rules here are the documentation-quality and actionability items that
 apply to every genre (placeholders, commands, expected outputs, verification, thresholds with a
 rationale, escalation contacts, links, "as of" dates, no secret values). Synonyms, genre
 signals and placeholder patterns are data: opslib/data/check-*.yaml.
@@ -26,7 +27,8 @@ from .yamlio import read_yaml
 
 __all__ = ["GENRES", "Report", "detect_genre", "check_document", "find_placeholders", "score"]
 
-GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline")
+GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
+          "deployment-plan", "deployment-report", "readiness", "cost-report")
 WARNING_WEIGHT = 0.5
 # the quality bar states "specific commands (not abstractions)" in both the Runbook Validation
 # and the Documentation Quality lists and names it first among the Common Mistakes: it counts twice
@@ -134,7 +136,11 @@ def _declared(doc: Document, word: str) -> bool:
 def find_placeholders(doc: Document) -> list[tuple[int, str, str]]:
     """Unfilled template values: (line, text, severity). Not counted: command parameters the
     document declares (`<CLUSTER>` with `CLUSTER=` or `$CLUSTER` elsewhere) or assigns to a shell
-    variable, HTML tags, autolinks, `{{ }}` alert templates; a `<TOKEN>` outside code is notation."""
+    variable, HTML tags, autolinks, `{{ }}` alert templates; a `<TOKEN>` outside code is notation.
+    Computed once per parsed document (genre detection and two rules ask for it)."""
+    cached = getattr(doc, "_placeholders", None)
+    if cached is not None:
+        return list(cached)
     pats, html = _placeholder_data()
     code = _code_lines(doc)
     out = []
@@ -165,6 +171,7 @@ def find_placeholders(doc: Document) -> list[tuple[int, str, str]]:
                 break
         if found:
             out.append(found)
+    doc._placeholders = tuple(out)
     return out
 
 
@@ -281,7 +288,7 @@ def _rule_errors(doc: Document, genre: str) -> list[Finding]:
                doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
 
 
-DURATION_RX = re.compile(r"(takes?|duration|expected (time|duration)|wait|allow|within|about|approximately|~|under|less than|<)\s*(about |up to |roughly )?\**\s*\d+(\s*[-–]\s*\d+)?\s*(s|sec|seconds?|mins?|minutes?|h|hrs?|hours?)\b", re.I)
+DURATION_RX = re.compile(r"(takes?|duration|expected (time|duration)|wait|allow|within|about|approximately|~|under|less than|<)\s*\**:?\**\s*(about |up to |roughly )?\**\s*\d+(\s*[-–]\s*\d+)?\s*(s|sec|seconds?|mins?|minutes?|h|hrs?|hours?)\b", re.I)
 
 
 def _rule_durations(doc: Document, genre: str) -> list[Finding]:
@@ -302,7 +309,7 @@ def _rule_verification(doc: Document, genre: str) -> list[Finding]:
 
 
 def _rule_thresholds(doc: Document, genre: str) -> list[Finding]:
-    if genre not in ("alert-runbook", "service-runbook"):
+    if genre not in ("alert-runbook", "service-runbook", "deployment-plan"):
         return [_q("thresholds", "n/a", f"a {genre} defines no alert thresholds", area="monitoring")]
     rx = re.compile(r"(>|<|≥|≤|above|below|exceed\w*|more than|less than|over|under)\s*\**~?\d+(\.\d+)?\s*(%|percent|ms|s\b|seconds|minutes|hours|days|GB|MB)|\d+(\.\d+)?\s*%", re.I)
     m = rx.search(doc.text)
@@ -359,7 +366,7 @@ def _rule_environments(doc: Document, genre: str) -> list[Finding]:
 
 
 def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
-    if genre != "procedure":
+    if genre not in ("procedure", "deployment-plan"):
         return []
     m = re.search(r"prerequisites?|before you (start|begin)|requirements|you (will )?need|access to", doc.text, re.I)
     return [_q("prerequisites", "pass" if m else "fail", "prerequisites documented" if m else "no prerequisites; list the access, tools and credentials needed before step 1",
@@ -410,6 +417,15 @@ SKIP = {
                   _rule_as_of, _rule_environments, _rule_links},
     "secrets": {_rule_outputs, _rule_errors, _rule_durations, _rule_thresholds, _rule_escalation, _rule_environments, _rule_links, _rule_commands},
     "pipeline": {_rule_outputs, _rule_thresholds, _rule_escalation, _rule_links, _rule_commands, _rule_durations},
+    # checkdeploy.py decides these for the deployment genres (seed 003 formats); a report and a
+    # readiness review are records, not procedures: the procedure items are n/a there
+    "deployment-plan": {_rule_commands, _rule_links, _rule_environments, _rule_sections},
+    "deployment-report": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                          _rule_escalation, _rule_links, _rule_as_of, _rule_environments, _rule_sections},
+    "readiness": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                  _rule_escalation, _rule_links, _rule_environments, _rule_sections},
+    "cost-report": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                    _rule_escalation, _rule_environments, _rule_sections, _rule_thresholds},
 }
 
 
@@ -425,11 +441,19 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
         raise ValueError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
     findings: list[Finding] = []
     if genre == "service-runbook":
-        findings += check_runbook(text, path=p, environments=environments, lint=True)
+        findings += check_runbook(text, path=p, environments=environments, lint=True, doc=doc)
     elif genre == "cost-plan":
-        from .costcheck import check_cost_plan
+        # the same items as costcheck.py, read from any cost plan's wording
+        from .checkcost import check_cost_plan_text
 
-        findings += check_cost_plan(text, path=p, environments=environments)
+        findings += check_cost_plan_text(text, path=p, environments=environments, doc=doc)
+    elif genre == "cost-report":
+        from .checkcost import check_cost_report
+        from .checkdeploy import NOT_A_PROCEDURE
+
+        findings += check_cost_report(text, path=p)
+        findings += [Finding(item, "n/a", "a cost report records actual spend; it has no procedure to follow", None, "documentation")
+                     for item in NOT_A_PROCEDURE]
     elif genre == "secrets":
         from .secret import check_secrets_doc
 
@@ -440,6 +464,11 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
         except ImportError:
             own = None
         findings += own(text, path=p, environments=environments) if own else check_pipeline_doc(text, p)
+    elif genre in ("deployment-plan", "deployment-report", "readiness"):
+        from . import checkdeploy
+
+        findings += {"deployment-plan": checkdeploy.check_deployment_plan, "deployment-report": checkdeploy.check_deployment_report,
+                     "readiness": checkdeploy.check_readiness}[genre](doc)
     skip = SKIP.get(genre, set())
     for rule in GENERIC_RULES:
         if rule not in skip:
