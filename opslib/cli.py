@@ -278,6 +278,7 @@ def parser() -> argparse.ArgumentParser:
     rp.set_defaults(fn=cmd_report)
 
     from .app import register as _reg_app; _reg_app(sub)
+    from .actuals import register as _reg_actuals; _reg_actuals(sub)
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)
     return p

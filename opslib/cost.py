@@ -183,6 +183,7 @@ class CostPlan:
     budget_commands: list[tuple[str, str, str, str]]
     vendor_limits: list[str]
     figures: dict[str, str] = field(default_factory=dict)
+    has_actuals: bool = False  # cost-report.md is written beside the plan (parameters have `actuals:`)
 
     @property
     def categories(self) -> list[str]:
@@ -400,6 +401,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         tags=list(cost.tags), review_frequency=cost.review_frequency, approvers=list(cost.approvers),
         approval_increase_pct=cost.approval_increase_pct, quotas=[], scaling_commands=[], budget_commands=[], vendor_limits=[],
     )
+    plan.has_actuals = getattr(params, "actuals", None) is not None
     plan.prices, plan.stale = _price_table(params, chosen)
     plan.opportunities = opportunities(params, plan, catalog)
     _guardrail_details(params, plan, chosen)

@@ -17,7 +17,7 @@ from types import ModuleType
 
 __all__ = ["DOCUMENT_MODULES", "Written", "document_modules"]
 
-DOCUMENT_MODULES = ("runbook", "cost", "secret", "pipeline", "alert", "readiness")  # readiness last: it reviews the others
+DOCUMENT_MODULES = ("runbook", "cost", "actuals", "secret", "pipeline", "alert", "readiness")  # readiness last: it reviews the others
 
 
 def document_modules() -> list[ModuleType]:

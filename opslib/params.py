@@ -27,6 +27,7 @@ from pydantic import (
 )
 
 from .errors import ParamsError
+from .schema import actuals as actuals_schema
 from .schema import ci as ci_schema
 from .schema import cost as cost_schema
 from .schema import secret as secret_schema
@@ -267,6 +268,7 @@ class ProjectParams(Model):
     cost: cost_schema.CostSection | None = Field(default=None, description="cost model: usage drivers, components, budgets (cost-plan.md)")
     secrets: secret_schema.SecretsSection | None = Field(default=None, description="secret inventory: names and metadata, never values (secrets.md)")
     ci: ci_schema.CiSection | None = Field(default=None, description="CI/CD pipeline and service-alert settings (pipeline.md, ci/, alerts.yml); every field has a default")
+    actuals: actuals_schema.ActualsSection | None = Field(default=None, description="FOCUS billing exports and their attribution: actual spend against the estimate and the budgets (cost-report.md)")
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -329,7 +331,7 @@ class ProjectParams(Model):
             )
         if platform.requires_image and any(s.image is None for s in self.services):
             problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
-        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self)
+        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self) + actuals_schema.cross_problems(self)
         if problems:
             raise ValueError(" | ".join(problems))
         return self
