@@ -11,11 +11,13 @@ check-jsonschema ships (GitHub workflow schema, GitLab CI schema), offline.
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import json
 import re
+import sys
 from functools import cache
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -58,8 +60,33 @@ def load(text: str) -> Any:
 
 @cache
 def _schema(name: str) -> dict:
-    base = resources.files("check_jsonschema.builtin_schemas.vendor")
-    return json.loads(base.joinpath(name).read_text(encoding="utf-8"))
+    # find check-jsonschema's vendored schemas without importing the package: its __init__
+    # imports its CLI and jsonschema (seconds, in every kernel that previews a pipeline)
+    spec = importlib.util.find_spec("check_jsonschema")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("check-jsonschema is not installed; pip install check-jsonschema (it ships the CI schemas)")
+    base = Path(list(spec.submodule_search_locations)[0]) / "builtin_schemas" / "vendor"
+    return json.loads((base / name).read_text(encoding="utf-8"))
+
+
+def _draft7_validator():
+    """jsonschema's Draft7Validator, imported without compiling rfc3987_syntax's grammars.
+
+    `jsonschema/_format.py` imports rfc3987_syntax when it is installed (jupyter-events pulls it
+    in), which compiles 38 lark grammars: 1.5–4.5 s per process. It only serves the "iri"
+    format checkers; validate() uses no format checker, so hiding the module during the
+    import changes no result. If jsonschema is already imported, nothing is hidden."""
+    if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import raises ImportError, which jsonschema tolerates
+        try:
+            from jsonschema import Draft7Validator
+        finally:
+            if sys.modules.get("rfc3987_syntax", 0) is None:
+                del sys.modules["rfc3987_syntax"]
+        return Draft7Validator
+    from jsonschema import Draft7Validator
+
+    return Draft7Validator
 
 
 def schema_for(path: str) -> str:
@@ -69,8 +96,7 @@ def schema_for(path: str) -> str:
 
 def validate(path: str, text: str) -> list[str]:
     """Validate one CI file against its official schema; one message per error."""
-    from jsonschema import Draft7Validator
-
+    Draft7Validator = _draft7_validator()
     try:
         data = load(text)
     except Exception as exc:  # a YAML syntax error is a validation failure, not a crash

@@ -1,8 +1,9 @@
 """The `opslib` command.
 
     opslib validate PARAMS…                       every mistake at once; exit 2 on bad input
-    opslib render PARAMS… [--out DIR] [--force]   documents directly, no notebook kernel (fast path)
-    opslib batch [PARAMS…] [--jobs N] [--out DIR] every notebook for every project (papermill)
+    opslib render PARAMS… [--out DIR] [--force] [--check]   documents directly, no notebook kernel (fast path)
+    opslib batch [PARAMS…] [--jobs N] [--out DIR] [--rebuild] [--check] [--shard I/N] [--executor local|dask]
+                                                  every notebook for every project (papermill); unchanged projects are skipped
     opslib check FILE… [--env NAMES] [--format text|json]   the quality bar on a runbook
     opslib cost-diff OLD NEW                      monthly cost change per component and environment
     opslib scan-secrets PATH [--params P]         secret values in a repository (never printed)
@@ -63,6 +64,12 @@ def _jobs(value: str) -> int:
     return n
 
 
+def _print_drift(diff: list[str]) -> None:
+    from .drift import MAX_LINES, limit
+
+    sys.stdout.write("".join(limit(diff, MAX_LINES)))
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     import shutil
 
@@ -74,19 +81,30 @@ def cmd_render(args: argparse.Namespace) -> int:
     from .status import check_status
 
     code = 0
+    drift: list[str] = []
     for path in discover_params(args.params):
         started = time.perf_counter()
         try:
             params = load_params(path)
             status = check_status(params, force=args.force)
             final = default_doc_dir(params, Path(args.out) if args.out else None)
-            staging = final.with_name(f".{final.name}.tmp")
+            # a sibling of the final folder: relative links in the documents come out the same
+            staging = final.with_name(f".{final.name}.{'check' if args.check else 'tmp'}")
             shutil.rmtree(staging, ignore_errors=True)
+            made_out = not final.parent.exists()
             staging.mkdir(parents=True)
             try:
                 # every document must pass its checks before any of them replaces the old ones
                 written = [mod.write(params, status, staging) for mod in document_modules()]
                 findings = [f for w in written for f in w.findings]
+                if args.check:
+                    from .drift import compare_documents
+
+                    found = compare_documents(final, staging, label=str(final))
+                    drift += found
+                    print(f"{path}: {'documents differ from the parameters' if found else 'documents match the parameters'} ({final})",
+                          file=sys.stderr)
+                    continue
                 record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, args.force)
                 write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
                 if final.exists():  # keep what batch added (notebooks, review) and replace the documents
@@ -99,26 +117,57 @@ def cmd_render(args: argparse.Namespace) -> int:
                     swap_into_place(staging, final)
             finally:
                 shutil.rmtree(staging, ignore_errors=True)
+                if args.check and made_out:  # check mode leaves no trace, not even an empty output folder
+                    shutil.rmtree(final.parent, ignore_errors=True)
             names = ", ".join(w.path.name for w in written if (final / w.path.name).exists())
             print(f"{path}: wrote {names} into {final} ({sum(f.status == 'pass' for f in findings)} checks passed)")
         except OpslibError as exc:
             _err(str(exc))
             code = max(code, exc.exit_code)
+    if drift:
+        _print_drift(drift)
+        _err("the committed documents differ from what the parameters produce (diff above); run `opslib render` and commit the result.")
+        code = max(code, 1)
     return code
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import discover_params, run_batch
+    from .batch import check_batch, discover_params, parse_shard, run_batch, select_shard
 
     paths = discover_params(args.params)
     if not paths:
         raise InputError("no parameters files found; pass PARAMS or add parameters/<project>.yaml")
+    if args.shard:
+        index, count = parse_shard(args.shard)
+        total = len(paths)
+        paths = select_shard(paths, index, count)
+        if not args.quiet:
+            print(f"shard {index}/{count}: {len(paths)} of {total} project(s)", file=sys.stderr)
+        if not paths:
+            print(f"shard {index}/{count}: no projects in this shard; nothing to do")
+            return 0
+    if args.executor == "dask" and not args.scheduler:
+        raise InputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
     out = Path(args.out or "build")
-    results = run_batch(paths, Path(args.notebooks), out, jobs=args.jobs, force=args.force, progress=not args.quiet)
+    run = dict(jobs=args.jobs, force=args.force, progress=not args.quiet, executor=args.executor, scheduler=args.scheduler)
+    if args.check:
+        results, drift = check_batch(paths, Path(args.notebooks), out, **run)
+    else:
+        results, drift = run_batch(paths, Path(args.notebooks), out, rebuild=args.rebuild, **run), []
     for r in results:
         (print if r.ok else _err)(r.describe())
     failed = sum(not r.ok for r in results)
-    print(f"{len(results) - failed} of {len(results)} project(s) built into {out}/" + (f"; {failed} failed" if failed else ""))
+    if args.check:
+        if drift:
+            _print_drift(drift)
+            _err(f"the documents in {out}/ differ from what the parameters produce (diff above); run `opslib batch` and commit the result.")
+        else:
+            print(f"{len(results) - failed} of {len(results)} project(s): the documents in {out}/ match the parameters"
+                  + (f"; {failed} failed" if failed else ""))
+        return 1 if failed or drift else 0
+    skipped = sum(r.skipped for r in results)
+    print(f"{len(results) - failed} of {len(results)} project(s) built into {out}/"
+          + (f" ({skipped} unchanged, skipped)" if skipped else "") + (f"; {failed} failed" if failed else ""))
     return 1 if failed else 0
 
 
@@ -227,6 +276,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("params", nargs="*", metavar="PARAMS", help="files or folders (default: parameters/)")
     r.add_argument("--out", metavar="DIR", help="output folder (default: build/ beside parameters/)")
     r.add_argument("--force", action="store_true", help="generate even if status.json says blocked or on-hold")
+    r.add_argument("--check", action="store_true",
+                   help="write nothing; exit 1 and print a diff when the documents in the output folder differ from what the parameters produce")
     r.set_defaults(fn=cmd_render)
 
     b = sub.add_parser("batch", help="run every notebook for every project with papermill")
@@ -234,7 +285,17 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--jobs", type=_jobs, default="auto", metavar="N", help="parallel projects (default: auto = CPU count)")
     b.add_argument("--out", metavar="DIR", help="output folder (default: build/)")
     b.add_argument("--notebooks", default="notebooks", metavar="DIR", help="notebooks to run (default: notebooks/)")
-    b.add_argument("--force", action="store_true", help="generate even if status.json says blocked or on-hold")
+    b.add_argument("--force", action="store_true",
+                   help="generate even if status.json says blocked or on-hold (and rebuild unchanged projects)")
+    b.add_argument("--rebuild", action="store_true",
+                   help="run every project again, even those unchanged since their last successful run")
+    b.add_argument("--check", action="store_true",
+                   help="write nothing; run into a temporary folder and exit 1 with a diff when the documents in --out differ")
+    b.add_argument("--shard", metavar="I/N",
+                   help="run only the I-th of N slices of the projects (0-based; a project's slice is a hash of its file name)")
+    b.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local worker processes (default) or an existing Dask cluster (needs --scheduler)")
+    b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask (e.g. tcp://scheduler:8786)")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(fn=cmd_batch)
 

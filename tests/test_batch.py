@@ -45,8 +45,10 @@ def test_good_projects_complete(batch_run, name):
     assert "Deployment to prod" in html and "opslib.load_params" not in html  # no code cells
     record = json.loads((project / "run.json").read_text())
     assert record["mode"] == "batch"
-    assert record["notebooks"] == ["10-cost-plan.ipynb", "20-secret-inventory.ipynb", "30-runbook.ipynb", "40-cicd-pipeline.ipynb",
-                                   "90-readiness-review.ipynb"]
+    assert record["notebooks"] == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert {"10-cost-plan.ipynb", "20-secret-inventory.ipynb", "30-runbook.ipynb", "40-cicd-pipeline.ipynb",
+            "90-readiness-review.ipynb"} <= set(record["notebooks"])
+    assert len(record["inputs_sha256"]) == 64
     assert {"runbook.md", "cost-plan.md", "secrets.md", ".env.example", "figures/cost-breakdown.png",
             "pipeline.md", "alerts.yml", "ci/.gitlab-ci.yml", "ci/.github/workflows/deploy.yml", "readiness.md"} <= set(record["documents"])
     assert record["timings_s"]["total"] > 0
@@ -72,3 +74,15 @@ def test_failure_report_names_project_notebook_cell_error(tmp_path, capsys):
     assert "invoice-mailer: FAILED in 10-cost-plan.ipynb cell" in err and "StatusGateError" in err and "is blocked" in err
     assert "many-mistakes: FAILED" in err and "mistakes; fix each field" in err
     assert "Traceback" not in err
+
+
+def test_rerun_skips_unchanged_projects_and_fails_the_failed_again(batch_run, capsys):
+    """Nothing changed: the good projects are skipped (no kernel started), their folders untouched."""
+    root, out, _ = batch_run
+    before = {p: p.stat().st_mtime_ns for p in (out / "weather-api").rglob("*")}
+    code = main(["batch", str(root / "parameters"), "--out", str(out), "--jobs", "2", "--notebooks", str(REPO / "notebooks"), "--quiet"])
+    text = capsys.readouterr()
+    assert code == 1  # broken.yaml is still broken
+    assert "weather-api: unchanged since its last run, skipped" in text.out and "shop-platform: unchanged" in text.out
+    assert "(2 unchanged, skipped); 1 failed" in text.out
+    assert {p: p.stat().st_mtime_ns for p in (out / "weather-api").rglob("*")} == before
