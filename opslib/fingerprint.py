@@ -41,8 +41,8 @@ def _walk(root: Path) -> list[Path]:
 
 
 def input_files(params, exclude: Path | None = None) -> list[Path]:
-    """The parameters file, its linked architecture/plan/spec, status.json, the cost catalog
-    and every file the secret scan reads in the project folder (the folder of status.json:
+    """The parameters file, its linked architecture/plan/spec, status.json, the cost catalog,
+    the billing exports (`actuals.billing`) and every file the secret scan reads in the project folder (the folder of status.json:
     git-tracked and untracked-not-ignored files, scan.list_files), minus anything under
     `exclude` (the output folder, when it lies inside the project folder)."""
     from .scan import list_files
@@ -52,6 +52,14 @@ def input_files(params, exclude: Path | None = None) -> list[Path]:
     named = [params.path, *(_local(base, v) for v in (links.architecture, links.plan, links.spec)),
              _local(base, params.project.status_file), _local(base, getattr(params.cost, "catalog", None) if params.cost else None)]
     files = {Path(p).resolve() for p in named if p is not None and Path(p).is_file()}
+    actuals = getattr(params, "actuals", None)
+    if actuals is not None:  # the billing exports behind cost-report.md (folders expand to their files)
+        for raw in actuals.billing:
+            path = _local(base, str(raw))
+            if path is not None and path.is_dir():
+                files |= {p.resolve() for p in _walk(path)}
+            elif path is not None and path.is_file():
+                files.add(path.resolve())
     status = _local(base, params.project.status_file)
     if status is not None and status.parent.is_dir():
         files |= {p.resolve() for p in list_files(status.resolve().parent)}

@@ -48,6 +48,20 @@ def test_fingerprint_covers_parameters_linked_files_notebooks_and_flags(tmp_path
     assert len(source_hash()) == 64
 
 
+def test_fingerprint_covers_the_billing_exports(tmp_path):
+    root = tmp_path
+    (root / "parameters").mkdir()
+    shutil.copy(PARAMS / "shop-platform.yaml", root / "parameters")
+    shutil.copytree(REPO / "examples", root / "examples")
+    params_path = root / "parameters" / "shop-platform.yaml"
+    params = load_params(params_path)
+    bill = (params.base_dir / params.actuals.billing[0]).resolve()
+    assert bill in input_files(params)
+    before = project_fingerprint(params, [], False, VERSIONS)
+    bill.write_bytes(bill.read_bytes() + b"\n")
+    assert project_fingerprint(load_params(params_path), [], False, VERSIONS) != before
+
+
 def test_moving_the_checkout_keeps_the_fingerprint(tmp_path):
     a, nb_a = project_tree(tmp_path / "one")
     b, nb_b = project_tree(tmp_path / "two" / "deeper")
