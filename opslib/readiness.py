@@ -202,10 +202,11 @@ def _own_findings(text: str) -> list[Finding]:
                     area="readiness")]
 
 
-def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
-    """Review the documents in out_dir and write <out_dir>/readiness.md."""
+def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path, rv: Review | None = None) -> Written:
+    """Review the documents in out_dir and write <out_dir>/readiness.md; `rv` is a review of
+    the same folder already made (the notebook shows it first), so it is not made twice."""
     out_dir = Path(out_dir)
-    text = render_review(review(params, out_dir, status))
+    text = render_review(rv if rv is not None else review(params, out_dir, status))
     path = write_text_atomic(out_dir / "readiness.md", text)
     return Written(path=path, findings=_own_findings(text))
 

@@ -37,6 +37,13 @@ def test_golden_readiness(rendered, name, golden):
     golden(f"{name}/readiness.md", text)
 
 
+def test_write_reuses_a_review_already_made(rendered):
+    params, status, d = rendered["weather-api"]
+    fresh = readiness.write(params, status, d).path.read_text()
+    rv = readiness.review(params, d, status)
+    assert readiness.write(params, status, d, rv).path.read_text() == fresh
+
+
 def test_every_item_listed(rendered):
     params, status, d = rendered["shop-platform"]
     rv = readiness.review(params, d, status)
