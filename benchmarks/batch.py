@@ -8,6 +8,8 @@ names, with the examples/ they link to), then measures in the same run:
       serially (what a user would script);
   (b) `opslib batch --jobs auto --rebuild` (fresh output folder each repetition), plus one
       incremental run where every project is unchanged;
+  (b0) the same batch once with plain kernels (OPSLIB_ZYGOTE=0): what forking kernels from a
+      pre-imported zygote saves (--no-plain skips it);
   (c) `opslib render` (no kernels: the floor).
 Prints medians, a/b and b/c, the per-notebook median of (a), where (b)'s time goes (run.json
 timings), whether (a) and (b) wrote byte-identical documents, and the machine (cores, load).
@@ -64,9 +66,9 @@ def snapshot_opslib(root: Path) -> None:
     ENV["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"
 
 
-def run(cmd: list[str], **kw) -> float:
+def run(cmd: list[str], env: dict[str, str] | None = None, **kw) -> float:
     t0 = time.perf_counter()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ENV, **kw)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env={**ENV, **(env or {})}, **kw)
     if proc.returncode != 0:
         sys.exit(f"benchmark: {' '.join(cmd[:3])}… failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
     return time.perf_counter() - t0
@@ -89,8 +91,8 @@ def naive(projects: list[Path], notebooks: list[Path], out: Path, per_notebook: 
     return time.perf_counter() - t0
 
 
-def opslib(args: list[str]) -> float:
-    return run([str(BIN / "opslib"), *args])
+def opslib(args: list[str], env: dict[str, str] | None = None) -> float:
+    return run([str(BIN / "opslib"), *args], env=env)
 
 
 def compare(a: Path, b: Path, projects: list[Path]) -> list[str]:
@@ -124,6 +126,7 @@ def main() -> None:
                     help="run (a) on the first K projects only and extrapolate its time to N (it is serial: time ∝ projects); "
                          "the identical-documents check then covers those K")
     ap.add_argument("--jobs", default="auto", help="opslib batch --jobs (default auto)")
+    ap.add_argument("--no-plain", action="store_true", help="skip (b0), the batch with plain kernels (OPSLIB_ZYGOTE=0)")
     ap.add_argument("--keep", metavar="DIR", help="work in DIR and keep it (default: a temporary folder, removed)")
     args = ap.parse_args()
 
@@ -149,6 +152,11 @@ def main() -> None:
             b.append(opslib(["batch", pdir, "--out", str(root / "out-b"), "--jobs", args.jobs, "--rebuild", "--quiet",
                              "--notebooks", str(root / "notebooks")]))
         print(f"(b) opslib batch: {[round(x, 1) for x in b]} s", flush=True)
+        b0 = None
+        if not args.no_plain:
+            b0 = opslib(["batch", pdir, "--out", str(root / "out-b0"), "--jobs", args.jobs, "--rebuild", "--quiet",
+                         "--notebooks", str(root / "notebooks")], env={"OPSLIB_ZYGOTE": "0"})
+            print(f"(b0) opslib batch, plain kernels (OPSLIB_ZYGOTE=0): {b0:.1f} s", flush=True)
         inc = opslib(["batch", pdir, "--out", str(root / "out-b"), "--jobs", args.jobs, "--quiet", "--notebooks", str(root / "notebooks")])
         c = [opslib(["render", pdir, "--out", str(root / "out-c")]) for _ in range(args.repeats)]
         print(f"(c) opslib render: {[round(x, 1) for x in c]} s", flush=True)
@@ -162,6 +170,10 @@ def main() -> None:
         print(f"N = {len(projects)}: median (a) naive {ma:.1f} s{note} | (b) opslib batch --jobs {args.jobs} {mb:.1f} s | (c) opslib render {mc:.1f} s")
         print(f"a/b = {ma / mb:.2f}×   b/c = {mb / mc:.2f}×   per-notebook median of (a) = {statistics.median(per_nb):.2f} s "
               f"(papermill + nbconvert commands)")
+        if b0 is not None:
+            plain_diff = compare(root / "out-b0", root / "out-b", projects)
+            print(f"(b0) plain kernels {b0:.1f} s: a/b0 = {ma / b0:.2f}×, b0/b = {b0 / mb:.2f}× (the zygote's gain); identical documents: "
+                  + ("yes" if not plain_diff else "NO\n  " + "\n  ".join(plain_diff[:10])))
         print(f"incremental re-run of (b) with nothing changed: {inc:.1f} s")
         print(f"(b) worker time, summed over projects: notebook execution {execute:.1f} s, HTML export {export:.1f} s; by notebook: "
               + ", ".join(f"{k} {v:.1f}" for k, v in sorted(spent.items()) if k != "total"))

@@ -183,6 +183,7 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
 
+    from . import zygote
     from .document import document_modules
     from .export import export_review
 
@@ -194,6 +195,9 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
     try:
         (work / "notebooks").mkdir(parents=True)
         params = load_params(task.params_path)
+        # Kernels forked from a process that already imported what the notebooks import.
+        kernel_options = ({"kernel_manager_class": zygote.kernel_manager_class()}
+                          if zygote.start(zygote.notebook_modules(task.notebooks)) else {})
         for nb in map(Path, task.notebooks):
             declared = _declared_parameters(str(nb), nb.stat().st_mtime_ns)
             missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared]
@@ -208,7 +212,7 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
                     str(nb), str(executed),
                     parameters={"params_path": task.params_path, "out_dir": str(work), "force": task.force, "interactive": False},
                     kernel_name="python3", progress_bar=False, cwd=str(nb.parent), log_output=False,
-                    request_save_on_cell_execute=False,
+                    request_save_on_cell_execute=False, **kernel_options,
                 )
             except PapermillExecutionError as exc:
                 failed = out / "_failed" / task.project / nb.name
