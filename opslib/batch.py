@@ -7,7 +7,8 @@ Recipe:
      last successful run.json, unless rebuild;
   2. hand one task per project to an executor (executors.py: this process, a pool of warm
      worker processes, or a Dask cluster). The worker executes each notebook (papermill, its
-     own fresh kernel; notebooks stay independent) into a work folder `<out>/.<project>.work-…/`
+     own fresh kernel, forked from the worker's pre-imported zygote (zygote.py) unless
+     OPSLIB_ZYGOTE=0; notebooks stay independent) into a work folder `<out>/.<project>.work-…/`
      beside the final one (same depth: relative links in documents come out the same), exports
      an HTML review copy (export.export_review), writes run.json and returns every file as bytes;
   3. this process writes them into `<out>/.<project>.tmp/` and swaps it into `<out>/<project>/`.

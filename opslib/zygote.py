@@ -94,7 +94,7 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
             except OSError:
                 pass
         signal.set_wakeup_fd(-1)
-        for signum in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
+        for signum in (signal.SIGCHLD, signal.SIGTERM):  # back to what a new Python process has
             signal.signal(signum, signal.SIG_DFL)
         signal.signal(signal.SIGINT, signal.default_int_handler)
         os.setsid()
@@ -136,6 +136,8 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
 
 def serve(path: str, modules: list[str]) -> int:
     """Import, listen on `path`, fork one kernel per request until stdin closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch; the zygote ends with its worker
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # through `finally`: kill the kernels first
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # like ipykernel_launcher: the kernel adds its working directory itself
     _preload(modules)

@@ -18,12 +18,13 @@ from opslib import zygote
 pytestmark = pytest.mark.timeout(180)
 
 PROBE = [
-    "import os, sys, json",
+    "import os, sys, json, signal",
     "%matplotlib inline",
     "import matplotlib.pyplot as plt\nfig, ax = plt.subplots()\nax.plot([1, 2, 3])\nplt.show()",
     "print(json.dumps({'pid': os.getpid(), 'ppid': os.getppid(), 'cwd': os.getcwd(), "
     "'argv0': os.path.basename(sys.argv[0]), 'probe': os.environ.get('OPSLIB_PROBE'), "
-    "'jpy_parent': os.environ.get('JPY_PARENT_PID'), 'path0': sys.path[0]}))",
+    "'jpy_parent': os.environ.get('JPY_PARENT_PID'), 'path0': sys.path[0], "
+    "'signals': [str(signal.getsignal(s)) for s in (signal.SIGPIPE, signal.SIGTERM, signal.SIGCHLD, signal.SIGINT)]}))",
 ]
 
 
@@ -63,7 +64,7 @@ def test_forked_kernel_runs_a_notebook_like_a_plain_kernel(tmp_path, fresh_zygot
 
     assert forked["ppid"] == fresh_zygote.process.pid  # really a fork of the zygote
     assert plain["ppid"] != fresh_zygote.process.pid
-    for key in ("cwd", "argv0", "probe", "path0", "jpy_parent"):  # same process context
+    for key in ("cwd", "argv0", "probe", "path0", "jpy_parent", "signals"):  # same process context
         assert forked[key] == plain[key], key
     assert forked["probe"] == "from-the-manager"
     assert forked["jpy_parent"] == str(os.getpid())
