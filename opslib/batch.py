@@ -196,9 +196,10 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
     try:
         (work / "notebooks").mkdir(parents=True)
         params = load_params(task.params_path)
-        # Kernels forked from a process that already imported what the notebooks import.
-        kernel_options = ({"kernel_manager_class": zygote.kernel_manager_class()}
-                          if zygote.start(zygote.notebook_modules(task.notebooks)) else {})
+        # Kernels forked from a process that already imported what the notebooks import (plain
+        # kernels when it is off or could not start); either way over UNIX sockets.
+        zygote.start(zygote.notebook_modules(task.notebooks))
+        kernel_options = {"kernel_manager_class": zygote.kernel_manager_class()}
         for nb in map(Path, task.notebooks):
             declared = _declared_parameters(str(nb), nb.stat().st_mtime_ns)
             missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared]

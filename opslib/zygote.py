@@ -39,6 +39,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import uuid
 from functools import lru_cache
 from pathlib import Path
 
@@ -135,7 +136,8 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
 
 
 def serve(path: str, modules: list[str]) -> int:
-    """Import, listen on `path`, fork one kernel per request until stdin closes."""
+    """Import, listen on `path`, fork one kernel per request until stdin closes; then kill the
+    kernels left and remove `path`'s folder (a private one, made by start() for this zygote)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch; the zygote ends with its worker
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # through `finally`: kill the kernels first
     if sys.path and sys.path[0] in ("", os.getcwd()):
@@ -219,6 +221,7 @@ def serve(path: str, modules: list[str]) -> int:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # the folder start() made for this zygote
 
 
 # --- the worker side --------------------------------------------------------------------
@@ -331,13 +334,34 @@ def kernel_command(cmd: list[str]) -> list[str]:
     return [sys.executable, "-I", "-S", str(LAUNCHER), zygote.socket_path, *cmd[3:]]
 
 
+@lru_cache(maxsize=1)
+def _ipc_folder() -> str:
+    folder = tempfile.mkdtemp(prefix="opslib-kernels-")  # 0700: only this user reaches the sockets
+    atexit.register(shutil.rmtree, folder, True)
+    return folder
+
+
 @lru_cache(maxsize=2)
 def kernel_manager_class(asynchronous: bool = True):
     """A jupyter_client kernel manager (async, as nbclient and papermill use, or blocking) that
-    starts python3 kernels through this process's zygote."""
+    starts python3 kernels through this process's zygote when there is one, and talks to them
+    over UNIX sockets in a private folder (IPC transport) instead of localhost TCP ports: no
+    port races between workers, and no "running over TCP without encryption" warning per kernel."""
     from jupyter_client import AsyncKernelManager, KernelManager
+    from traitlets import default
 
     class ZygoteKernelManager(AsyncKernelManager if asynchronous else KernelManager):
+        @default("transport")
+        def _opslib_transport(self):
+            return "ipc"
+
+        @default("ip")
+        def _opslib_ip(self):
+            if self.transport == "ipc":  # the zygote's folder goes with the zygote, however its worker ends
+                zygote = current()
+                return os.path.join(zygote.folder if zygote else _ipc_folder(), uuid.uuid4().hex[:12])
+            return super()._ip_default()
+
         def format_kernel_cmd(self, extra_arguments=None):
             return kernel_command(super().format_kernel_cmd(extra_arguments))
 

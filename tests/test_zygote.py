@@ -84,6 +84,8 @@ def test_a_killed_launcher_takes_its_kernel_with_it(tmp_path, fresh_zygote):
         kernel = [p for p in psutil.Process(fresh_zygote.process.pid).children()]
         assert len(kernel) == 1
         launcher = km.provisioner.process
+        # UNIX sockets in the zygote's private folder, not localhost TCP ports
+        assert km.transport == "ipc" and km.ip.startswith(fresh_zygote.folder + os.sep)
         assert "zygote_launch.py" in " ".join(psutil.Process(launcher.pid).cmdline())
         kc.stop_channels()
         os.kill(launcher.pid, signal.SIGKILL)
@@ -111,13 +113,15 @@ def test_closing_the_zygote_kills_its_kernels_and_removes_its_socket(tmp_path, f
 
 def test_a_worker_that_dies_takes_its_zygote_with_it(tmp_path):
     script = ("import sys, os\nos.environ['OPSLIB_ZYGOTE'] = '1'\nfrom opslib import zygote\n"
-              "z = zygote.start([])\nprint(z.process.pid, flush=True)\nos._exit(0)\n")
+              "z = zygote.start([])\nprint(z.process.pid, z.folder, flush=True)\nos._exit(0)\n")
     worker = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     pid = int(worker.stdout.split()[0])
+    folder = worker.stdout.split()[1]
     deadline = time.monotonic() + 20
     while psutil.pid_exists(pid) and psutil.Process(pid).status() != psutil.STATUS_ZOMBIE:
         assert time.monotonic() < deadline, "the zygote outlived its worker"
         time.sleep(0.1)
+    assert not os.path.exists(folder)  # the zygote removed its socket folder on the way out
 
 
 def test_turned_off_or_failing_zygote_means_plain_kernels(monkeypatch, capsys):
@@ -126,6 +130,7 @@ def test_turned_off_or_failing_zygote_means_plain_kernels(monkeypatch, capsys):
     assert zygote.start([]) is None
     manager = zygote.kernel_manager_class()(kernel_name="python3")
     assert manager.format_kernel_cmd()[1:3] == ["-m", "ipykernel_launcher"]
+    assert manager.transport == "ipc" and os.path.basename(os.path.dirname(manager.ip)).startswith("opslib-kernels-")
 
     monkeypatch.setenv("OPSLIB_ZYGOTE", "1")
     monkeypatch.setattr(zygote, "_warned", False)
