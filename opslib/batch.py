@@ -198,7 +198,7 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
         params = load_params(task.params_path)
         # Kernels forked from a process that already imported what the notebooks import (plain
         # kernels when it is off or could not start); either way over UNIX sockets.
-        zygote.start(zygote.notebook_modules(task.notebooks))
+        zygote.start(notebooks=task.notebooks)
         kernel_options = {"kernel_manager_class": zygote.kernel_manager_class()}
         for nb in map(Path, task.notebooks):
             declared = _declared_parameters(str(nb), nb.stat().st_mtime_ns)

@@ -45,10 +45,11 @@ from pathlib import Path
 
 LAUNCHER = Path(__file__).with_name("zygote_launch.py")
 READY_TIMEOUT_S = 120.0
+SOCKET_NAME = "kernels.sock"
 # Always worth having in the zygote: the kernel itself, and what opslib's notebooks import while
-# they run (opslib imports these lazily, so the notebooks' import lines alone miss them). The
-# list comes from sys.modules at the end of each notebook; see README "Batch at scale". Not
-# matplotlib_inline.backend_inline: it hooks into the IPython shell when imported, and the
+# they run (opslib imports these lazily, so the notebooks' import lines alone miss them): the
+# heaviest packages in sys.modules after each notebook has run, compared with its first cell.
+# Not matplotlib_inline.backend_inline: it hooks into the IPython shell when imported, and the
 # shell only exists in the forked kernel.
 BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "opslib", "pandas", "matplotlib.pyplot",
                 "matplotlib.backends.backend_agg", "PIL.PngImagePlugin", "ipywidgets", "IPython.display",
@@ -108,7 +109,7 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
         import importlib.util
         import random
 
-        sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["argv"][1:]]
+        sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["args"]]
         random.seed()
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
@@ -231,7 +232,7 @@ class Zygote:
     def __init__(self, process: subprocess.Popen, folder: str):
         self.process = process
         self.folder = folder
-        self.socket_path = os.path.join(folder, "kernels.sock")
+        self.socket_path = os.path.join(folder, SOCKET_NAME)
 
     def alive(self) -> bool:
         return self.process.poll() is None
@@ -259,9 +260,10 @@ def enabled() -> bool:
     return os.environ.get("OPSLIB_ZYGOTE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def start(modules: list[str] = ()) -> Zygote | None:
-    """The zygote of this process, started on first use with `modules` preloaded; None when
-    turned off or when it could not start (then plain kernels are used)."""
+def start(modules: list[str] = (), notebooks: list[str] = ()) -> Zygote | None:
+    """The zygote of this process, started on first use with `modules` and what `notebooks`
+    import preloaded (read only then); None when turned off or when it could not start (then
+    plain kernels are used)."""
     global _current, _warned
     if not enabled():
         return None
@@ -271,7 +273,8 @@ def start(modules: list[str] = ()) -> Zygote | None:
         folder = tempfile.mkdtemp(prefix="opslib-zygote-")
         env = {**os.environ, "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
         process = subprocess.Popen(
-            [sys.executable, "-m", "opslib.zygote", os.path.join(folder, "kernels.sock"), *modules],
+            [sys.executable, "-m", "opslib.zygote", os.path.join(folder, SOCKET_NAME), *modules,
+             *notebook_modules(notebooks)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=folder)
         zygote = Zygote(process, folder)
         if _wait_ready(process):

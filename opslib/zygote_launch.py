@@ -29,7 +29,7 @@ def main(argv: list[str]) -> int:
         print(f"zygote_launch.py: cannot reach the kernel zygote at {path} ({exc.strerror}); "
               "run without it (OPSLIB_ZYGOTE=0).", file=sys.stderr)
         return 1
-    body = json.dumps({"argv": ["ipykernel_launcher", *kernel_args], "cwd": os.getcwd(),
+    body = json.dumps({"args": kernel_args, "cwd": os.getcwd(),
                        "env": dict(os.environ)}).encode()
     streams = []
     for fd in (0, 1, 2):  # a closed standard stream becomes /dev/null, as for any child process
@@ -55,10 +55,7 @@ def main(argv: list[str]) -> int:
     for signum in FORWARDED:
         signal.signal(signum, forward)
     while True:
-        try:
-            line = reader.readline()
-        except InterruptedError:  # pragma: no cover - PEP 475 retries; kept for clarity
-            continue
+        line = reader.readline()
         if not line:  # the zygote went away without a word: the kernel is gone with it
             return 1
         word, _, value = line.strip().partition(" ")
