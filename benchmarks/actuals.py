@@ -53,7 +53,7 @@ def generate(path: Path, rows: int) -> None:
 
 
 def ours(path: Path):
-    from opslib.focus import read_billing
+    from opslib.documents.billing import read_billing
 
     return read_billing([path]).daily
 
@@ -107,7 +107,7 @@ def main() -> None:
         import duckdb  # noqa: F401  (imports outside the timings)
         import pandas  # noqa: F401
 
-        from opslib import focus  # noqa: F401
+        from opslib.documents import billing as focus  # noqa: F401
 
         d, dn = timed(ours, path, args.repeat)
         p, pn = timed(with_pandas, path, args.repeat)

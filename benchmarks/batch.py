@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 sys.path.insert(0, str(REPO))
 
-from opslib.batch import document_files  # noqa: E402
+from opslib.run.drift import document_files  # noqa: E402
 
 
 def make_projects(root: Path, n: int) -> list[Path]:

@@ -14,7 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
-from opslib.doccheck import check_document
+from opslib.check.document import check_document
 
 REPO = Path(__file__).resolve().parent.parent
 

@@ -16,8 +16,8 @@ import statistics
 import time
 from pathlib import Path
 
-from opslib.costview import cost_explorer
-from opslib.params import ProjectParams, load_params
+from opslib.notebook.cost_plan import cost_explorer
+from opslib.params.models import ProjectParams, load_params
 
 REPO = Path(__file__).resolve().parent.parent
 PRICES = [

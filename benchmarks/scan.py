@@ -76,7 +76,7 @@ def main() -> int:
     ap.add_argument("--keep", action="store_true", help="keep the generated tree")
     args = ap.parse_args()
 
-    from opslib.scan import scan_paths
+    from opslib.check.scan import scan_paths
 
     root = Path(tempfile.mkdtemp(prefix="opslib-scan-bench-"))
     try:

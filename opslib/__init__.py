@@ -9,18 +9,11 @@ Public API:
     batch.run_batch(...)              (papermill over every notebook for every project)
 """
 
-from .check import Finding, check_runbook
-from .errors import (
-    CatalogError,
-    ChecksFailed,
-    InputError,
-    OpslibError,
-    ParamsError,
-    StatusError,
-    StatusGateError,
-)
-from .params import ProjectParams, load_params, params_hash
-from .status import StatusCheck, check_status
+from opslib.check.findings import Finding
+from opslib.check.runbook import check_runbook
+from opslib.errors import CatalogError, ChecksFailed, InputError, OpslibError, ParamsError, StatusError, StatusGateError
+from opslib.params.models import ProjectParams, load_params, params_hash
+from opslib.params.status import StatusCheck, check_status
 
 __version__ = "0.1.0"
 

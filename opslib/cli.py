@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
-from . import __version__
-from .errors import InputError, OpslibError
+from opslib import __version__
+from opslib.errors import InputError, OpslibError
 
 __all__ = ["main"]
 
@@ -34,8 +34,8 @@ def _err(msg: str) -> None:
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
-    from .params import load_params
-    from .status import check_status
+    from opslib.params.models import load_params
+    from opslib.params.status import check_status
 
     code = 0
     for path in args.params:
@@ -65,7 +65,7 @@ def _jobs(value: str) -> int:
 
 
 def _print_drift(diff: list[str]) -> None:
-    from .drift import MAX_LINES, limit
+    from opslib.run.drift import MAX_LINES, limit
 
     sys.stdout.write("".join(limit(diff, MAX_LINES)))
 
@@ -73,12 +73,12 @@ def _print_drift(diff: list[str]) -> None:
 def cmd_render(args: argparse.Namespace) -> int:
     import shutil
 
-    from .batch import discover_params, run_record, swap_into_place
-    from .document import document_modules
-    from .output import write_text_atomic
-    from .params import load_params
-    from .runbook import default_doc_dir
-    from .status import check_status
+    from opslib.run.batch import discover_params, run_record, swap_into_place
+    from opslib.documents.contract import document_modules
+    from opslib.core.files import write_text_atomic
+    from opslib.params.models import load_params
+    from opslib.documents.commands import default_doc_dir
+    from opslib.params.status import check_status
 
     code = 0
     drift: list[str] = []
@@ -98,7 +98,7 @@ def cmd_render(args: argparse.Namespace) -> int:
                 written = [mod.write(params, status, staging) for mod in document_modules()]
                 findings = [f for w in written for f in w.findings]
                 if args.check:
-                    from .drift import compare_documents
+                    from opslib.run.drift import compare_documents
 
                     found = compare_documents(final, staging, label=str(final))
                     drift += found
@@ -132,7 +132,7 @@ def cmd_render(args: argparse.Namespace) -> int:
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
-    from .batch import check_batch, discover_params, parse_shard, run_batch, select_shard
+    from opslib.run.batch import check_batch, discover_params, parse_shard, run_batch, select_shard
 
     paths = discover_params(args.params)
     if not paths:
@@ -172,8 +172,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from .checkformat import exceeds, render_reports
-    from .doccheck import check_document
+    from opslib.check.formats import exceeds, render_reports
+    from opslib.check.document import check_document
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
     code = 0
@@ -226,7 +226,7 @@ def _revision_file(spec: str, stack) -> str:
 def cmd_cost_diff(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
-    from .cost import cost_diff_main
+    from opslib.documents.cost_plan import cost_diff_main
 
     with ExitStack() as stack:
         old, new = _revision_file(args.old, stack), _revision_file(args.new, stack)
@@ -238,26 +238,26 @@ def cmd_cost_diff(args: argparse.Namespace) -> int:
 
 
 def cmd_scan_secrets(args: argparse.Namespace) -> int:
-    from .scan import scan_secrets_main
+    from opslib.check.scan import scan_secrets_main
 
     return scan_secrets_main(args.path, args.params, args.format)
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from .deployplan import plan_main
+    from opslib.documents.deployment_plan import plan_main
 
     return plan_main(args.params, args.env, args.version, qa_report=args.qa_report, window=args.window, out=args.out,
                      force=args.force, history=args.history, strategy=args.strategy)
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from .deployreport import report_main
+    from opslib.documents.deployment_report import report_main
 
     return report_main(args.results, out=args.out)
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from .params import ProjectParams
+    from opslib.params.models import ProjectParams
 
     print(json.dumps(ProjectParams.model_json_schema(), indent=2))
     return 0
@@ -338,8 +338,8 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS.yaml)")
     rp.set_defaults(fn=cmd_report)
 
-    from .app import register as _reg_app; _reg_app(sub)
-    from .actuals import register as _reg_actuals; _reg_actuals(sub)
+    from opslib.notebook.app import register as _reg_app; _reg_app(sub)
+    from opslib.documents.cost_report import register as _reg_actuals; _reg_actuals(sub)
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)
     return p

@@ -10,15 +10,15 @@ from __future__ import annotations
 
 import sys
 
-from .errors import OpslibError
+from opslib.errors import OpslibError
 
 __all__ = ["gate", "main"]
 
 
 def gate(params) -> tuple[bool, str]:
     """(every environment within budget, Markdown report)."""
-    from .cost import estimate
-    from .render import number
+    from opslib.documents.cost_plan import estimate
+    from opslib.core.templates import number
 
     plan = estimate(params, simulate=False)
     lines = [f"## Cost check: {params.project.name}", "",
@@ -38,7 +38,7 @@ def gate(params) -> tuple[bool, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from .params import load_params
+    from opslib.params.models import load_params
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:

@@ -9,10 +9,10 @@ from datetime import date, timedelta
 import pytest
 from conftest import FIXTURES, PARAMS
 
-from opslib import actuals
+from opslib.documents import cost_report as actuals
 from opslib.cli import main
 from opslib.errors import InputError
-from opslib.params import ProjectParams, load_params
+from opslib.params.models import ProjectParams, load_params
 
 F = FIXTURES / "focus"
 
@@ -272,7 +272,7 @@ def test_notebook_runs(project, interactive, tmp_path):
 
 
 def test_explorer_follows_the_drop_downs(meter, report):
-    from opslib.actualsview import ALL, actuals_explorer
+    from opslib.notebook.cost_report import ALL, actuals_explorer
 
     ex = actuals_explorer(report)
     assert "<b>(all), 2026-10: $570</b>" in ex.table.value and ex.chart.value[:4] == b"\x89PNG"

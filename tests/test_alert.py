@@ -7,16 +7,16 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES, PARAMS
-from opslib import alert, monitoring
-from opslib.check import parse
-from opslib.ciworkflow import load
+from opslib.documents import alerts as alert, monitoring
+from opslib.check.markdown import parse
+from opslib.documents.ci_files import load
 from opslib.errors import ChecksFailed
-from opslib.params import load_params
-from opslib.render import environment
-from opslib.runbook import build as build_runbook
-from opslib.runbook import render_runbook
-from opslib.schema.ci import CiSection
-from opslib.status import check_status
+from opslib.params.models import load_params
+from opslib.core.templates import environment
+from opslib.documents.runbook import build as build_runbook
+from opslib.documents.runbook import render_runbook
+from opslib.params.ci import CiSection
+from opslib.params.status import check_status
 
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
 
@@ -32,7 +32,7 @@ def test_burn_rates_are_computed_from_the_period(period, expected):
 
 
 def test_28_day_slo_gets_its_own_thresholds():
-    from opslib.params import Slo
+    from opslib.params.models import Slo
 
     slo = Slo(name="api availability", sli="availability", objective=99.9, window_days=28)
     fast, slow, ticket = monitoring.slo_alerts(slo, 'job="x"')

@@ -4,10 +4,12 @@ import pytest
 from ruamel.yaml import YAML
 
 from conftest import PARAMS
-from opslib import catalog, check, check_status, load_params
-from opslib.check import failed
+from opslib.catalog import loaders as catalog
+from opslib.check import commands as check
+from opslib import check_status, load_params
+from opslib.check.findings import failed
 from opslib.errors import CatalogError
-from opslib.runbook import preview
+from opslib.documents.runbook import preview
 
 
 @pytest.fixture

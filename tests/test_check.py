@@ -3,8 +3,9 @@ import pytest
 
 from conftest import PARAMS
 from opslib import check_runbook, check_status, load_params
-from opslib.check import RUNBOOK_CHECKS, failed
-from opslib.runbook import build, render_runbook
+from opslib.check.runbook import RUNBOOK_CHECKS
+from opslib.check.findings import failed
+from opslib.documents.runbook import build, render_runbook
 
 
 @pytest.fixture(scope="module")

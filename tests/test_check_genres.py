@@ -4,8 +4,8 @@ that passes every rule, then one mutation per rule that must fail exactly that r
 
 import pytest
 
-from opslib.checkcost import check_cost_plan_text
-from opslib.doccheck import check_document, detect_genre
+from opslib.check.cost_plan import check_cost_plan_text
+from opslib.check.document import check_document, detect_genre
 
 COST = """# Payments API cost plan
 

@@ -3,11 +3,11 @@
 import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS
-from opslib import cost
-from opslib.costcheck import COST_ITEMS, check_cost_plan
+from opslib.documents import cost_plan as cost
+from opslib.check.cost_plan_strict import COST_ITEMS, check_cost_plan
 from opslib.errors import ChecksFailed, InputError, ParamsError
-from opslib.params import ProjectParams, load_params
-from opslib.status import check_status
+from opslib.params.models import ProjectParams, load_params
+from opslib.params.status import check_status
 
 TINY = FIXTURES / "cost" / "tiny.yaml"
 

@@ -6,9 +6,9 @@ import papermill as pm
 import pytest
 
 from conftest import FIXTURES, PARAMS, REPO
-from opslib import cost
-from opslib.costview import cost_explorer
-from opslib.params import load_params
+from opslib.documents import cost_plan as cost
+from opslib.notebook.cost_plan import cost_explorer
+from opslib.params.models import load_params
 
 
 @pytest.fixture(scope="module")

@@ -2,7 +2,8 @@
 
 import pytest
 
-from opslib.batch import document_files, run_batch
+from opslib.run.drift import document_files
+from opslib.run.batch import run_batch
 from test_batch_scale import project_tree
 
 distributed = pytest.importorskip("distributed")

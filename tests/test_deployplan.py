@@ -5,12 +5,11 @@ import shutil
 import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS
-from opslib import catalog
-from opslib.deployplan import (Deployment, GateFailed, build_plan, check_gates, gate_qa, gate_rollback, gate_status,
-                               gate_version, parse_version, parse_window, plan_main, prepare, read_qa_report, render_plan)
+from opslib.catalog import loaders as catalog
+from opslib.documents.deployment_plan import Deployment, GateFailed, build_plan, check_gates, gate_qa, gate_rollback, gate_status, gate_version, parse_version, parse_window, plan_main, prepare, read_qa_report, render_plan
 from opslib.errors import InputError
-from opslib.params import load_params
-from opslib.status import ProjectStatus
+from opslib.params.models import load_params
+from opslib.params.status import ProjectStatus
 
 D = FIXTURES / "deploy"
 QA = {"shop-platform": "QA-Report-SHOP-142.md", "weather-api": "QA-Report-WX-7.md", "agent-orchestrator": "QA-Report-SHOP-142.md"}
@@ -34,7 +33,7 @@ def test_golden_plan(project, strategy, golden):
 
     qa = replace(qa, path=f"QA/{(D / QA[project]).name}") if qa else None
     version = VERSION[project] if project != "agent-orchestrator" else "0.9.0"
-    from opslib.deployplan import load_history
+    from opslib.documents.deployment_plan import load_history
 
     hist = load_history(D / "history" / f"{project}.yaml")
     gates = check_gates(params, "prod", version, qa, hist, _status(), "status.json", f"deployments/{project}.yaml")

@@ -3,7 +3,7 @@
 import pytest
 
 from conftest import FIXTURES
-from opslib.deployreport import load_results, render_report, report_main
+from opslib.documents.deployment_report import load_results, render_report, report_main
 from opslib.errors import InputError
 
 D = FIXTURES / "deploy"

@@ -4,7 +4,7 @@ import shutil
 
 from conftest import PARAMS, REPO
 from opslib.cli import main
-from opslib.drift import compare_documents, limit
+from opslib.run.drift import compare_documents, limit
 from test_batch_scale import project_tree
 
 

@@ -12,9 +12,9 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
 from conftest import PARAMS, REPO
-from opslib.app import PARAMS_ENV, voila_command
+from opslib.notebook.app import PARAMS_ENV, voila_command
 from opslib.cli import main
-from opslib.export import WIDGET_RENDERER, export_review
+from opslib.run.export import WIDGET_RENDERER, export_review
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")
 WIDGET_STATE = {"version_major": 2, "version_minor": 0, "state": {"abc": {

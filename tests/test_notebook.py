@@ -6,7 +6,7 @@ import papermill as pm
 import pytest
 
 from conftest import PARAMS, REPO
-from opslib import notebook
+from opslib.notebook import common as notebook
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
 
@@ -43,7 +43,7 @@ def test_runbook_notebook_interactive(tmp_path):
 
 def test_explorer_updates_on_dropdown_change():
     """The explorer's drop-downs drive the preview: the callbacks run in-process here."""
-    from opslib.notebook import runbook_explorer
+    from opslib.notebook.common import runbook_explorer
 
     box = runbook_explorer(PARAMS / "shop-platform.yaml")
     (project, env, platform), _message, checks, preview = box.children[0].children, *box.children[1:]

@@ -5,7 +5,7 @@ import pytest
 from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
 from opslib import ParamsError, load_params, params_hash
 from opslib.errors import InputError
-from opslib.params import ProjectParams
+from opslib.params.models import ProjectParams
 
 
 @pytest.mark.parametrize("name", EXAMPLES)

@@ -6,13 +6,13 @@ import json
 import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
-from opslib import pipeline
-from opslib.catalog import load_platform
-from opslib.ciworkflow import load, validate
+from opslib.documents import pipeline
+from opslib.catalog.loaders import load_platform
+from opslib.documents.ci_files import load, validate
 from opslib.errors import ChecksFailed
-from opslib.params import ProjectParams, load_params
-from opslib.schema.ci import CiSection
-from opslib.status import check_status
+from opslib.params.models import ProjectParams, load_params
+from opslib.params.ci import CiSection
+from opslib.params.status import check_status
 
 
 @pytest.fixture(scope="module")
@@ -204,7 +204,7 @@ def test_ci_section_schema_and_overrides():
 
 
 def test_explorer_dropdowns():
-    from opslib.pipelineview import pipeline_explorer
+    from opslib.notebook.pipeline import pipeline_explorer
 
     box = pipeline_explorer(PARAMS / "shop-platform.yaml")
     (system, strategy, file), out = box.children[0].children, box.children[1]

@@ -6,8 +6,9 @@ import papermill as pm
 import pytest
 
 from conftest import EXAMPLES, PARAMS, REPO
-from opslib import check_status, load_params, readiness
-from opslib.document import document_modules
+from opslib import check_status, load_params
+from opslib.documents import readiness
+from opslib.documents.contract import document_modules
 
 
 @pytest.fixture(scope="module")

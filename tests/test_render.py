@@ -1,7 +1,7 @@
 import pytest
 
 from opslib.errors import CatalogError
-from opslib.render import number, render_string
+from opslib.core.templates import number, render_string
 
 
 def test_catalog_strings_keep_newlines_after_blocks():

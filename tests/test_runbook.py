@@ -4,10 +4,10 @@ import pytest
 
 from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_runbook, check_status, load_params
-from opslib.catalog import load_platform, load_troubleshooting, platform_names
-from opslib.check import failed
+from opslib.catalog.loaders import load_platform, load_troubleshooting, platform_names
+from opslib.check.findings import failed
 from opslib.errors import ParamsError
-from opslib.runbook import build, preview, render_runbook, with_platform
+from opslib.documents.runbook import build, preview, render_runbook, with_platform
 
 
 def generate(name, **kw):

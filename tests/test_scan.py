@@ -15,7 +15,7 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from conftest import PARAMS, REPO
 from opslib import load_params
 from opslib.errors import InputError
-from opslib.scan import cross_check, env_reads, precommit_config, scan_paths, scan_secrets_main, scan_text
+from opslib.check.scan import cross_check, env_reads, precommit_config, scan_paths, scan_secrets_main, scan_text
 
 RNG = random.Random(20261102)
 ALNUM = string.ascii_letters + string.digits
@@ -189,7 +189,7 @@ def test_precommit_config_runs_detect_secrets_and_opslib():
 def test_everything_opslib_writes_is_free_of_secrets(tmp_path):
     """End to end: one example project through the batch run (documents, executed notebooks,
     HTML exports, run.json); the scan of the whole output finds nothing."""
-    from opslib.batch import run_batch
+    from opslib.run.batch import run_batch
 
     results = run_batch([PARAMS / "weather-api.yaml"], REPO / "notebooks", tmp_path, jobs=1, force=True, progress=False)
     assert all(r.ok for r in results), [r.describe() for r in results]

@@ -8,8 +8,8 @@ from ruamel.yaml import YAML
 from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_status, load_params
 from opslib.errors import ChecksFailed, ParamsError
-from opslib.schema.secret import secret_kinds, value_problems
-from opslib.secret import ITEMS, check_secrets_doc, env_example, inventory, render_secrets, rotation_calendar, write
+from opslib.params.secrets import secret_kinds, value_problems
+from opslib.documents.secrets import ITEMS, check_secrets_doc, env_example, inventory, render_secrets, rotation_calendar, write
 
 SEED_BAD = """## Secret Management
 
@@ -202,7 +202,7 @@ def test_write_secrets_env_example_and_precommit(tmp_path):
     pre = YAML(typ="safe").load((tmp_path / ".pre-commit-config.yaml").read_text())
     hooks = [h["id"] for r in pre["repos"] for h in r["hooks"]]
     assert hooks == ["detect-secrets", "opslib-scan-secrets"]
-    from opslib.secret import check_written
+    from opslib.documents.secrets import check_written
 
     assert all(f.status == "pass" for f in check_written(tmp_path, params))
 
@@ -237,7 +237,7 @@ def test_every_command_block_is_valid_shell():
 
 
 def test_store_of_another_platform_is_refused_by_secrets_only():
-    from opslib.runbook import with_platform
+    from opslib.documents.runbook import with_platform
 
     params = _params("shop-platform")
     moved = with_platform(params, "vm-systemd")  # the runbook preview on another platform still works
@@ -266,7 +266,7 @@ def test_secret_notebook_interactive(tmp_path):
 
 
 def test_inventory_filters():
-    from opslib.secretview import inventory_explorer, inventory_table
+    from opslib.notebook.secrets import inventory_explorer, inventory_table
 
     params = _params("weather-api")
     assert set(inventory_table(params, env="prod")["environment"]) == {"prod"}

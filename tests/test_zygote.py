@@ -13,7 +13,7 @@ import papermill as pm
 import psutil
 import pytest
 
-from opslib import zygote
+from opslib.run import zygote
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -48,7 +48,7 @@ def fresh_zygote(monkeypatch):
     if zygote._current is not None:
         zygote._current.close()
         zygote._current = None
-    z = zygote.start(["opslib.cost"])
+    z = zygote.start(["opslib.documents.cost_plan"])
     assert z is not None, "the zygote did not start"
     yield z
     z.close()
@@ -112,7 +112,7 @@ def test_closing_the_zygote_kills_its_kernels_and_removes_its_socket(tmp_path, f
 
 
 def test_a_worker_that_dies_takes_its_zygote_with_it(tmp_path):
-    script = ("import sys, os\nos.environ['OPSLIB_ZYGOTE'] = '1'\nfrom opslib import zygote\n"
+    script = ("import sys, os\nos.environ['OPSLIB_ZYGOTE'] = '1'\nfrom opslib.run import zygote\n"
               "z = zygote.start([])\nprint(z.process.pid, z.folder, flush=True)\nos._exit(0)\n")
     worker = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     pid = int(worker.stdout.split()[0])

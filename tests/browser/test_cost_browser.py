@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from opslib import cost
-from opslib.costview import breakdown_html, cost_explorer
-from opslib.params import load_params
+from opslib.documents import cost_plan as cost
+from opslib.notebook.cost_plan import breakdown_html, cost_explorer
+from opslib.params.models import load_params
 
 from .conftest import REPO, free_port
 

@@ -12,10 +12,10 @@ import sys
 import papermill as pm
 import pytest
 
-from opslib import cost
-from opslib.costview import breakdown_html
-from opslib.export import export_review
-from opslib.params import load_params
+from opslib.documents import cost_plan as cost
+from opslib.notebook.cost_plan import breakdown_html
+from opslib.run.export import export_review
+from opslib.params.models import load_params
 
 from .conftest import REPO, chromium_path
 

@@ -1,0 +1,141 @@
+"""The pricing catalog: prices kept apart from quantities, each with its source and as-of date.
+
+    shipped_catalog()                -> {id: Price}   opslib/data/pricing.csv
+    load_catalog(cost, base_dir)     -> {id: Price}   shipped, then cost.catalog file, then cost.prices
+    build_catalog(src, dst)          one-off: shared pricing-catalog.csv → opslib/data/pricing.csv
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from dataclasses import dataclass
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from opslib.catalog.loaders import DATA_DIR
+from opslib.errors import CatalogError, ParamsError
+
+__all__ = ["Price", "PRICING_CSV", "COLUMNS", "shipped_catalog", "load_catalog", "read_catalog", "price_id", "build_catalog"]
+
+PRICING_CSV = DATA_DIR / "pricing.csv"
+COLUMNS = ("id", "provider", "service", "sku", "region", "unit", "price_usd", "source", "as_of", "as_of_note")
+
+
+@dataclass(frozen=True)
+class Price:
+    id: str
+    provider: str
+    service: str
+    sku: str
+    region: str
+    unit: str
+    price_usd: float | None
+    source: str
+    as_of: date | None
+    as_of_note: str = ""
+
+    @property
+    def label(self) -> str:
+        return f"{self.provider} {self.service} {self.sku} ({self.region})"
+
+
+def price_id(provider: str, service: str, sku: str, region: str) -> str:
+    """A stable, readable id: aws EC2 "t3.medium Linux on-demand" us-east-1 → aws.ec2.t3-medium-linux-on-demand.us-east-1."""
+
+    def slug(text: str) -> str:
+        return re.sub(r"-+", "-", re.sub(r"[^a-z0-9]+", "-", text.lower().replace(".", "-"))).strip("-")
+
+    return ".".join(slug(p) for p in (provider, service, sku, region))
+
+
+def _iso(note: str) -> date | None:
+    """The first date in a free-text as-of note: 2026-03-22 → that day, 2024-09 → the 1st, 2026 → 1 January."""
+    for pattern, fmt in ((r"(\d{4})-(\d{2})-(\d{2})", "d"), (r"(\d{4})-(\d{2})(?!\d)", "m"), (r"(?<!\d)(20\d{2})(?!\d)", "y")):
+        m = re.search(pattern, note)
+        if m:
+            parts = [int(x) for x in m.groups()] + [1, 1]
+            return date(parts[0], parts[1], parts[2])
+    return None
+
+
+def read_catalog(path: Path) -> dict[str, Price]:
+    """Read a catalog CSV (columns of opslib/data/pricing.csv; as_of_note optional)."""
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            rows = list(csv.DictReader(fh))
+    except FileNotFoundError:
+        raise CatalogError(f"{path}: pricing catalog not found; fix cost.catalog in the parameters or create the file.") from None
+    out: dict[str, Price] = {}
+    for n, row in enumerate(rows, start=2):
+        missing = [c for c in COLUMNS[:-1] if c not in row or row[c] is None]
+        if missing:
+            raise CatalogError(f"{path}: line {n} lacks column(s) {', '.join(missing)}; use the columns {', '.join(COLUMNS)}.")
+        try:
+            price = float(row["price_usd"]) if row["price_usd"].strip() else None
+            as_of = date.fromisoformat(row["as_of"]) if row["as_of"].strip() else None
+        except ValueError:
+            raise CatalogError(f"{path}: line {n} has a bad price_usd or as_of ({row['price_usd']!r}, {row['as_of']!r}); use a number and YYYY-MM-DD.") from None
+        out[row["id"]] = Price(row["id"], row["provider"], row["service"], row["sku"], row["region"], row["unit"], price,
+                               row["source"], as_of, row.get("as_of_note") or "")
+    return out
+
+
+@cache
+def shipped_catalog() -> dict[str, Price]:
+    return read_catalog(PRICING_CSV)
+
+
+def load_catalog(cost: Any, base_dir: Path | None) -> dict[str, Price]:
+    """Shipped prices, overridden by the project's catalog file, overridden by cost.prices."""
+    prices = dict(shipped_catalog())
+    if cost.catalog:
+        path = Path(cost.catalog)
+        if not path.is_absolute():
+            path = (base_dir or Path.cwd()) / path
+        prices.update(read_catalog(path))
+    for p in cost.prices:
+        prices[p.id] = Price(p.id, p.provider, p.service, p.sku, p.region, p.unit, p.price_usd, p.source, p.as_of, "cost.prices in the parameters")
+    return prices
+
+
+def resolve(prices: dict[str, Price], pid: str, where: str) -> Price:
+    if pid not in prices:
+        raise ParamsError(where, [f"cost.components: unknown price id {pid!r}; pick one from opslib/data/pricing.csv or add it under cost.prices"])
+    return prices[pid]
+
+
+# Prices the shared catalog lacks, read by the opslib authors from the vendors' public
+# price pages (the as-of date is when they were read; verify before budgeting).
+EXTRA_ROWS = [
+    ("heroku", "Dynos", "Basic", "us", "dyno-month", "7", "https://www.heroku.com/pricing (public price page; monthly cap of an always-on dyno)", "2025-06-01"),
+    ("heroku", "Dynos", "Standard-1X", "us", "dyno-month", "25", "https://www.heroku.com/pricing (public price page; monthly cap of an always-on dyno)", "2025-06-01"),
+    ("heroku", "Dynos", "Standard-2X", "us", "dyno-month", "50", "https://www.heroku.com/pricing (public price page; monthly cap of an always-on dyno)", "2025-06-01"),
+    ("heroku", "Dynos", "Performance-M", "us", "dyno-month", "250", "https://www.heroku.com/pricing (public price page; monthly cap of an always-on dyno)", "2025-06-01"),
+    ("heroku", "Heroku Key-Value Store", "Mini", "us", "month", "3", "https://elements.heroku.com/addons/heroku-redis (public plan list)", "2025-06-01"),
+    ("heroku", "Heroku Key-Value Store", "Premium-0", "us", "month", "15", "https://elements.heroku.com/addons/heroku-redis (public plan list)", "2025-06-01"),
+    ("openweathermap", "One Call API 3.0", "call beyond 1,000 free calls per day", "global", "call", "0.0015", "https://openweathermap.org/api/one-call-3 (pay-as-you-call; 1,000 calls/day free)", "2025-06-01"),
+]
+
+
+def build_catalog(src: Path, dst: Path = PRICING_CSV) -> int:
+    """Rebuild opslib/data/pricing.csv from the shared catalog plus EXTRA_ROWS; returns the row count."""
+    with open(src, newline="", encoding="utf-8") as fh:
+        rows = [(r["provider"], r["service"], r["sku"], r["region"], r["unit"], r["price_usd"], r["source"], r["as_of"]) for r in csv.DictReader(fh)]
+    out = []
+    seen: set[str] = set()
+    for provider, service, sku, region, unit, price, source, note in rows + EXTRA_ROWS:
+        pid = price_id(provider, service, sku, region)
+        if pid in seen:
+            continue
+        seen.add(pid)
+        as_of = _iso(note)
+        out.append([pid, provider, service, sku, region, unit, price, source, as_of.isoformat() if as_of else "", note])
+    out.sort(key=lambda r: r[0])
+    with open(dst, "w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh, lineterminator="\n")
+        writer.writerow(COLUMNS)
+        writer.writerows(out)
+    return len(out)

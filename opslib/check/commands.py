@@ -1,0 +1,54 @@
+"""What counts as a command in a document: a line that starts with a known CLI or a path."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from opslib.catalog.loaders import DATA_DIR, load_platform, platform_names
+from opslib.check.markdown import Fence
+from opslib.core.yamlio import read_yaml
+
+__all__ = ["known_clis", "all_clis", "has_command", "is_command", "inline_commands", "QUERY"]
+
+QUERY = re.compile(r"\b(sum|rate|irate|increase|histogram_quantile|avg|max|count)\s*(by\s*\([^)]*\)\s*)?\(|\w+\{[^}]*=~?\"|\bSELECT\b.+\bFROM\b|\|\s*(json|logfmt|line_format)\b", re.I)
+
+
+@cache
+def known_clis() -> frozenset[str]:
+    clis = set(read_yaml(DATA_DIR / "known-clis.yaml", lines=False)["clis"])
+    for name in platform_names():
+        clis.update(load_platform(name).tools)
+    return frozenset(clis)
+
+
+def has_command(fence: Fence) -> bool:
+    for raw in fence.content.splitlines():
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        line = re.sub(r"^(export \w+=\S+\s*(#.*)?$|for .*; do|do|done|then|fi|if .*; then)", "", line).strip()
+        words = [w for w in re.split(r"[\s;|&(]+", line) if w and "=" not in w]
+        if words and (words[0] in known_clis() or words[0].startswith(("./", "/"))):
+            return True
+    return False
+
+
+@cache
+def all_clis() -> frozenset[str]:
+    return known_clis() | frozenset(read_yaml(DATA_DIR / "check-clis.yaml", lines=False)["clis"])
+
+
+def is_command(text: str) -> bool:
+    """A real command: a known CLI, an executable path, a URL or a query (PromQL, SQL, LogQL)."""
+    for raw in text.splitlines():
+        line = re.sub(r"^\s*(\$|#|>)\s+", "", raw).strip()
+        words = [w for w in re.split(r"[\s;|&(]+", line) if w and "=" not in w]
+        if words and (words[0] in all_clis() or words[0].startswith(("./", "/"))) and not raw.lstrip().startswith("# "):
+            return True
+    return bool(re.search(r"https?://\S+", text)) or bool(QUERY.search(text))
+
+
+def inline_commands(body: str) -> list[str]:
+    clis = all_clis()
+    return [c for c in re.findall(r"`([^`\n]+)`", body) if c.split(" ")[0] in clis and " " in c]

@@ -1,0 +1,277 @@
+"""`opslib check` on any cost plan: every item of the quality bar's "Cost Plan Validation" list
+(plus the "as of" date from its Common Mistakes), read from the text of a hand-written or a
+generated cost plan.
+
+costcheck.py holds our own generated plans to their exact shape (### Spending limits,
+### Assumptions, a Component table); a team's cost plan is written in other words and shapes
+(an AWS implementation guide's "Cost" page, a FinOps budget guide, a README section). These
+rules look for what each item asks for wherever it is written:
+
+- sections: the four cost-plan sections after mapping synonyms (data/check-synonyms.yaml) at any
+  heading level, in order;
+- estimates: money ranges (`$30–$50`, or several priced scenarios) with their assumptions
+  (an Assumptions section, a usage/dimensions column, "based on …", "assuming …");
+- a per-component breakdown (a priced table or a priced list of at least three components);
+- infrastructure (compute, storage and network each on a priced line), third-party services
+  (APIs, monitoring, logging, licences on a priced line, or stated as none);
+- tracking tools with a dashboard (a link, a console, a command), spending limits for at least
+  two environments, auto-scaling limits (min/max), budget alerts with % thresholds;
+- optimisation with a priority or an estimated saving, right-sizing, an "as of" date.
+
+Each finding names the line it refers to and what to add.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from opslib.check.markdown import Document, Section, norm_title, canonical_section, parse
+from opslib.check.findings import Finding
+from opslib.check.cost_plan_strict import COST_ITEMS, COST_SECTIONS
+
+__all__ = ["check_cost_plan_text"]
+
+MONEY = r"(?:US)?\$\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM]\b)?"
+MONEY_RX = re.compile(MONEY)
+RANGE_RX = re.compile(rf"{MONEY}\s*(?:[-–—]|to)\s*(?:\$\s?)?\d[\d,]*(?:\.\d+)?|between\s+{MONEY}\s+and\s+{MONEY}", re.I)
+ENV_WORDS = {"dev": r"dev|development", "staging": r"staging|stage|test|qa|uat|non-?prod(?:uction)?",
+             "prod": r"prod|production"}
+CATEGORY = {
+    "compute": r"compute|\bvms?\b|virtual machines?|instances?|fargate|ec2|lambda|functions?|app service|containers?|kubernetes|\beks\b|\baks\b|\bgke\b|dynos?|vcpu|\bcpu\b|nodes?|pods?|ecs",
+    "storage": r"storage|\bs3\b|blob|disks?|\bebs\b|database|\bdb\b|postgres\w*|mysql|aurora|\brds\b|dynamodb|cosmos|redis|cache|volumes?",
+    "network": r"network\w*|bandwidth|data transfer|egress|ingress|load balancer|\balb\b|\belb\b|\bcdn\b|cloudfront|\bnat\b|gateway|\bdto\b|vpc",
+}
+THIRD_PARTY = r"third[- ]party|saas|\bapis?\b|monitoring|logging|logs?\b|observability|insights|cloudwatch|datadog|sentry|new relic|grafana|pagerduty|opsgenie|openai|stripe|twilio|sendgrid|licen[cs]es?|subscriptions?|support plan"
+TRACKING_TOOLS = r"cost explorer|cost management|cost analysis|cost and usage report|\bcur\b|billing|budgets? (?:console|dashboard)|infracost|kubecost|opencost|cloudability|vantage|cloudhealth|finops|cost anomaly|consumption usage|aws budgets|gcp billing"
+PRIORITY = r"quick wins?|priority|\bp[0-3]\b|\b(?:high|medium|low)\b (?:impact|effort|priority)|effort|complex|phase \d|first|next quarter|short[- ]term|long[- ]term"
+SAVING = r"sav(?:e|es|ing|ings)\b[^\n]*(?:\$|\d+\s?%)|(?:\$|\d+\s?%)[^\n]*\bsav(?:e|es|ing|ings)\b|reduc\w*[^\n]*(?:\$|\d+\s?%)"
+RIGHT_SIZING = r"right-?siz\w*|down-?siz\w*|over-?provision\w*|under-?utili[sz]\w*|smaller (?:instance|sku|tier|size|node)|(?:optimi[sz]e|review|appropriate)[^\n]{0,30}\b(?:sku|instance (?:type|size)|tier|size)\b|idle (?:resources?|instances?)"
+AS_OF = re.compile(r"\b(?:as of|as at|prices? (?:were |are )?(?:taken|retrieved|checked|read|current) (?:on|as of)|estimated (?:on|as of)|last (?:updated|reviewed|verified)|pricing date)\b\**:?\**\s*"
+                   r"(?:\d{4}-\d{2}(?:-\d{2})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+(?:\d{1,2},?\s+)?\d{4}|\d{1,2}\s+\w+\s+\d{4}|q[1-4]\s+\d{4})", re.I)
+
+
+def _f(key: str, status: str, message: str, line: int | None = None) -> Finding:
+    return Finding(COST_ITEMS[key], status, message, line, "cost-plan")
+
+
+def _line_of(text: str, pos: int) -> int:
+    return text[:pos].count("\n") + 1
+
+
+def _find(doc: Document, name: str) -> Section | None:
+    """The first heading, at any level, that stands for the cost-plan section `name`."""
+    for sec in doc.sections:
+        if norm_title(sec.title) == name.lower() or canonical_section(sec.title) == name:
+            return sec
+    return None
+
+
+def _priced(line: str) -> bool:
+    return bool(MONEY_RX.search(line)) or bool(re.search(r"\b(free|none|no cost|included|\d[\d,.]*\s?(usd|eur|gbp|cny))\b", line, re.I))
+
+
+def _priced_lines(doc: Document) -> list[tuple[int, str]]:
+    return [(n, ln) for n, ln in enumerate(doc.lines, 1) if _priced(ln)]
+
+
+def _component_rows(doc: Document) -> list[int]:
+    """Lines of priced components: table body rows or list items carrying an amount."""
+    out = []
+    for n, ln in enumerate(doc.lines, 1):
+        s = ln.strip()
+        if not MONEY_RX.search(s) or re.search(r"\btotal\b|\bsubtotal\b", s, re.I):
+            continue
+        table_row = s.startswith("|") and not re.match(r"^\|[\s:|-]+\|?$", s)
+        list_item = re.match(r"([-*+]|\d+\.)\s+\S", s) and re.search(r"\*\*[^*]+\*\*|:", s)
+        if table_row or list_item:
+            out.append(n)
+    return out
+
+
+def check_cost_plan_text(text: str, path: Path | None = None, environments: list[str] | None = None,
+                         doc: Document | None = None) -> list[Finding]:
+    """Every "Cost Plan Validation" item read from any cost plan's text, each as a Finding
+    (`doc`: the text already parsed)."""
+    doc = doc if doc is not None and doc.text == text else parse(text, path)
+    low = text.lower()
+    out: list[Finding] = [_f("exists", "pass" if text.strip() else "fail",
+                             "the cost plan has content" if text.strip() else "the cost plan is empty; write it")]
+
+    # sections (synonyms, any heading level, in order)
+    found = {name: _find(doc, name) for name in COST_SECTIONS}
+    missing = [n for n, s in found.items() if s is None]
+    present = [(s.line, n) for n, s in found.items() if s is not None]
+    if missing:
+        out.append(_f("sections", "fail", f"no section for {', '.join(missing)}; add a heading for each "
+                      "(## Estimated Costs, ## Cost Tracking, ## Guardrails, ## Optimization Opportunities)",
+                      present[0][0] if present else None))
+    elif [n for _l, n in sorted(present)] != list(COST_SECTIONS):
+        order = ", ".join(found[n].title for n in sorted(COST_SECTIONS, key=lambda n: found[n].line))
+        out.append(_f("sections", "fail", f"sections are in the order {order}; reorder them to {', '.join(COST_SECTIONS)}",
+                      found["Estimated Costs"].line))
+    else:
+        out.append(_f("sections", "pass", "all four cost-plan sections present, in order", found["Estimated Costs"].line))
+
+    # ranges and assumptions
+    rng = RANGE_RX.search(text)
+    totals = {m.group(0).replace(" ", "") for ln in doc.lines if re.search(r"\btotal\b", ln, re.I) for m in MONEY_RX.finditer(ln)}
+    scenarios = len(totals) >= 2
+    assume = re.search(r"^#+\s*.*assum|\bassum(e|es|ed|ing|ptions?)\b|\bbased on\b|\bdimensions?\b|\busage (type|quantity|basis|/ ?month)|quantity basis|\bdrivers?\b|"
+                       r"\bif (the |a |you |user )?\w+ (create|run|use|change|send|store)|\bper (day|month|hour)\b[^\n]*\d", text, re.I | re.M)
+    if (rng or scenarios) and assume:
+        out.append(_f("ranges", "pass", "estimates with a range (or priced scenarios) and the assumptions behind them",
+                      _line_of(text, (rng or assume).start())))
+    else:
+        lack = [w for w, ok in (("a low–high range or priced scenarios", rng or scenarios), ("the assumptions (usage, sizes, hours)", assume)) if not ok]
+        out.append(_f("ranges", "fail", f"the estimate lacks {' and '.join(lack)}; give $low–$high per month and list the assumptions it rests on",
+                      found["Estimated Costs"].line if found["Estimated Costs"] else None))
+
+    # components
+    rows = _component_rows(doc)
+    out.append(_f("components", "pass" if len(rows) >= 3 else "fail",
+                  f"{len(rows)} priced component lines" if len(rows) >= 3 else
+                  "no per-component breakdown; add a table (component, what, quantity, monthly cost) with every priced component",
+                  rows[0] if rows else None))
+
+    # infrastructure: compute, storage, network each on a priced line
+    priced = _priced_lines(doc)
+    cats = {c: next((n for n, ln in priced if re.search(rx, ln, re.I)), None) for c, rx in CATEGORY.items()}
+    lacking = [c for c, n in cats.items() if n is None]
+    out.append(_f("infrastructure", "fail" if lacking else "pass",
+                  f"infrastructure costs lack {', '.join(lacking)}; price compute, storage and network (write 'none' where there is none)" if lacking
+                  else "compute, storage and network costs documented", min((n for n in cats.values() if n), default=None)))
+
+    # third-party services
+    third = next((n for n, ln in priced if re.search(THIRD_PARTY, ln, re.I)), None)
+    none_stated = re.search(r"no third[- ]party|third[- ]party[^\n]*\b(none|not included|n/a)\b", text, re.I)
+    out.append(_f("third_party", "pass" if third or none_stated else "fail",
+                  "third-party services (APIs, monitoring, logging) priced or stated as none" if third or none_stated else
+                  "no third-party service costs; price the APIs, monitoring, logging and licences the service pays for (or say there are none)",
+                  third or (_line_of(text, none_stated.start()) if none_stated else None)))
+
+    # tracking tools and dashboards
+    tool = re.search(TRACKING_TOOLS, text, re.I)
+    board = re.search(r"dashboard|https?://\S*(cost|billing|budget|portal|console)|portal\.azure\.com|console\.aws|az consumption|aws ce |gcloud billing|aws budgets", text, re.I)
+    ok = bool(tool) and bool(board)
+    out.append(_f("tracking", "pass" if ok else "fail",
+                  f"cost tracking with {tool.group(0)} and a dashboard or link" if ok else
+                  "no cost-tracking tool with a dashboard; name the tool (Cost Explorer, Azure Cost Management, OpenCost, …) and link its dashboard or say how to create it",
+                  _line_of(text, tool.start()) if tool else None))
+
+    # spending limits per environment
+    envs = environments or ["dev", "staging", "prod"]
+    limited: dict[str, int] = {}
+    budget_table = False
+    for n, ln in enumerate(doc.lines, 1):
+        s = ln.strip()
+        if s.startswith("|") and re.search(r"budget|limit|cap\b", s, re.I) and not MONEY_RX.search(s):
+            budget_table = True
+            continue
+        if not s.startswith("|"):
+            budget_table = budget_table and s != ""
+        if not MONEY_RX.search(s):
+            continue
+        if not (budget_table and s.startswith("|")) and not re.search(r"budget|limit|cap\b|spend(ing)? (limit|cap)|max(imum)? (monthly )?spend", s, re.I):
+            continue
+        for env in envs:
+            if env not in limited and re.search(rf"\b({ENV_WORDS.get(env, re.escape(env))})\b", s, re.I):
+                limited[env] = n
+    for sec in doc.sections:  # "### Production" / "Monthly Budget: $300" under an environment heading
+        env = next((e for e in envs if re.search(rf"\b({ENV_WORDS.get(e, re.escape(e))})\b", sec.title, re.I)), None)
+        if env and env not in limited and re.search(rf"(budget|limit)\**:?\**\s*{MONEY}", doc.body(sec), re.I):
+            limited[env] = sec.line
+    ok = len(limited) >= min(2, len(envs))
+    out.append(_f("limits", "pass" if ok else "fail",
+                  f"spending limits for {', '.join(sorted(limited))}" if ok else
+                  "no spending limit per environment; give each environment (dev, staging, prod) a monthly $ budget",
+                  min(limited.values()) if limited else None))
+
+    # auto-scaling limits
+    m = re.search(r"\b(max(imum)?|min(imum)?)[\w\s_'\"-]{0,25}(replicas?|instances?|nodes?|tasks?|capacity|count|pods?|dynos?|size)\b|"
+                  r"\b(replicas?|instances?|nodes?|tasks?|capacity|pods?)[\w\s:.'\"-]{0,20}\b(max(imum)?|min(imum)?)\b|"
+                  r"\bmax(imum)?\s*[:=]\s*'?\d+|\d+\s*[–-]\s*\d+\s+(replicas|instances|nodes|tasks|pods|dynos)\b|autoscal\w*[^\n]*\b(limit|cap|max)", text, re.I)
+    out.append(_f("autoscaling", "pass" if m else "fail",
+                  "auto-scaling limits (min/max) documented" if m else
+                  "no auto-scaling limits; state the minimum and maximum replicas/instances so a traffic spike cannot run costs away",
+                  _line_of(text, m.start()) if m else None))
+
+    # budget alerts with thresholds
+    alerts = [n for n, ln in enumerate(doc.lines, 1)
+              if re.search(r"alert|alarm|notif|notify", ln, re.I) and re.search(r"\d+\s?%|threshold", ln, re.I)]
+    near = any(re.search(r"budget|spend|cost|billing", "\n".join(doc.lines[max(0, n - 6): n + 5]), re.I) for n in alerts)
+    ok = bool(alerts) and near
+    out.append(_f("alerts", "pass" if ok else "fail",
+                  "budget alerts with thresholds" if ok else
+                  "no budget alerts; document alert thresholds (e.g. 50/80/100% of the budget) and who receives them",
+                  alerts[0] if alerts else None))
+
+    # optimisation with priority and right-sizing
+    opt = _find(doc, "Optimization Opportunities")
+    opt_text = doc.body(opt) if opt else "\n".join(ln for ln in doc.lines if re.search(r"optimi[sz]|reduc|sav(e|ing)|reserved|spot|commit", ln, re.I))
+    has_opp = bool(opt) or bool(opt_text.strip())
+    prio = re.search(PRIORITY, opt_text, re.I) or re.search(SAVING, opt_text, re.I)
+    ok = has_opp and bool(prio)
+    out.append(_f("priority", "pass" if ok else "fail",
+                  "optimisation opportunities with a priority or an estimated saving" if ok else
+                  ("optimisation opportunities have no priority or saving; give each an estimated saving and a priority (quick win / complex)" if has_opp else
+                   "no optimisation opportunities; list where costs could be reduced, with the saving and a priority"),
+                  opt.line if opt else None))
+    rs = re.search(RIGHT_SIZING, text, re.I)
+    out.append(_f("right_sizing", "pass" if rs else "fail", "right-sizing covered" if rs else
+                  "no right-sizing recommendation; say which resources to resize and when (utilisation below N% for a week)",
+                  _line_of(text, rs.start()) if rs else None))
+
+    # "as of" date on the estimate
+    m = AS_OF.search(text)
+    out.append(_f("as_of", "pass" if m else "fail", f"estimate dated ({m.group(0).strip()})" if m else
+                  "the estimate has no 'as of' date; prices change, so state when they were read ('Estimated as of: 2026-11-02')",
+                  _line_of(text, m.start()) if m else None))
+
+    # worst case at maximum scale (decidable only when the plan states one)
+    breach = [i + 1 for i, ln in enumerate(doc.lines) if "BREACH" in ln]
+    if breach:
+        out.append(_f("worst_case", "fail", "the worst case at maximum scale exceeds the spending limit; lower the maximum scale or raise the budget with approval", breach[0]))
+    elif re.search(r"worst[- ]case", low):
+        out.append(_f("worst_case", "pass", "worst case at maximum scale stated within the limits"))
+    else:
+        out.append(_f("worst_case", "not measured", "the plan states no cost at maximum scale, so it cannot be compared with the limit"))
+    return out
+
+
+# --- cost report (actual spend against the plan) ---------------------------------------------
+
+REPORT_ITEM = {
+    "budget_actual": "Cost breakdown by environment: actual spend against each budget",
+    "thresholds": "Budget alerts and notification thresholds",
+    "variance": "Cost actuals compared with the estimate (variance)",
+    "next": "What to do when spend is over budget or outside the estimate",
+}
+
+
+def check_cost_report(text: str, path: Path | None = None) -> list[Finding]:
+    """A cost report records actual spend (billing exports) against the cost plan: judged by the
+    quality bar's Cost Tracking items (breakdown by environment, alert thresholds) and the
+    estimate-versus-actual variance that seeds 000/001 track; its procedure items are n/a."""
+    doc = parse(text, path)
+    out: list[Finding] = []
+    header = next((ln for ln in doc.lines if ln.strip().startswith("|") and re.search(r"budget", ln, re.I) and re.search(r"actual|spend", ln, re.I)), None)
+    rows = [ln for ln in doc.lines if ln.strip().startswith("|") and MONEY_RX.search(ln)
+            and any(re.search(rf"\|\s*({rx})\b", ln, re.I) for rx in ENV_WORDS.values())]
+    ok = header is not None and bool(rows)
+    out.append(Finding(REPORT_ITEM["budget_actual"], "pass" if ok else "fail", f"{len(rows)} environment rows of budget against actual" if ok else
+                       "no budget-against-actual table; list each environment's budget, actual spend and % of budget",
+                       doc.lines.index(header) + 1 if header else None, "cost-report"))
+    m = re.search(r"threshold[^\n]*\d+\s?%|\d+\s?%[^\n]*threshold", text, re.I)
+    out.append(Finding(REPORT_ITEM["thresholds"], "pass" if m else "fail", "alert thresholds stated" if m else
+                       "no alert thresholds; say which thresholds (e.g. 70/90/100% of the budget) were crossed and when",
+                       _line_of(text, m.start()) if m else None, "cost-report"))
+    m = re.search(r"variance[^\n]*(\d+(\.\d+)?\s?%)|estimate[^\n]*actual|actual[^\n]*estimate", text, re.I)
+    out.append(Finding(REPORT_ITEM["variance"], "pass" if m else "fail", "actual compared with the estimate" if m else
+                       "no comparison with the estimate; give the variance of actual against the cost plan's estimate",
+                       _line_of(text, m.start()) if m else None, "cost-report"))
+    nxt = next((s for s in doc.sections if re.search(r"next steps|actions?|recommendations?|what to do|follow-?up", s.title, re.I)), None)
+    out.append(Finding(REPORT_ITEM["next"], "pass" if nxt else "fail", "next steps stated" if nxt else
+                       "no next steps; say what to do when an environment is over budget (review process, owner)", nxt.line if nxt else None,
+                       "cost-report", "warning"))
+    return out

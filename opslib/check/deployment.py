@@ -1,0 +1,235 @@
+"""`opslib check` on deployment plans, deployment reports and readiness reviews.
+
+The quality bar judges operational documentation; a deployment plan is one (a procedure for
+one release and environment), so it gets the quality bar's documentation items plus the
+plan format of seed 003 (Overview, Pre-Deployment Checklist, Deployment Steps, Verification
+Steps, Rollback Steps, Escalation Contacts; rollback triggers; an expected rollback time).
+A deployment report records what happened: the procedure items (commands, expected outputs,
+durations, prerequisites) are n/a for it; it is held to seed 003's report format instead.
+A readiness review is the quality bar's checklist itself, answered item by item: it is held to
+answering every item with a status and evidence, to counts that add up, to a date and to the
+status.json result.
+
+Section shapes are data: opslib/data/check-documents.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+from opslib.catalog.loaders import DATA_DIR
+from opslib.check.markdown import Document, Section, norm_title
+from opslib.check.findings import Finding
+from opslib.core.yamlio import read_yaml
+
+__all__ = ["NOT_A_PROCEDURE", "check_deployment_plan", "check_deployment_report", "check_readiness"]
+
+DOC_ITEM = {
+    "plan_sections": "Deployment plan sections present, in order (seed 003: Overview, Pre-Deployment Checklist, Deployment Steps, "
+                     "Verification Steps, Rollback Steps, Escalation Contacts)",
+    "plan_commands": "All procedures use specific commands (not abstractions)",
+    "plan_triggers": "Rollback triggers defined with thresholds (seed 003: error rate, latency, health checks)",
+    "plan_rollback_time": "Expected rollback time documented",
+    "plan_environment": "Environment-specific differences noted",
+    "plan_links": "Links between related procedures",
+    "plan_architecture": "Documentation links to architecture.md, plan.md",
+    "report_sections": "Deployment report sections present, in order (seed 003: Summary, Pre-Deployment State, Deployment Timeline, "
+                       "Verification Results, Post-Deployment State, Issues Encountered, Rollback Status)",
+    "report_outcome": "Deployment outcome stated (success, failed or rolled back)",
+    "report_timeline": "Deployment timeline with times",
+    "report_verification": "Verification results with expected and actual values",
+    "report_rollback": "Rollback status stated, with the reason when a rollback happened",
+    "report_dated": "Last updated or \"as of\" dates included",
+    "readiness_status": "Every checklist item answered with pass, fail, n/a or not measured",
+    "readiness_evidence": "Every checklist item names its evidence",
+    "readiness_counts": "Stated totals match the items listed",
+    "readiness_status_json": "status.json checked before starting work",
+}
+# the quality bar's procedure items, which a record of past events cannot be held to
+NOT_A_PROCEDURE = ("All procedures use specific commands (not abstractions)", "Expected outputs documented",
+                   "Expected durations documented", "Prerequisites documented for each procedure",
+                   "Environment-specific differences noted")
+STATUSES = ("pass", "fail", "n/a", "not measured")
+
+
+@cache
+def _shapes() -> dict:
+    raw = read_yaml(DATA_DIR / "check-documents.yaml", lines=False)
+    return {g: {"sections": {name: [re.compile(rx, re.I) for rx in rxs] for name, rxs in (v.get("sections") or {}).items()},
+                "procedures": [re.compile(rx, re.I) for rx in v.get("procedures") or []]}
+            for g, v in raw.items()}
+
+
+def _f(key: str, ok: bool | None, message: str, line: int | None = None, area: str = "deployment", severity: str = "error") -> Finding:
+    status = "n/a" if ok is None else ("pass" if ok else "fail")
+    return Finding(DOC_ITEM[key], status, message, line, area, severity)
+
+
+def _line(text: str, pos: int) -> int:
+    return text[:pos].count("\n") + 1
+
+
+def _match_sections(doc: Document, genre: str) -> dict[str, Section | None]:
+    out: dict[str, Section | None] = {}
+    used: set[int] = set()
+    for name, rxs in _shapes()[genre]["sections"].items():
+        # the regexes are in order of preference: "Pre-Deployment Checklist" before "Gates"
+        out[name] = next((s for rx in rxs for s in doc.sections if s.line not in used and rx.search(norm_title(s.title))), None)
+        if out[name] is not None:
+            used.add(out[name].line)
+    return out
+
+
+def _sections_finding(doc: Document, genre: str, key: str) -> Finding:
+    found = _match_sections(doc, genre)
+    missing = [n for n, s in found.items() if s is None]
+    if missing:
+        return _f(key, False, f"missing section(s) {', '.join(missing)}; add a heading for each")
+    names = list(found)
+    if [s.line for s in found.values()] != sorted(s.line for s in found.values()):
+        order = ", ".join(sorted(names, key=lambda n: found[n].line))
+        return _f(key, False, f"sections are in the order {order}; reorder them to {', '.join(names)}", found[names[0]].line)
+    return _f(key, True, f"all {len(names)} sections present, in order", found[names[0]].line)
+
+
+def _table(doc: Document, sec: Section | None) -> list[list[str]]:
+    body = doc.lines[sec.line - 1 : sec.end - 1] if sec else doc.lines
+    rows = [r for r in body if r.strip().startswith("|")]
+    return [[c.strip() for c in re.split(r"(?<!\\)\|", r.strip())[1:-1]] for r in rows]
+
+
+# --- deployment plan ---------------------------------------------------------------------------
+
+def check_deployment_plan(doc: Document) -> list[Finding]:
+    from opslib.check.commands import is_command  # the shared "real command" rule
+
+    text = doc.text
+    out = [_sections_finding(doc, "deployment-plan", "plan_sections")]
+
+    procs = [s for s in doc.sections if any(rx.search(norm_title(s.title)) for rx in _shapes()["deployment-plan"]["procedures"])]
+    # a procedure section counts once: its own fences or those of its subsections
+    bad = [s for s in procs if not any(is_command(f.content) for f in doc.fences_in(s))]
+    if not procs:
+        out.append(_f("plan_commands", False, "no deployment, verification or rollback steps found; add them with the exact commands", area="documentation"))
+    else:
+        out += [_f("plan_commands", False, f"'{s.title}' has no command block; add the exact commands an operator runs", s.line, "documentation") for s in bad]
+        if not bad:
+            out.append(_f("plan_commands", True, f"{len(procs)} procedure section(s), each with commands in code blocks", procs[0].line, "documentation"))
+
+    trig = next((s for s in doc.sections if re.search(r"rollback (triggers|criteria)|roll back if|when to roll ?back|no-?go", s.title, re.I)), None)
+    body = doc.body(trig) if trig else ""
+    ok = trig is not None and bool(re.search(r"\d+(\.\d+)?\s*(%|ms|s\b|seconds?|min|minutes?)", body)) and bool(re.search(r"error|latency|health", body, re.I))
+    out.append(_f("plan_triggers", ok, "rollback triggers with thresholds" if ok else
+                  "no rollback triggers with thresholds; list when to roll back at once (error rate > N% for M min, p95 latency, failed health check)",
+                  trig.line if trig else None))
+
+    m = re.search(r"expected rollback (time|duration)\**:?\**\s*~?\d+\s*(s|sec|seconds|min|minutes|h|hours)\b|roll ?back[^\n]{0,60}\b(takes?|within|expected)\b[^\n]{0,20}\d+\s*(min|minutes|s|seconds)", text, re.I)
+    out.append(_f("plan_rollback_time", bool(m), "expected rollback time stated" if m else
+                  "no expected rollback time; say how long the rollback takes ('Expected rollback time: 5 minutes')", _line(text, m.start()) if m else None,
+                  "documentation"))
+
+    m = re.search(r"\b(target )?environment\**:?\**\s*\**\s*(dev|development|staging|stage|prod|production|qa|uat)\b|\bto \**(dev|staging|prod|production)\**\b", text, re.I)
+    out.append(_f("plan_environment", bool(m), "target environment stated" if m else
+                  "the plan does not say which environment it deploys to; state the target environment and what differs there",
+                  _line(text, m.start()) if m else None, "documentation", "warning"))
+
+    refs = re.findall(r"\b[\w./-]+\.(?:md|ya?ml|json)\b", text) + [h for h, _ in doc.links]
+    out.append(_f("plan_links", bool(refs), f"{len(refs)} reference(s) to related procedures and documents" if refs else
+                  "no links to related procedures; reference the runbook's rollback and troubleshooting sections and the QA report",
+                  None, "documentation", "warning"))
+    arch = re.search(r"\b(architecture|runbook)(\.md)?\b", text, re.I)
+    out.append(_f("plan_architecture", bool(arch), "references the runbook or architecture document" if arch else
+                  "no reference to the runbook or architecture document; link them so the operator finds the context",
+                  _line(text, arch.start()) if arch else None, "documentation", "warning"))
+    return out
+
+
+# --- deployment report -----------------------------------------------------------------------
+
+def check_deployment_report(doc: Document) -> list[Finding]:
+    text = doc.text
+    out = [_sections_finding(doc, "deployment-report", "report_sections")]
+    found = _match_sections(doc, "deployment-report")
+
+    m = re.search(r"status\**:?\**\s*\"?\**\s*(success(ful)?|succeeded|failed|failure|rolled[_ ]back|partial|aborted)\b", text, re.I)
+    out.append(_f("report_outcome", bool(m), f"outcome stated ({m.group(1)})" if m else
+                  "the outcome is not stated; add 'Status: SUCCESS | FAILED | ROLLED_BACK' to the summary", _line(text, m.start()) if m else None))
+
+    tl = found.get("Deployment Timeline")
+    times = re.findall(r"\b\d{1,2}:\d{2}\b", doc.body(tl)) if tl else []
+    out.append(_f("report_timeline", len(times) >= 2, f"timeline with {len(times)} timed entries" if len(times) >= 2 else
+                  "the timeline has no times; list each action with the time it happened (HH:MM)", tl.line if tl else None))
+
+    vr = found.get("Verification Results")
+    rows = _table(doc, vr) if vr else []
+    header = rows[0] if rows else []
+    ok = bool(vr) and any("expected" in c.lower() for c in header) and any(re.search(r"actual|result|status", c, re.I) for c in header) and len(rows) > 2
+    out.append(_f("report_verification", ok, f"{max(len(rows) - 2, 0)} verification result(s) with expected and actual values" if ok else
+                  "verification results lack expected and actual values; add a table (check, expected, actual, status)", vr.line if vr else None))
+
+    rb = found.get("Rollback Status")
+    body = doc.body(rb) if rb else ""
+    required = re.search(r"rollback required\**:?\**\s*(yes|no)", body, re.I)
+    ok = bool(required) and (required.group(1).lower() == "no" or bool(re.search(r"reason\**:?\**\s*\S", body, re.I)))
+    out.append(_f("report_rollback", ok, "rollback status stated" if ok else
+                  "say whether a rollback was required ('Rollback required: Yes/No') and, if yes, the reason", rb.line if rb else None))
+
+    m = re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
+    out.append(_f("report_dated", bool(m), "dated" if m else "the report has no date; state when the deployment happened (YYYY-MM-DD)",
+                  _line(text, m.start()) if m else None, "documentation", "warning"))
+    out += [Finding(item, "n/a", "a deployment report records what happened; it has no procedure to follow", None, "documentation")
+            for item in NOT_A_PROCEDURE]
+    return out
+
+
+# --- readiness review ----------------------------------------------------------------------
+
+def check_readiness(doc: Document) -> list[Finding]:
+    text = doc.text
+    out: list[Finding] = []
+    rows: list[tuple[int, dict[str, str]]] = []
+    header: list[str] | None = None
+    for n, ln in enumerate(doc.lines, 1):
+        s = ln.strip()
+        if not s.startswith("|"):
+            header = None
+            continue
+        cells = [c.strip() for c in re.split(r"(?<!\\)\|", s)[1:-1]]
+        if header is None:
+            header = [c.lower() for c in cells]
+            continue
+        if re.match(r"^\|[\s:|-]+\|?$", s):
+            continue
+        if "status" in header and "item" in header and len(cells) == len(header):
+            rows.append((n, dict(zip(header, cells))))
+    if not rows:
+        out.append(_f("readiness_status", False, "no checklist table with Item and Status columns; answer every item in a table (item, status, evidence)", area="readiness"))
+    else:
+        bad = [(n, r) for n, r in rows if r["status"].strip("* ").lower() not in STATUSES]
+        out += [_f("readiness_status", False, f"item {r.get('id') or r['item'][:40]!r} has status {r['status']!r}; use pass, fail, n/a or not measured", n, "readiness")
+                for n, r in bad]
+        if not bad:
+            out.append(_f("readiness_status", True, f"{len(rows)} items, each with a status", rows[0][0], "readiness"))
+        if "evidence" in rows[0][1]:
+            empty = [(n, r) for n, r in rows if not r["evidence"].strip(" -")]
+            out += [_f("readiness_evidence", False, f"item {r.get('id') or r['item'][:40]!r} has no evidence; name the document and check that decided it", n, "readiness")
+                    for n, r in empty]
+            if not empty:
+                out.append(_f("readiness_evidence", True, "every item names its evidence", rows[0][0], "readiness"))
+        else:
+            out.append(_f("readiness_evidence", False, "the checklist has no Evidence column; say what decided each item", rows[0][0], "readiness"))
+        m = re.search(r"\((\d+) pass, (\d+) fail, (\d+) n/a, (\d+) not measured\)", text)
+        if m:
+            stated = dict(zip(STATUSES, map(int, m.groups())))
+            counted = {s: sum(r["status"].strip("* ").lower() == s for _n, r in rows) for s in STATUSES}
+            out.append(_f("readiness_counts", stated == counted, "stated totals match the items listed" if stated == counted else
+                          f"the totals say {stated} but the tables list {counted}; regenerate the review", _line(text, m.start()), "readiness"))
+        else:
+            out.append(_f("readiness_counts", None, "the review states no totals", None, "readiness"))
+    m = re.search(r"status\.json\**:?\**\s*(active|blocked|completed|on-hold)", text)
+    out.append(_f("readiness_status_json", bool(m), "status.json result stated" if m else
+                  "the review does not say what status.json said; state it (status.json: active / deployment)", _line(text, m.start()) if m else None, "readiness"))
+    out += [Finding(item, "n/a", "a readiness review answers the checklist; the procedures it judges are in the other documents", None, "documentation")
+            for item in NOT_A_PROCEDURE]
+    return out

@@ -1,0 +1,401 @@
+"""`opslib check` on any operational document: detect its genre, then apply the quality bar's
+"Validation Checklist" and "Common Mistakes" items that can be decided from the text.
+
+    detect_genre(text, name)                       -> str   service-runbook, alert-runbook, procedure,
+                                                             checklist, template, cost-plan, secrets, pipeline,
+                                                             deployment-plan, deployment-report, readiness, cost-report
+    check_document(text, path=None, genre=None, …) -> Report  findings (pass/fail/n/a/not measured) and scores
+    find_placeholders(doc)                         -> list[(line, text, severity)]
+
+Genre-specific checks come from check.py (runbooks), checkcost.py (cost plans), secret.py
+(secret documents) and checkdeploy.py (deployment plans, deployment reports, readiness reviews); the rules here are the documentation-quality and actionability items that
+apply to every genre (placeholders, commands, expected outputs, verification, thresholds with a
+rationale, escalation contacts, links, "as of" dates, no secret values). Synonyms, genre
+signals and placeholder patterns are data: opslib/data/check-*.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+
+from opslib.catalog.loaders import DATA_DIR
+from opslib.check.runbook import DEFAULT_ENVIRONMENTS, check_runbook
+from opslib.check.markdown import Document, norm_title, canonical_section, parse
+from opslib.check.findings import Finding
+from opslib.check.commands import inline_commands, is_command
+from opslib.check.placeholders import find_placeholders
+from opslib.core.yamlio import read_yaml
+
+__all__ = ["GENRES", "Report", "detect_genre", "check_document", "find_placeholders", "score"]
+
+GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
+          "deployment-plan", "deployment-report", "readiness", "cost-report")
+WARNING_WEIGHT = 0.5
+# the quality bar states "specific commands (not abstractions)" in both the Runbook Validation
+# and the Documentation Quality lists and names it first among the Common Mistakes: it counts twice
+ITEM_WEIGHT = {"All procedures use specific commands (not abstractions)": 2.0, "All procedures have specific commands (not abstractions)": 2.0}
+
+
+@dataclass
+class Report:
+    file: str
+    genre: str
+    findings: list[Finding]
+    score: float = 0.0
+    areas: dict[str, float] = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return {"file": self.file, "genre": self.genre, "score": self.score, "areas": self.areas,
+                "findings": [f.as_dict() for f in self.findings]}
+
+
+def score(findings: list[Finding]) -> float:
+    """0–100: the weighted share of decided quality-bar items that pass. An item counts once
+    (it fails if any of its findings fails); an item that fails only with warnings weighs half;
+    n/a and not-measured items do not count. A document with nothing decidable scores 0."""
+    items: dict[tuple[str, str], tuple[bool, float]] = {}
+    for f in findings:
+        if f.status not in ("pass", "fail"):
+            continue
+        key = (f.area, f.item)
+        ok, w = items.get(key, (True, 0.0))
+        if f.status == "fail":
+            w = max(w, WARNING_WEIGHT if f.severity == "warning" else 1.0)
+            ok = False
+        elif ok:
+            w = 1.0
+        items[key] = (ok, w)
+    items = {k: (ok, w * ITEM_WEIGHT.get(k[1], 1.0)) for k, (ok, w) in items.items()}
+    den = sum(w for _ok, w in items.values())
+    num = sum(w for ok, w in items.values() if ok)
+    return round(100 * num / den, 1) if den else 0.0
+
+
+# --- data -------------------------------------------------------------------------------------
+
+@cache
+def _genre_signals() -> dict[str, dict[str, list[re.Pattern]]]:
+    raw = read_yaml(DATA_DIR / "check-genres.yaml", lines=False)["genres"]
+    return {g: {k: [re.compile(rx, 0 if k == "names" else re.I) for rx in (v.get(k) or [])] for k in ("names", "headings", "text")}
+            for g, v in raw.items()}
+
+
+# --- genre --------------------------------------------------------------------------------------
+
+def _task_ratio(doc: Document) -> float:
+    items = [ln for ln in doc.lines if re.match(r"\s*([-*+]|\d+\.)\s+", ln)]
+    tasks = [ln for ln in items if re.match(r"\s*[-*+]\s+\[[ xX]\]", ln)]
+    return len(tasks) / len(items) if items else 0.0
+
+
+def detect_genre(text: str, name: str = "", doc: Document | None = None) -> str:
+    """The kind of operational document: decided from file name, headings and text signals."""
+    doc = doc or parse(text)
+    titles = [norm_title(s.title) for s in doc.sections]
+    prose = "\n".join(ln for ln in doc.lines)
+    scores: dict[str, float] = {}
+    for genre, sig in _genre_signals().items():
+        s = 2.0 * sum(bool(rx.search(name)) for rx in sig["names"])
+        s += sum(any(rx.search(t) for t in titles) for rx in sig["headings"])
+        s += 0.5 * sum(bool(rx.search(prose)) for rx in sig["text"])
+        scores[genre] = s
+    holes = sum(sev == "error" for _n, _h, sev in find_placeholders(doc))
+    if holes >= 5 and holes * 15 >= max(len(doc.lines), 1):
+        return "template"
+    if _task_ratio(doc) >= 0.6 and scores["checklist"] >= scores["service-runbook"]:
+        return "checklist"
+    canon = {canonical_section(s.title) for s in doc.sections if s.level == doc.section_level} - {None}
+    if len(canon & {"Deployment", "Operations", "Rollback"}) >= 2:
+        scores["service-runbook"] += 2
+    best = max(scores.values())
+    if best <= 0:
+        return "procedure" if doc.fences else "service-runbook"
+    return next(g for g in scores if scores[g] == best)
+
+
+# --- rules ----------------------------------------------------------------------------------------
+
+Q = {
+    "placeholders": "Examples use realistic values (not just placeholders)",
+    "commands": "All procedures use specific commands (not abstractions)",
+    "outputs": "Expected outputs documented",
+    "errors": "Error cases documented",
+    "durations": "Expected durations documented",
+    "verification": "Procedures validated or include validation criteria",
+    "thresholds": "Thresholds with a rationale (Monitoring: metrics without thresholds, thresholds without rationale)",
+    "escalation": "Contact information for escalations",
+    "links": "Links between related procedures",
+    "architecture": "Documentation links to architecture.md, plan.md",
+    "as_of": "Last updated or \"as of\" dates included",
+    "environments": "Environment-specific differences noted",
+    "prerequisites": "Prerequisites documented for each procedure",
+    "secrets": "Never expose actual secret values in documentation",
+    "sections": "Required sections present (after mapping synonyms), in order",
+    "template": "Document is filled in, not an unfilled template",
+}
+CAND_SECRET = re.compile(r"(?=[A-Za-z0-9+/_\-.=]*\d)(?=[A-Za-z0-9+/_\-.=]*[A-Za-z])[A-Za-z0-9+/_\-.=]{16,}|://[^\s/]*@|-----BEGIN|(?i:pass(word|wd)?|secret|token|api[_-]?key)\s*[:=]")
+
+
+def _q(key: str, status: str, message: str, line: int | None = None, area: str = "documentation", severity: str = "error") -> Finding:
+    return Finding(Q[key], status, message, line, area, severity)
+
+
+def _main_sections(doc: Document):
+    level = doc.section_level
+    return [s for s in doc.sections if s.level == level]
+
+
+def _action_sections(doc: Document, genre: str):
+    """The sections an operator acts on: Troubleshooting-like sections of an alert runbook,
+    every main section of a procedure."""
+    mains = _main_sections(doc)
+    if genre == "alert-runbook":
+        secs = [s for s in mains if canonical_section(s.title) == "Troubleshooting"]
+        return secs or mains
+    return mains or ([doc.sections[0]] if doc.sections else [])
+
+
+def _rule_sections(doc: Document, genre: str) -> list[Finding]:
+    if genre != "alert-runbook":
+        return []
+    mains = _main_sections(doc)
+    ctx = [s for s in mains if canonical_section(s.title) == "Monitoring"]
+    act = [s for s in mains if canonical_section(s.title) == "Troubleshooting"]
+    missing = [n for n, v in (("Meaning/Impact", ctx), ("Diagnosis/Mitigation", act)) if not v]
+    if missing:
+        return [_q("sections", "fail", f"alert runbook without {', '.join(missing)}; add '## Meaning', '## Impact', '## Diagnosis', '## Mitigation'",
+                   mains[0].line if mains else None, "runbook")]
+    if ctx[0].line > act[0].line:
+        return [_q("sections", "fail", f"'{act[0].title}' comes before '{ctx[0].title}'; explain what the alert means before how to fix it", act[0].line, "runbook")]
+    names = [s.title for s in ctx + act]
+    return [_q("sections", "pass", f"alert context and actions present: {', '.join(names)}", ctx[0].line, "runbook")]
+
+
+def _rule_commands(doc: Document, genre: str) -> list[Finding]:
+    out = []
+    secs = _action_sections(doc, genre)
+    for sec in secs:
+        body = doc.body(sec)
+        if any(is_command(f.content) for f in doc.fences_in(sec)):
+            continue
+        if inline_commands(body):
+            out.append(_q("commands", "fail", f"'{sec.title}' has commands only inline; put them in a code block an operator can copy", sec.line, severity="warning"))
+            continue
+        out.append(_q("commands", "fail", f"'{sec.title}' has no command, query or URL; add the exact commands an operator runs", sec.line))
+    return out or [_q("commands", "pass", f"{len(secs)} procedure section(s) with commands in code blocks")]
+
+
+def _rule_outputs(doc: Document, genre: str) -> list[Finding]:
+    rx = re.compile(r"expected (output|result|response|state)|expected:|(should|will) (return|show|print|output|contain|display|list|report)|"
+                    r"you should see|output (should|will)|returns? (http )?\d{3}\b|for example:|e\.g\.,? ?output", re.I)
+    m = rx.search(doc.text)
+    if not m:
+        # a console block with a prompt line followed by output lines shows the expected output
+        for f in doc.fences:
+            lines = [ln for ln in f.content.splitlines() if ln.strip()]
+            if any(ln.lstrip().startswith("$ ") for ln in lines) and any(not ln.lstrip().startswith(("$ ", "#")) for ln in lines):
+                return [_q("outputs", "pass", "a console block shows the expected output", f.line)]
+        return [_q("outputs", "fail", "no expected output; after each command say what a healthy result looks like ('Expected: …')")]
+    return [_q("outputs", "pass", "expected outputs documented", doc.text[: m.start()].count("\n") + 1)]
+
+
+def _rule_errors(doc: Document, genre: str) -> list[Finding]:
+    m = re.search(r"\b(if (it|the|this|that)\b[^.\n]*\b(fails?|errors?|not|doesn't|does not|times? out)|errors?\b|fail(s|ed|ure|ing)?\b|troubleshoot)", doc.text, re.I)
+    return [_q("errors", "pass" if m else "fail", "error cases documented" if m else "no error cases; say what to do when a step fails",
+               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+
+
+DURATION_RX = re.compile(r"(takes?|duration|expected (time|duration)|wait|allow|within|about|approximately|~|under|less than|<)\s*\**:?\**\s*(about |up to |roughly )?\**\s*\d+(\s*[-–]\s*\d+)?\s*(s|sec|seconds?|mins?|minutes?|h|hrs?|hours?)\b", re.I)
+
+
+def _rule_durations(doc: Document, genre: str) -> list[Finding]:
+    if genre in ("alert-runbook", "checklist"):
+        return [_q("durations", "n/a", f"a {genre} has no timed procedure")]
+    m = DURATION_RX.search(doc.text)
+    return [_q("durations", "pass" if m else "fail", "expected durations documented" if m else "no expected duration; say how long each procedure takes ('Expected duration: 10 minutes')",
+               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+
+
+def _rule_verification(doc: Document, genre: str) -> list[Finding]:
+    rx = re.compile(r"\b(verif(y|ication)|validat(e|ion)|confirm|make sure|ensure (that|the)|check (that|whether|the status)|smoke test|health ?check)", re.I)
+    secs = [s for s in _action_sections(doc, genre) if canonical_section(s.title) != "Monitoring"] if genre == "alert-runbook" else _main_sections(doc)
+    text = "\n".join(doc.body(s) for s in secs) or doc.text
+    m = rx.search(text)
+    return [_q("verification", "pass" if m else "fail", "verification after the change" if m else
+               "no verification step; after the fix say how to confirm it worked (command and expected result)")]
+
+
+def _rule_thresholds(doc: Document, genre: str) -> list[Finding]:
+    if genre not in ("alert-runbook", "service-runbook", "deployment-plan"):
+        return [_q("thresholds", "n/a", f"a {genre} defines no alert thresholds", area="monitoring")]
+    rx = re.compile(r"(>|<|≥|≤|above|below|exceed\w*|more than|less than|over|under)\s*\**~?\d+(\.\d+)?\s*(%|percent|ms|s\b|seconds|minutes|hours|days|GB|MB)|\d+(\.\d+)?\s*%", re.I)
+    m = rx.search(doc.text)
+    if not m:
+        return [_q("thresholds", "fail", "no threshold; state the value the alert or metric fires at (e.g. '> 95% for 15 minutes')", area="monitoring")]
+    why = re.search(r"\b(because|so that|which means|this means|means that|impact|rationale|why\b|otherwise|leads? to|would)", doc.text, re.I)
+    line = doc.text[: m.start()].count("\n") + 1
+    return [_q("thresholds", "pass" if why else "fail", "threshold with a rationale" if why else "a threshold without a rationale; say why the value is what it is",
+               line, "monitoring")]
+
+
+def _rule_escalation(doc: Document, genre: str) -> list[Finding]:
+    m = re.search(r"escalat|on-?call|pager(duty)?|opsgenie|contact (the|your)|support (case|team|ticket)|#[a-z][\w-]+\b(?! )|@[a-z][\w-]+", doc.text, re.I)
+    return [_q("escalation", "pass" if m else "fail", "escalation contacts named" if m else "no escalation contact; say who to page or which channel to use when this does not fix it",
+               doc.text[: m.start()].count("\n") + 1 if m else None)]
+
+
+def _rule_links(doc: Document, genre: str) -> list[Finding]:
+    refs = re.findall(r"^\s*\[[^\]]+\]:\s*\S+", doc.text, re.M)
+    n = len(doc.links) + len(refs)
+    out = [_q("links", "pass" if n else "fail", f"{n} link(s) to related procedures and references" if n else "no links; link the related procedures (deployment → verification → rollback) and references",
+              doc.links[0][1] if doc.links else None, severity="warning")]
+    arch = any(re.search(r"architecture|plan\.md|design", h, re.I) for h, _ in doc.links)
+    out.append(_q("architecture", "pass" if arch else "fail", "links to architecture/plan documents" if arch else
+                  "no link to the architecture or plan document; link architecture.md and plan.md", severity="warning"))
+    return out
+
+
+def _rule_as_of(doc: Document, genre: str) -> list[Finding]:
+    m = re.search(r"(as of|last (updated|reviewed|verified|modified)|updated|reviewed|last_verified_at|last_modified_date|date)\**\s*[:=]?\**\s*[\"']?(\d{4}-\d{2}-\d{2}|\w+ \d{1,2},? \d{4}|\d{1,2} \w+ \d{4})", doc.text, re.I)
+    return [_q("as_of", "pass" if m else "fail", "dated" if m else "no 'Last updated: YYYY-MM-DD'; date the document so readers know how fresh it is",
+               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+
+
+def _rule_placeholders(doc: Document, genre: str) -> list[Finding]:
+    out = [_q("placeholders", "fail", f"unfilled placeholder {hit!r}; replace it with a real value or declare it as a parameter (NAME=… above the commands)", n, severity=sev)
+           for n, hit, sev in find_placeholders(doc)]
+    return out or [_q("placeholders", "pass", "no unfilled placeholders")]
+
+
+def _rule_template(doc: Document, genre: str) -> list[Finding]:
+    if genre != "template":
+        return []
+    return [_q("template", "fail", "this is an unfilled template; fill in every placeholder before using it as a runbook", 1)]
+
+
+def _rule_environments(doc: Document, genre: str) -> list[Finding]:
+    if genre in ("alert-runbook", "checklist", "template"):
+        return [_q("environments", "n/a", f"a {genre} is not per environment")]
+    found = [e for e in DEFAULT_ENVIRONMENTS if re.search(rf"\b({e}|{ {'prod': 'production', 'dev': 'development', 'staging': 'stage'}[e]})\b", doc.text, re.I)]
+    ok = len(found) >= 2
+    return [_q("environments", "pass" if ok else "fail", f"environments named: {', '.join(found)}" if ok else
+               "environment-specific differences are not noted; say what differs in dev, staging and prod", severity="warning")]
+
+
+def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
+    if genre not in ("procedure", "deployment-plan"):
+        return []
+    m = re.search(r"prerequisites?|before you (start|begin)|requirements|you (will )?need|access to", doc.text, re.I)
+    return [_q("prerequisites", "pass" if m else "fail", "prerequisites documented" if m else "no prerequisites; list the access, tools and credentials needed before step 1",
+               doc.text[: m.start()].count("\n") + 1 if m else None, "runbook")]
+
+
+def _rule_secrets(doc: Document, genre: str) -> list[Finding]:
+    from opslib.check.scan import scan_text
+
+    idx = [i for i, ln in enumerate(doc.lines) if CAND_SECRET.search(ln)]
+    hits = scan_text("\n".join(doc.lines[i] for i in idx), str(doc.path or "<document>")) if idx else []
+    out = [_q("secrets", "fail", f"looks like a {h.kind} (sha1 {h.hash[:10]}); remove the value, rotate it, and name the secret instead", idx[h.line - 1] + 1, "secrets")
+           for h in hits]
+    return out or [_q("secrets", "pass", "no value that looks like a secret", area="secrets")]
+
+
+PIPELINE_ITEMS = [
+    ("Build automation documented or implemented", r"\bbuild\b"),
+    ("Test automation in pipeline", r"\b(unit |integration )?tests?\b"),
+    ("Security scanning in pipeline (dependencies, containers)", r"security scan|trivy|snyk|grype|dependabot|codeql|npm audit|pip-audit|bandit|semgrep"),
+    ("Deployment automation for each environment", r"deploy\w*\b[^\n]*\b(staging|prod)"),
+    ("Approval gates for production", r"approv|required reviewers|manual (gate|job)|when: manual"),
+    ("Smoke tests post-deployment", r"smoke"),
+    ("Rollback automation or procedure", r"roll ?back"),
+    ("Deployment notifications configured", r"notif|slack|teams|webhook|e-?mail"),
+]
+
+
+def check_pipeline_doc(text: str, path: Path | None = None) -> list[Finding]:
+    """Every "CI/CD Pipeline Validation" item, read from a pipeline document's text."""
+    doc = parse(text, path)
+    out = []
+    for item, rx in PIPELINE_ITEMS:
+        m = re.search(rx, text, re.I)
+        out.append(Finding(item, "pass" if m else "fail", "documented" if m else f"not found; document it ({item.lower()})",
+                           text[: m.start()].count("\n") + 1 if m else (doc.sections[0].line if doc.sections else None), "pipeline"))
+    return out
+
+
+GENERIC_RULES = [_rule_template, _rule_sections, _rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification,
+                 _rule_prerequisites, _rule_thresholds, _rule_escalation, _rule_links, _rule_as_of, _rule_environments,
+                 _rule_placeholders, _rule_secrets]
+# items the genre's own checks already decide (never reported twice)
+SKIP = {
+    "service-runbook": {_rule_commands, _rule_durations, _rule_verification, _rule_thresholds, _rule_escalation, _rule_placeholders,
+                        _rule_as_of, _rule_environments, _rule_links, _rule_sections},
+    "cost-plan": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_thresholds, _rule_escalation,
+                  _rule_as_of, _rule_environments, _rule_links},
+    "secrets": {_rule_outputs, _rule_errors, _rule_durations, _rule_thresholds, _rule_escalation, _rule_environments, _rule_links, _rule_commands},
+    "pipeline": {_rule_outputs, _rule_thresholds, _rule_escalation, _rule_links, _rule_commands, _rule_durations},
+    # checkdeploy.py decides these for the deployment genres (seed 003 formats); a report and a
+    # readiness review are records, not procedures: the procedure items are n/a there
+    "deployment-plan": {_rule_commands, _rule_links, _rule_environments, _rule_sections},
+    "deployment-report": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                          _rule_escalation, _rule_links, _rule_as_of, _rule_environments, _rule_sections},
+    "readiness": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                  _rule_escalation, _rule_links, _rule_environments, _rule_sections},
+    "cost-report": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
+                    _rule_escalation, _rule_environments, _rule_sections, _rule_thresholds},
+}
+
+
+def check_document(text: str, path: str | Path | None = None, genre: str | None = None, environments: list[str] | None = None,
+                   name: str | None = None) -> Report:
+    """Detect the genre (unless given) and run its checks plus every generic rule; never stops
+    at the first finding. `path` resolves relative links and names the file; `name` (default:
+    the path's file name) only helps genre detection."""
+    p = Path(path) if path else None
+    doc = parse(text, p)
+    genre = genre or detect_genre(text, name or (p.name if p else ""), doc)
+    if genre not in GENRES:
+        raise ValueError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
+    findings: list[Finding] = []
+    if genre == "service-runbook":
+        findings += check_runbook(text, path=p, environments=environments, lint=True, doc=doc)
+    elif genre == "cost-plan":
+        # the same items as costcheck.py, read from any cost plan's wording
+        from opslib.check.cost_plan import check_cost_plan_text
+
+        findings += check_cost_plan_text(text, path=p, environments=environments, doc=doc)
+    elif genre == "cost-report":
+        from opslib.check.cost_plan import check_cost_report
+        from opslib.check.deployment import NOT_A_PROCEDURE
+
+        findings += check_cost_report(text, path=p)
+        findings += [Finding(item, "n/a", "a cost report records actual spend; it has no procedure to follow", None, "documentation")
+                     for item in NOT_A_PROCEDURE]
+    elif genre == "secrets":
+        from opslib.documents.secrets import check_secrets_doc
+
+        findings += check_secrets_doc(text, path=p)
+    elif genre == "pipeline":
+        try:  # the pipeline document's own checks (opslib/pipeline.py), when that module is present
+            from opslib.documents.pipeline import check_pipeline_doc as own
+        except ImportError:
+            own = None
+        findings += own(text, path=p, environments=environments) if own else check_pipeline_doc(text, p)
+    elif genre in ("deployment-plan", "deployment-report", "readiness"):
+        from opslib.check import deployment as checkdeploy
+
+        findings += {"deployment-plan": checkdeploy.check_deployment_plan, "deployment-report": checkdeploy.check_deployment_report,
+                     "readiness": checkdeploy.check_readiness}[genre](doc)
+    skip = SKIP.get(genre, set())
+    for rule in GENERIC_RULES:
+        if rule not in skip:
+            findings += rule(doc, genre)
+    return Report(str(p) if p else "<text>", genre, findings, score(findings), area_scores(findings))
+
+
+def area_scores(findings: list[Finding]) -> dict[str, float]:
+    areas = sorted({f.area for f in findings})
+    return {a: score([f for f in findings if f.area == a]) for a in areas if any(f.area == a and f.status in ("pass", "fail") for f in findings)}

@@ -1,0 +1,791 @@
+"""The cost plan: from the `cost:` parameters and the pricing catalog to a `CostPlan`, to cost-plan.md.
+
+    estimate(params, overrides=None)  -> CostPlan   (pure: ranges, Monte Carlo, guardrails, rules)
+    render_plan(plan)                 -> str        (Jinja, StrictUndefined)
+    write(params, status, out_dir)    -> Written    (render, check, write cost-plan.md + figures/)
+    check_written(out_dir, params)    -> [Finding]
+    diff(old_params, new_params)      -> str        (markdown table of monthly changes)
+    cost_diff_main(old, new)          -> int        (`opslib cost-diff OLD.yaml NEW.yaml`)
+
+A component's monthly cost is max(0, quantity − free units) × price × (1 − discount). A
+quantity is count × drivers × factor (× hours for hourly prices), each a low/expected/high
+range. A price or quantity that is not known is never counted as zero.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from opslib.catalog.loaders import DATA_DIR
+from opslib.check.findings import Finding, failed
+from opslib.check.cost_plan_strict import check_cost_plan
+from opslib.errors import ChecksFailed, ParamsError
+from opslib.core.files import write_text_atomic
+from opslib.catalog.pricing import Price, load_catalog
+from opslib.core.templates import render, render_string
+from opslib.core.yamlio import read_yaml
+
+__all__ = [
+    "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
+    "check_written", "check_cost_plan", "diff", "cost_diff_main", "money", "load_overlay", "save_overlay",
+]
+
+DOC = "cost-plan"
+BOUNDS = ("low", "expected", "high")
+GROUPS = {
+    "compute": ("Infrastructure", "Compute"), "serverless": ("Infrastructure", "Compute"),
+    "database": ("Infrastructure", "Storage and databases"), "storage": ("Infrastructure", "Storage and databases"),
+    "queue": ("Infrastructure", "Storage and databases"),
+    "network": ("Infrastructure", "Networking"), "cdn": ("Infrastructure", "Networking"),
+    "data_transfer": ("Data transfer", "Data transfer and bandwidth"),
+    "monitoring": ("Third-party services", "Monitoring and logging"), "third_party": ("Third-party services", "APIs and SaaS"),
+    "llm": ("Third-party services", "LLM tokens"),
+    "maintenance": ("Maintenance", "Engineering maintenance"),
+}
+GROUP_ORDER = ("Infrastructure", "Data transfer", "Third-party services", "Maintenance")
+
+
+def money(value: float | None) -> str:
+    """$1,234 for whole-dollar amounts ≥ 100, $12.34 below, $0.00012 for tiny unit costs."""
+    if value is None:
+        return "unknown"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    if abs(value) >= 1 or value == 0:
+        return f"${value:,.2f}"
+    if abs(value) >= 0.01:
+        return f"${value:.2f}"
+    digits = 1 - math.floor(math.log10(abs(value)))
+    return f"${value:.{digits}f}"
+
+
+def _num(value: float) -> str:
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{round(value, 3):g}"
+
+
+def _price_text(p: Price | None) -> str:
+    if p is None or p.price_usd is None:
+        return "price unknown"
+    v = p.price_usd
+    txt = f"${v:g}" if v < 0.01 else f"${v:,.4g}"
+    return f"{txt} per {p.unit}"
+
+
+@dataclass(frozen=True)
+class Overrides:
+    """What the notebook's widgets change: driver expected values, price ids per component."""
+
+    drivers: dict[str, float] = field(default_factory=dict)
+    prices: dict[str, str] = field(default_factory=dict)
+    replicas_max: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Line:
+    component: str
+    environment: str
+    category: str
+    group: str
+    subgroup: str
+    description: str
+    service: str
+    price: Price | None
+    price_text: str
+    quantity: tuple[float, float, float] | None
+    cost: tuple[float, float, float] | None
+    status: str  # priced | usage | unknown-price
+    basis: str
+    free_units: float
+    discount_pct: float
+    discount_note: str | None
+
+    @property
+    def range_text(self) -> str:
+        if self.status == "usage":
+            return f"monthly cost depends on usage: {self.price_text}"
+        if self.status == "unknown-price":
+            return "price unknown: monthly cost depends on usage; add the price under cost.prices"
+        lo, ex, hi = self.cost  # type: ignore[misc]
+        text = money(ex) if lo == hi else f"{money(lo)}–{money(hi)} (expected {money(ex)})"
+        return text + " (within the free tier)" if hi == 0 and self.free_units else text
+
+
+@dataclass(frozen=True)
+class EnvTotal:
+    name: str
+    low: float
+    expected: float
+    high: float
+    worst_case: float
+    budget: float
+    limit: str
+    alert_to: list[str]
+    replicas_min: int
+    replicas_max: int
+    usage_items: int
+
+    @property
+    def pct(self) -> float:
+        return 100 * self.expected / self.budget
+
+    @property
+    def breach(self) -> bool:
+        return self.worst_case > self.budget
+
+
+@dataclass(frozen=True)
+class Opportunity:
+    rule: str
+    title: str
+    priority: str
+    component: str
+    environments: str
+    saving: float | None
+    detail: str
+
+
+@dataclass
+class CostPlan:
+    project: Any
+    platform: str
+    as_of: str
+    lines: list[Line]
+    envs: list[EnvTotal]
+    low: float
+    expected: float
+    high: float
+    p10: float
+    p50: float
+    p90: float
+    samples: np.ndarray
+    cost_per_request: str
+    assumptions: list[str]
+    prices: list[tuple[str, str, str, str, str]]
+    stale: list[str]
+    thresholds: list[int]
+    opportunities: list[Opportunity]
+    tracking: list[dict]
+    vendors: list[dict]
+    tags: list[str]
+    review_frequency: str
+    approvers: list[str]
+    approval_increase_pct: int
+    quotas: list[tuple[str, str]]
+    scaling_commands: list[tuple[str, str]]
+    budget_commands: list[tuple[str, str, str, str]]
+    vendor_limits: list[str]
+    figures: dict[str, str] = field(default_factory=dict)
+    has_actuals: bool = False  # cost-report.md is written beside the plan (parameters have `actuals:`)
+
+    @property
+    def categories(self) -> list[str]:
+        return sorted({ln.category for ln in self.lines})
+
+    def group_lines(self, group: str) -> list[Line]:
+        return [ln for ln in self.lines if ln.group == group]
+
+    def group_total(self, group: str) -> tuple[float, float, float]:
+        lines = [ln.cost for ln in self.group_lines(group) if ln.cost is not None]
+        return tuple(sum(c[i] for c in lines) for i in range(3))  # type: ignore[return-value]
+
+    @property
+    def groups(self) -> list[dict]:
+        out = []
+        for g in GROUP_ORDER:
+            lines = self.group_lines(g)
+            lo, ex, hi = self.group_total(g)
+            subs = sorted({ln.subgroup for ln in lines}, key=lambda s: list(dict.fromkeys(v[1] for v in GROUPS.values())).index(s))
+            out.append({"name": g, "lines": lines, "subgroups": subs, "total": _range(lo, ex, hi)})
+        return out
+
+    @property
+    def total_text(self) -> str:
+        return _range(self.low, self.expected, self.high)
+
+    @property
+    def usage_lines(self) -> list[Line]:
+        return [ln for ln in self.lines if ln.status != "priced"]
+
+    def table(self) -> list[dict]:
+        """Rows for the notebook's live breakdown table."""
+        return [
+            {"environment": ln.environment, "component": ln.component, "category": ln.category,
+             "low": ln.cost[0] if ln.cost else None, "expected": ln.cost[1] if ln.cost else None,
+             "high": ln.cost[2] if ln.cost else None, "basis": ln.basis if ln.cost else ln.range_text}
+            for ln in self.lines
+        ]
+
+
+def _range(lo: float, ex: float, hi: float) -> str:
+    return money(ex) if round(lo, 2) == round(hi, 2) else f"{money(lo)}–{money(hi)} (expected {money(ex)})"
+
+
+@cache
+def rules() -> dict:
+    return read_yaml(DATA_DIR / "cost-rules.yaml", lines=False)
+
+
+@cache
+def tracking_catalog() -> dict:
+    return read_yaml(DATA_DIR / "cost-tracking.yaml", lines=False)
+
+
+def _hourly(p: Price | None) -> bool:
+    return p is not None and (p.unit == "hour" or p.unit.endswith("-hour"))
+
+
+def _quantity_spec(comp, env: str):
+    return comp.per_environment.get(env, comp.quantity)
+
+
+def _driver_range(cost, name: str, env: str, scale: dict[str, float]) -> tuple[float, float, float]:
+    d = cost.drivers[name]
+    r = d.environments.get(env, d)
+    k = scale.get(name, 1.0)
+    return (r.low * k, r.expected * k, r.high * k)
+
+
+def _scales(cost, overrides: Overrides | None) -> dict[str, float]:
+    out = {}
+    for name, value in (overrides.drivers.items() if overrides else []):
+        if name not in cost.drivers:
+            raise ParamsError("overrides", [f"cost.drivers: unknown driver {name!r}; use one of {', '.join(sorted(cost.drivers))}"])
+        base = cost.drivers[name].expected
+        out[name] = value / base if base else 1.0
+    return out
+
+
+def _quantity(cost, comp, env: str, price: Price | None, scale: dict[str, float], count_override: float | None = None):
+    q = _quantity_spec(comp, env)
+    if q.unknown:
+        return None, "amount not known yet"
+    parts = []
+    vals = [1.0, 1.0, 1.0]
+    if count_override is not None:
+        vals = [count_override] * 3
+        parts.append(f"{_num(count_override)} at maximum scale")
+    elif q.count is not None:
+        vals = [q.count.low, q.count.expected, q.count.high]
+        parts.append(_num(q.count.expected) if q.count.low == q.count.high else f"{_num(q.count.low)}–{_num(q.count.high)}")
+    for name in q.drivers:
+        r = _driver_range(cost, name, env, scale)
+        vals = [v * r[i] for i, v in enumerate(vals)]
+        parts.append(f"{name} {_num(r[1])}")
+    if q.factor != 1:
+        vals = [v * q.factor for v in vals]
+        parts.append(f"{q.factor:g}")
+    if _hourly(price):
+        hours = q.hours if q.hours is not None else rules()["hours_per_month"]
+        vals = [v * hours for v in vals]
+        parts.append(f"{_num(hours)} h")
+    return tuple(vals), " × ".join(parts) if parts else "1"
+
+
+def _price_cost(comp, qty: tuple | None, price: Price | None) -> tuple | None:
+    if qty is None or price is None or price.price_usd is None:
+        return None
+    keep = 1 - comp.discount_pct / 100
+    return tuple(max(0.0, v - comp.free_units) * price.price_usd * keep for v in qty)
+
+
+def _envs_of(params, comp) -> list[str]:
+    names = [e.name for e in params.environments]
+    return [n for n in names if comp.environments is None or n in comp.environments]
+
+
+def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict, dict[str, Price | None]]:
+    cost = params.cost
+    catalog = load_catalog(cost, params.base_dir)
+    chosen = {}
+    for comp in cost.components:
+        pid = (overrides.prices.get(comp.name) if overrides else None) or comp.price
+        if pid is None:
+            chosen[comp.name] = None
+        elif pid not in catalog:
+            raise ParamsError(str(params.path or "parameters"), [f"cost.components ({comp.name}).price: unknown price id {pid!r}; pick one from opslib/data/pricing.csv or add it under cost.prices"])
+        else:
+            chosen[comp.name] = catalog[pid]
+    return catalog, chosen
+
+
+def _monte_carlo(params, scale: dict[str, float], chosen: dict[str, Price | None]) -> np.ndarray:
+    cost = params.cost
+    rng = np.random.default_rng(cost.seed)
+    n = cost.simulations
+    total = np.zeros(n)
+
+    def tri(lo: float, ex: float, hi: float) -> np.ndarray | float:
+        if hi <= lo:
+            return lo
+        return rng.triangular(lo, ex, hi, n)
+
+    driver_samples: dict[tuple[str, str], Any] = {}
+    for env in params.environments:
+        for name in sorted(cost.drivers):
+            driver_samples[(name, env.name)] = tri(*_driver_range(cost, name, env.name, scale))
+    hours_default = rules()["hours_per_month"]
+    for comp in cost.components:
+        price = chosen[comp.name]
+        if price is None or price.price_usd is None:
+            continue
+        for env in _envs_of(params, comp):
+            q = _quantity_spec(comp, env)
+            if q.unknown:
+                continue
+            v: Any = tri(q.count.low, q.count.expected, q.count.high) if q.count is not None else 1.0
+            for name in q.drivers:
+                v = v * driver_samples[(name, env)]
+            v = v * q.factor * ((q.hours if q.hours is not None else hours_default) if _hourly(price) else 1.0)
+            total += np.maximum(0.0, v - comp.free_units) * price.price_usd * (1 - comp.discount_pct / 100)
+    return total
+
+
+def estimate(params, overrides: Overrides | None = None, simulate: bool = True) -> CostPlan:
+    """The cost plan of a project (pure; `overrides` are the notebook's slider values)."""
+    cost = params.cost
+    if cost is None:
+        raise ParamsError(str(params.path or "parameters"), ["cost: missing; add a cost: section (drivers, components, budgets) to plan costs"])
+    scale = _scales(cost, overrides)
+    catalog, chosen = _resolve_prices(params, overrides)
+    lines: list[Line] = []
+    envs: list[EnvTotal] = []
+    for env in params.environments:
+        sums = [0.0, 0.0, 0.0]
+        worst = 0.0
+        rmax = (overrides.replicas_max.get(env.name) if overrides else None) or env.replicas.max
+        usage = 0
+        for comp in cost.components:
+            if env.name not in _envs_of(params, comp):
+                continue
+            price = chosen[comp.name]
+            qty, basis = _quantity(cost, comp, env.name, price, scale)
+            c = _price_cost(comp, qty, price)
+            status = "priced" if c is not None else ("unknown-price" if price is None or price.price_usd is None else "usage")
+            if comp.free_units:
+                basis += f" − {_num(comp.free_units)} free"
+            if comp.discount_pct:
+                basis += f", −{comp.discount_pct:g}% ({comp.discount_note or 'discount'})"
+            group, sub = GROUPS[comp.category]
+            lines.append(Line(comp.name, env.name, comp.category, group, sub, comp.description, comp.service or params.project.name,
+                              price, _price_text(price), qty, c, status, basis, comp.free_units, comp.discount_pct, comp.discount_note))
+            if c is None:
+                usage += 1
+                continue
+            sums = [s + c[i] for i, s in enumerate(sums)]
+            if comp.autoscaled:
+                wq, _ = _quantity(cost, comp, env.name, price, scale, count_override=float(rmax))
+                worst += _price_cost(comp, wq, price)[2]  # type: ignore[index]
+            else:
+                worst += c[2]
+        b = cost.budgets.get(env.name)
+        envs.append(EnvTotal(env.name, *sums, worst_case=worst, budget=b.monthly_usd if b else 0.0, limit=b.limit if b else "none",
+                             alert_to=list(b.alert_to) if b else [], replicas_min=env.replicas.min, replicas_max=rmax,
+                             usage_items=usage))
+    lo, ex, hi = (sum(getattr(e, k) for e in envs) for k in BOUNDS)
+    samples = _monte_carlo(params, scale, chosen) if simulate else np.array([ex])
+    p10, p50, p90 = (float(np.percentile(samples, q)) for q in (10, 50, 90))
+    plan = CostPlan(
+        project=params.project, platform=params.platform, as_of=params.project.as_of.isoformat(), lines=lines, envs=envs,
+        low=lo, expected=ex, high=hi, p10=p10, p50=p50, p90=p90, samples=samples,
+        cost_per_request=_per_request(params, envs, scale),
+        assumptions=_assumptions(params, scale),
+        prices=[], stale=[], thresholds=list(cost.alert_thresholds_pct), opportunities=[], tracking=[], vendors=[],
+        tags=list(cost.tags), review_frequency=cost.review_frequency, approvers=list(cost.approvers),
+        approval_increase_pct=cost.approval_increase_pct, quotas=[], scaling_commands=[], budget_commands=[], vendor_limits=[],
+    )
+    plan.has_actuals = getattr(params, "actuals", None) is not None
+    plan.prices, plan.stale = _price_table(params, chosen)
+    plan.opportunities = opportunities(params, plan, catalog)
+    _guardrail_details(params, plan, chosen)
+    _tracking(params, plan, chosen)
+    return plan
+
+
+def _per_request(params, envs: list[EnvTotal], scale) -> str:
+    cost = params.cost
+    if cost.traffic_driver is None:
+        return "not computed: set cost.traffic_driver to the driver that counts requests or tasks"
+    prod = params.production.name
+    d = cost.drivers[cost.traffic_driver]
+    lo, ex, hi = _driver_range(cost, cost.traffic_driver, prod, scale)
+    e = next(x for x in envs if x.name == prod)
+    if ex == 0:
+        return f"not computed: {cost.traffic_driver} is 0 in {prod}"
+    per = e.expected / ex
+    return (f"{money(per)} per {d.unit.rstrip('s') if d.unit.endswith('s') else d.unit} in {prod} "
+            f"({money(e.expected)} ÷ {_num(ex)} {d.unit} a month; {money(e.low / hi if hi else 0)}–{money(e.high / lo if lo else e.high)} across the range)")
+
+
+def _assumptions(params, scale) -> list[str]:
+    cost = params.cost
+    out = []
+    for name in sorted(cost.drivers):
+        d = cost.drivers[name]
+        lo, ex, hi = _driver_range(cost, name, params.production.name, scale)
+        txt = f"**{name}** ({d.unit}): {_num(lo)} / {_num(ex)} / {_num(hi)} (low / expected / high) in {params.production.name} — {d.description}"
+        others = [f"{e}: {_num(_driver_range(cost, name, e, scale)[1])}" for e in sorted(d.environments) if e != params.production.name]
+        if others:
+            txt += f"; expected elsewhere {', '.join(others)}"
+        out.append(txt)
+    out.append(f"Hourly resources run {rules()['hours_per_month']} hours a month unless a component says otherwise.")
+    out.append("The expected column multiplies the most likely values; the Monte Carlo P50 is higher when the ranges are skewed upward "
+               "(high further from expected than low), and it is the better single number for the budget.")
+    out.append(f"Monte Carlo: {cost.simulations} samples of triangular(low, expected, high) per driver and count, seed {cost.seed}.")
+    return out
+
+
+def _price_table(params, chosen):
+    max_age = params.cost.max_price_age_days
+    as_of = params.project.as_of
+    rows, stale = [], []
+    for pid in sorted({p.id for p in chosen.values() if p is not None}):
+        p = next(x for x in chosen.values() if x is not None and x.id == pid)
+        if p.as_of is None:
+            flag = "⚠ as-of date unknown"
+            stale.append(f"{pid}: as-of date unknown ({p.as_of_note or 'no note'}); confirm the price on the vendor page")
+        elif (as_of - p.as_of).days > max_age:
+            flag = f"⚠ older than {max_age} days"
+            stale.append(f"{pid}: read {p.as_of.isoformat()}, {(as_of - p.as_of).days} days before {as_of.isoformat()}; confirm the price")
+        else:
+            flag = "current"
+        rows.append((pid, _price_text(p), p.source, p.as_of.isoformat() if p.as_of else "unknown", flag))
+    missing = sorted(c.name for c in params.cost.components if chosen[c.name] is None)
+    for name in missing:
+        rows.append((f"({name})", "price unknown", "none: add the price under cost.prices", "unknown", "⚠ unknown"))
+    return rows, stale
+
+
+# --- optimization rules ------------------------------------------------------------------
+
+
+def _by_component(plan: CostPlan, pred) -> dict[str, list[Line]]:
+    out: dict[str, list[Line]] = {}
+    for ln in plan.lines:
+        if ln.cost is not None and pred(ln):
+            out.setdefault(ln.component, []).append(ln)
+    return out
+
+
+def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opportunity]:
+    """Every optimization rule of opslib/data/cost-rules.yaml that fires on this plan."""
+    cfg = rules()["rules"]
+    comps = {c.name: c for c in params.cost.components}
+    prod = params.production.name
+    out: list[Opportunity] = []
+
+    def add(rule: str, comp: str, lines: list[Line], saving: float | None, detail: str) -> None:
+        r = cfg[rule]
+        out.append(Opportunity(rule, r["title"], r["priority"], comp, ", ".join(dict.fromkeys(ln.environment for ln in lines)),
+                               saving, detail))
+
+    r = cfg["right-sizing"]
+    sized = _by_component(plan, lambda ln: ln.category in ("compute", "database") and comps[ln.component].utilization_pct is not None)
+    low_util = {k: v for k, v in sized.items() if comps[k].utilization_pct < r["below_utilization_pct"]}
+    for name, lines in low_util.items():
+        u = comps[name].utilization_pct
+        pct = min(r["max_saving_pct"], 100 * (1 - u / r["target_utilization_pct"]))
+        add("right-sizing", name, lines, sum(ln.cost[1] for ln in lines) * pct / 100,
+            f"average utilization {u:g}% < {r['below_utilization_pct']}%: one size smaller (or fewer units) brings it to about {r['target_utilization_pct']}%, saving ~{pct:.0f}%")
+    if not low_util:
+        out.append(Opportunity("right-sizing", r["title"], r["priority"], "all compute and databases", "all", None,
+                               "no component reports utilization below "
+                               f"{r['below_utilization_pct']}% (set utilization_pct from 30 days of metrics); review the sizes at each monthly cost review"))
+
+    r = cfg["commitment"]
+    for name, lines in _by_component(plan, lambda ln: ln.environment == prod and ln.category in r["categories"]
+                                     and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"] and _hourly(ln.price)).items():
+        base = sum(ln.cost[0] for ln in lines)
+        if base >= r["min_monthly_usd"] and comps[name].discount_pct == 0:
+            add("commitment", name, lines, base * r["discount_pct"] / 100,
+                f"the steady baseline ({money(base)}/month at the low count) runs all month: a 1-year commitment saves ~{r['discount_pct']}%")
+
+    r = cfg["shutdown"]
+    for name, lines in _by_component(plan, lambda ln: ln.environment != prod and ln.category in r["categories"] and _hourly(ln.price)
+                                     and not comps[ln.component].always_on).items():
+        hours = [(_quantity_spec(comps[name], ln.environment).hours or rules()["hours_per_month"]) for ln in lines]
+        saving = sum(ln.cost[1] * (1 - r["hours_per_month"] / h) for ln, h in zip(lines, hours) if h > r["hours_per_month"])
+        if saving > 0:
+            add("shutdown", name, lines, saving,
+                f"run {r['hours_per_month']} h instead of {rules()['hours_per_month']} h a month (weekdays 12 h), saving {100 * (1 - r['hours_per_month'] / rules()['hours_per_month']):.0f}% of these hours")
+
+    r = cfg["storage-lifecycle"]
+    for name, lines in _by_component(plan, lambda ln: ln.category == "storage" and ln.price is not None and ln.price.service in r["services"] and ln.price.unit.startswith("GB-month")).items():
+        exp = sum(ln.cost[1] for ln in lines)
+        if exp >= r["min_monthly_usd"]:
+            add("storage-lifecycle", name, lines, exp * r["cold_fraction"] * (1 - r["cold_price_ratio"]),
+                f"move data untouched for 30 days (~{r['cold_fraction'] * 100:.0f}%) to an infrequent-access class at ~{r['cold_price_ratio'] * 100:.0f}% of the price")
+
+    r = cfg["caching"]
+    traffic = params.cost.traffic_driver
+    for name, lines in _by_component(plan, lambda ln: ln.environment == prod and ln.category in r["categories"]
+                                     and traffic in _quantity_spec(comps[ln.component], ln.environment).drivers).items():
+        exp = sum(ln.cost[1] for ln in lines)
+        if exp >= r["min_monthly_usd"]:
+            add("caching", name, lines, exp * r["saving_pct"] / 100,
+                f"{money(exp)}/month grows with {traffic}; a cache (CDN, Redis, HTTP caching headers) with a {r['saving_pct']}% hit ratio removes that share")
+
+    r = cfg["arm64"]
+    for name, lines in _by_component(plan, lambda ln: ln.category in r["categories"] and comps[ln.component].arch == "x86_64"
+                                     and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"]
+                                     and (_hourly(ln.price) or ln.price.unit == "GB-second")).items():
+        add("arm64", name, lines, sum(ln.cost[1] for ln in lines) * r["saving_pct"] / 100,
+            f"arm64 (Graviton) costs ~{r['saving_pct']}% less for the same capacity; rebuild images/functions for arm64 and load-test")
+
+    r = cfg["spot"]
+    for name, lines in _by_component(plan, lambda ln: ln.category in r["categories"] and comps[ln.component].stateless
+                                     and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"] and _hourly(ln.price)).items():
+        add("spot", name, lines, sum(ln.cost[1] for ln in lines) * r["saving_pct"] / 100,
+            f"stateless and interruptible: spot capacity is ~{r['saving_pct']}% cheaper; keep the baseline on-demand and handle the 2-minute notice")
+
+    r = cfg["cheaper-model"]
+    for name, lines in _by_component(plan, lambda ln: ln.category == "llm" and ln.price is not None and ln.price.id in r["cheaper"]).items():
+        alt = catalog.get(r["cheaper"][lines[0].price.id])
+        if alt is None or alt.price_usd is None or not lines[0].price.price_usd:
+            continue
+        ratio = alt.price_usd / lines[0].price.price_usd
+        exp = sum(ln.cost[1] for ln in lines)
+        add("cheaper-model", name, lines, exp * r["routable_pct"] / 100 * (1 - ratio),
+            f"route ~{r['routable_pct']}% of tasks to {alt.sku} ({_price_text(alt)}) after an eval shows equal quality")
+
+    order = {"quick win": 0, "complex": 1}
+    return sorted(out, key=lambda o: (order.get(o.priority, 2), -(o.saving or 0), o.rule, o.component))
+
+
+# --- guardrails and tracking ---------------------------------------------------------------
+
+
+def _guardrail_details(params, plan: CostPlan, chosen) -> None:
+    from opslib.catalog import loaders as platform_catalog
+    from opslib.documents.commands import resolve_targets
+
+    platform = platform_catalog.load_platform(params.platform)
+    q = params.cost.quota
+    services = len(params.services)
+    for env in params.environments:
+        target = resolve_targets(params, env, platform)
+        e = next(x for x in plan.envs if x.name == env.name)
+        if params.platform == "kubernetes":
+            plan.quotas.append((env.name, "\n".join([
+                "apiVersion: v1", "kind: ResourceQuota", "metadata:", f"  name: {params.project.name}-cost-quota",
+                f"  namespace: {target['namespace']}", "spec:", "  hard:",
+                f'    limits.cpu: "{_num(env.replicas.max * services * q.cpu_per_replica)}"',
+                f'    limits.memory: "{_num(env.replicas.max * services * q.memory_gib_per_replica)}Gi"',
+                f'    requests.storage: "{_num(q.storage_gib)}Gi"', f'    pods: "{env.replicas.max * services + 5}"',
+            ])))
+            for s in params.services:
+                plan.scaling_commands.append((env.name, f"kubectl -n {target['namespace']} patch hpa {s.name} -p '{{\"spec\":{{\"minReplicas\":{max(env.replicas.min, 1)},\"maxReplicas\":{env.replicas.max}}}}}'"))
+        elif params.platform == "heroku":
+            for s in params.services:
+                if s.kind == "web" and env.replicas.max > env.replicas.min:
+                    cmd = f"heroku ps:autoscale:enable {s.name} --min {max(env.replicas.min, 1)} --max {env.replicas.max} -a {target['app']}   # Performance dynos only; otherwise keep the count fixed"
+                else:
+                    cmd = f"heroku ps:scale {s.name}={max(env.replicas.min, 1)} -a {target['app']}"
+                plan.scaling_commands.append((env.name, cmd))
+        elif params.platform == "aws-lambda":
+            for s in params.services:
+                plan.scaling_commands.append((env.name, f"aws lambda put-function-concurrency --region {env.region} --function-name {target['function_prefix']}-{s.name} --reserved-concurrent-executions {env.replicas.max}"))
+        else:
+            plan.scaling_commands.append((env.name, f"# cap the instance group of {params.project.name}-{env.name} at {env.replicas.max} instances"))
+        if not any(p is not None and p.provider == "aws" for p in chosen.values()):
+            continue
+        budget = {
+            "BudgetName": f"{params.project.name}-{env.name}-monthly",
+            "BudgetLimit": {"Amount": f"{e.budget:.2f}", "Unit": "USD"},
+            "TimeUnit": "MONTHLY", "BudgetType": "COST",
+            "CostFilters": {"TagKeyValue": [f"user:environment${env.name}", ]},
+        }
+        notes = [{"Notification": {"NotificationType": "FORECASTED" if t < 100 else "ACTUAL", "ComparisonOperator": "GREATER_THAN",
+                                   "Threshold": t, "ThresholdType": "PERCENTAGE"},
+                  "Subscribers": [{"SubscriptionType": "EMAIL", "Address": a} for a in e.alert_to if "@" in a]}
+                 for t in plan.thresholds]
+        import json
+
+        plan.budget_commands.append((
+            env.name, json.dumps(budget, indent=2), json.dumps(notes, indent=2),
+            f"aws budgets create-budget --account-id \"$AWS_ACCOUNT_ID\" --budget file://budget-{env.name}.json "
+            f"--notifications-with-subscribers file://notifications-{env.name}.json",
+        ))
+    providers = sorted({p.provider for p in chosen.values() if p is not None})
+    if "heroku" in providers:
+        plan.vendor_limits.append("Heroku has no budget API: the dyno counts above cap the spend, and the weekly review compares "
+                                  "Account → Billing usage with the limits; a dyno added by hand needs the approval below.")
+    for v in ("anthropic", "openai"):
+        if v in providers:
+            plan.vendor_limits.append(f"{tracking_catalog()['vendors'][v]['name']}: set a monthly spend limit per environment equal to "
+                                      "its budget's LLM share, so a runaway loop stops at the vendor.")
+
+
+def _tracking(params, plan: CostPlan, chosen) -> None:
+    data = tracking_catalog()
+    ctx = {"project": params.project.name, "tags": ", ".join(plan.tags), "envs": ", ".join(e.name for e in params.environments)}
+    for tool in data["platforms"].get(params.platform, []):
+        plan.tracking.append({
+            "name": tool["name"], "dashboard": tool["dashboard"],
+            "steps": [render_string(s, ctx, "opslib/data/cost-tracking.yaml") for s in tool["steps"]],
+            "command": render_string(tool["command"], ctx, "opslib/data/cost-tracking.yaml"),
+        })
+    for prov in sorted({p.provider for p in chosen.values() if p is not None}):
+        if prov in data["vendors"]:
+            plan.vendors.append(data["vendors"][prov])
+
+
+# --- rendering, checks, writing ------------------------------------------------------------
+
+
+def render_plan(plan: CostPlan) -> str:
+    return render(DOC, plan)
+
+
+@dataclass(frozen=True)
+class Preview:
+    markdown: str
+    findings: list[Finding]
+    plan: CostPlan | None
+
+
+def preview(params, overrides: Overrides | None = None) -> Preview:
+    """Render and check without writing (figures are referenced, not drawn)."""
+    if params.cost is None:
+        text = f"# Cost plan: {params.project.name}\n\nNo `cost:` section in the parameters: add drivers, components and budgets to plan costs.\n"
+        return Preview(text, [Finding("cost-plan.md exists (if project uses paid resources)", "n/a", "no cost: section in the parameters", None, "cost-plan")], None)
+    plan = estimate(params, overrides)
+    plan.figures = _figure_names()
+    text = render_plan(plan)
+    return Preview(text, check_cost_plan(text, environments=[e.name for e in params.environments]), plan)
+
+
+def _figure_names() -> dict[str, str]:
+    return {"breakdown": "figures/cost-breakdown.png", "distribution": "figures/cost-distribution.png", "budget": "figures/cost-budget.png"}
+
+
+def write(params, status, out_dir: str | Path):
+    """Estimate, render and check the cost plan; write cost-plan.md and figures/ only if every check passes."""
+    from opslib.documents.cost_plan_charts import save_figures
+    from opslib.documents.contract import Written
+
+    out_dir = Path(out_dir)
+    path = out_dir / "cost-plan.md"
+    if params.cost is None:
+        return Written(path=path, findings=preview(params).findings)
+    draft = preview(params)
+    if failed(draft.findings):
+        raise ChecksFailed(str(path), draft.findings)
+    save_figures(draft.plan, out_dir)
+    write_text_atomic(path, draft.markdown)
+    return Written(path=path, findings=draft.findings)
+
+
+def check_written(out_dir: str | Path, params) -> list[Finding]:
+    path = Path(out_dir) / "cost-plan.md"
+    if params.cost is None:
+        return []
+    if not path.is_file():
+        return [Finding("cost-plan.md exists (if project uses paid resources)", "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
+    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])
+
+
+# --- cost diff ----------------------------------------------------------------------------
+
+
+def diff(old_params, new_params) -> str:
+    """Markdown table of expected monthly changes per component and environment, total and budget impact."""
+    old, new = estimate(old_params, simulate=False), estimate(new_params, simulate=False)
+
+    def index(plan):
+        return {(ln.environment, ln.component): ln for ln in plan.lines}
+
+    a, b = index(old), index(new)
+    rows = ["| Environment | Component | Old (expected) | New (expected) | Change |", "|---|---|---:|---:|---:|"]
+    envs = [e.name for e in new_params.environments] + [e.name for e in old_params.environments if e.name not in {x.name for x in new_params.environments}]
+    keys = sorted(set(a) | set(b), key=lambda k: (envs.index(k[0]), k[1]))
+    for k in keys:
+        o, n = a.get(k), b.get(k)
+        ov = o.cost[1] if o and o.cost else None
+        nv = n.cost[1] if n and n.cost else None
+        if ov == nv and (o is None) == (n is None) and (o is None or o.status == n.status):
+            continue
+        ot = "—" if o is None else (money(ov) if ov is not None else "depends on usage")
+        nt = "—" if n is None else (money(nv) if nv is not None else "depends on usage")
+        ch = _signed((nv or 0) - (ov or 0)) if (ov is not None or o is None) and (nv is not None or n is None) else "unknown"
+        rows.append(f"| {k[0]} | {k[1]} | {ot} | {nt} | {ch} |")
+    if len(rows) == 2:
+        rows.append("| — | no component changed | | | $0.00 |")
+    out = ["# Cost diff", "", f"{old_params.project.name}: {old_params.path or 'old'} → {new_params.path or 'new'}", "", *rows, ""]
+    out.append(f"**Total expected monthly**: {money(old.expected)} → {money(new.expected)} ({_signed(new.expected - old.expected)}"
+               f"{_pct(new.expected, old.expected)}); range {old.total_text} → {new.total_text}.")
+    out += ["", "| Environment | Budget | Old expected | New expected | New % of budget | Worst case vs. limit |", "|---|---:|---:|---:|---:|---|"]
+    olds = {e.name: e for e in old.envs}
+    for e in new.envs:
+        o = olds.get(e.name)
+        out.append(f"| {e.name} | {money(e.budget)} | {money(o.expected) if o else '—'} | {money(e.expected)} | {e.pct:.0f}% | "
+                   f"{'over the ' + e.limit + ' limit: ' + money(e.worst_case) if e.breach else 'within: ' + money(e.worst_case)} |")
+    inc = [e.name for e in new.envs if e.name in olds and olds[e.name].expected and (e.expected - olds[e.name].expected) / olds[e.name].expected * 100 > new_params.cost.approval_increase_pct]
+    out.append("")
+    out.append(f"**Budget impact**: increase over {new_params.cost.approval_increase_pct}% in {', '.join(inc)}: needs approval by {', '.join(new_params.cost.approvers)}."
+               if inc else f"**Budget impact**: no environment grows more than {new_params.cost.approval_increase_pct}%; no approval needed.")
+    return "\n".join(out) + "\n"
+
+
+def _signed(v: float) -> str:
+    return ("+" if v >= 0.005 else "−" if v <= -0.005 else "") + money(abs(v))
+
+
+def _pct(new: float, old: float) -> str:
+    return f", {100 * (new - old) / old:+.1f}%" if old else ""
+
+
+def cost_diff_main(old_path: str, new_path: str) -> int:
+    """`opslib cost-diff OLD.yaml NEW.yaml`: print the diff. Exit code 0, or 1 when the new
+    parameters' worst case at maximum scale exceeds an environment's spending limit."""
+    from opslib.params.models import load_params
+
+    old, new = load_params(old_path), load_params(new_path)
+    for p, path in ((old, old_path), (new, new_path)):
+        if p.cost is None:
+            raise ParamsError(path, ["cost: missing; add a cost: section to compare costs"])
+    print(diff(old, new), end="")
+    return 1 if any(e.breach for e in estimate(new, simulate=False).envs) else 0
+
+
+# --- scenario overlays (the notebook's "save scenario") -------------------------------------
+
+
+def save_overlay(path: str | Path, overrides: Overrides, params) -> Path:
+    """Write the chosen slider values as a parameters overlay (YAML) and return its path."""
+    lines = [f"# Cost scenario for {params.project.name}: expected driver values and price choices.",
+             "# Load it with opslib.cost.load_overlay(path) and pass it to estimate(params, overrides).", "cost_overlay:", "  drivers:"]
+    lines += [f"    {k}: {overrides.drivers[k]:g}" for k in sorted(overrides.drivers)] or ["    {}"]
+    lines += ["  prices:"] + ([f"    {k}: {overrides.prices[k]}" for k in sorted(overrides.prices)] or ["    {}"])
+    lines += ["  replicas_max:"] + ([f"    {k}: {overrides.replicas_max[k]}" for k in sorted(overrides.replicas_max)] or ["    {}"])
+    text = "\n".join(lines)
+    for key in ("drivers", "prices", "replicas_max"):
+        text = text.replace(f"{key}:\n    {{}}", f"{key}: {{}}")
+    text += "\n"
+    return write_text_atomic(path, text)
+
+
+def load_overlay(path: str | Path) -> Overrides:
+    raw = read_yaml(Path(path))
+    body = raw.get("cost_overlay") if isinstance(raw, dict) else None
+    if not isinstance(body, dict):
+        raise ParamsError(str(path), ["cost_overlay: missing; the file must hold cost_overlay: {drivers: {...}, prices: {...}}"])
+    return Overrides(drivers={str(k): float(v) for k, v in (body.get("drivers") or {}).items()},
+                     prices={str(k): str(v) for k, v in (body.get("prices") or {}).items()},
+                     replicas_max={str(k): int(v) for k, v in (body.get("replicas_max") or {}).items()})
+
+
+def _register_filters() -> None:
+    from opslib.core.templates import environment
+
+    environment().filters["money"] = money
+
+
+_register_filters()

@@ -1,0 +1,157 @@
+"""Deployment reports (seed 003, Phase 5): a record of what happened → deployment-report.md.
+
+    load_results(path)        -> Results   validated (pydantic, extra="forbid"), consistent with itself
+    render_report(results)    -> str
+    report_main(path, out)    -> int       the `opslib report RESULTS.yaml [--out DIR]` command
+
+The results record (YAML, written by whoever ran the deploy; example in
+tests/fixtures/deploy/results-*.yaml):
+
+    unit_id, project, environment, version, previous_version, status (success|failed|rolled_back),
+    started / finished ("YYYY-MM-DD HH:MM"), deployer, health_before, health_after, key_metrics,
+    links: {qa_report, artifacts}, timeline: [{time, action, status}],
+    verification: [{check, expected, actual, status: pass|fail}], issues: [...],
+    rollback: {required, reason}, escalation: {severity, issue, impact, actions_taken, current_status,
+    help_needed, contacts_notified}   (required when status is failed)
+
+A record that contradicts itself is rejected: status success with a failed check or a FAILED
+timeline event, rolled_back without rollback.required (and the reverse), failed without an
+escalation. Written to <out>/<project>/deployments/<version>-<environment>/deployment-report.md
+(beside the plan) with --out, else beside the results file.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from opslib.errors import InputError
+from opslib.core.files import write_text_atomic
+from opslib.params.models import field_path
+from opslib.core.templates import render
+from opslib.core.yamlio import read_yaml
+
+__all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "report_main"]
+
+DOC = "deployment-report"
+Stamp = Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="YYYY-MM-DD HH:MM")
+
+
+class _M(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Event(_M):
+    time: str = Field(pattern=r"^\d{2}:\d{2}$", description="HH:MM")
+    action: str = Field(min_length=1)
+    status: str = Field(description="SUCCESS, PASS, FAILED, FAIL or -")
+
+
+class Check(_M):
+    check: str = Field(min_length=1)
+    expected: str
+    actual: str
+    status: Literal["pass", "fail"]
+
+
+class Links(_M):
+    qa_report: str = Field(min_length=1, description="QA/QA-Report-<UNIT_ID>.md")
+    artifacts: str = Field(min_length=1, description="artifact location (image, zip)")
+
+
+class Rollback(_M):
+    required: bool
+    reason: str | None = None
+
+
+class Escalation(_M):
+    severity: Literal["CRITICAL", "HIGH"]
+    issue: str
+    impact: str
+    actions_taken: list[str] = Field(min_length=1)
+    current_status: str
+    help_needed: str
+    contacts_notified: str
+
+
+class Results(_M):
+    unit_id: str = Field(min_length=1)
+    project: str = Field(min_length=1)
+    environment: str = Field(min_length=1)
+    version: str = Field(min_length=1)
+    previous_version: str = Field(min_length=1)
+    status: Literal["success", "failed", "rolled_back"]
+    started: str = Stamp
+    finished: str = Stamp
+    deployer: str = "DevOps Agent"
+    health_before: str
+    health_after: str
+    key_metrics: str = ""
+    links: Links
+    timeline: list[Event] = Field(min_length=1)
+    verification: list[Check] = Field(min_length=1)
+    issues: list[str] = Field(default_factory=list)
+    rollback: Rollback
+    escalation: Escalation | None = None
+
+    @property
+    def minutes(self) -> int:
+        fmt = "%Y-%m-%d %H:%M"
+        return int((datetime.strptime(self.finished, fmt) - datetime.strptime(self.started, fmt)).total_seconds() // 60)
+
+
+def contradictions(r: Results) -> list[str]:
+    out = []
+    bad_checks = [c.check for c in r.verification if c.status == "fail"]
+    bad_events = [e.action for e in r.timeline if e.status.upper() in ("FAILED", "FAIL")]
+    if r.status == "success" and bad_checks:
+        out.append(f"status is success but verification check(s) failed: {', '.join(bad_checks)}")
+    if r.status == "success" and bad_events:
+        out.append(f"status is success but timeline event(s) failed: {', '.join(bad_events)}")
+    if r.status == "rolled_back" and not r.rollback.required:
+        out.append("status is rolled_back but rollback.required is false")
+    if r.status != "rolled_back" and r.rollback.required:
+        out.append(f"rollback.required is true but status is {r.status} (use rolled_back)")
+    if r.rollback.required and not r.rollback.reason:
+        out.append("rollback.required is true without rollback.reason")
+    if r.status == "failed" and r.escalation is None:
+        out.append("status is failed without an escalation request (escalation:)")
+    if r.minutes < 0:
+        out.append("finished is before started")
+    return out
+
+
+def load_results(path: str | Path) -> Results:
+    path = Path(path)
+    if not path.is_file():
+        raise InputError(f"{path}: results file not found; pass the YAML record of the deployment.")
+    raw = read_yaml(path)
+    try:
+        r = Results.model_validate(raw)
+    except ValidationError as exc:
+        parts = [f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        raise InputError(f"{path}: {'; '.join(parts)}; fix those fields.") from None
+    bad = contradictions(r)
+    if bad:
+        raise InputError(f"{path}: the record contradicts itself ({'; '.join(bad)}); correct the record.")
+    return r
+
+
+def render_report(r: Results) -> str:
+    return render(DOC, r)
+
+
+def report_path(r: Results, results_path: Path, out: str | Path | None = None) -> Path:
+    if out:
+        return Path(out) / r.project / "deployments" / f"{r.version}-{r.environment}" / "deployment-report.md"
+    return Path(results_path).parent / "deployment-report.md"
+
+
+def report_main(results_path: str, out: str | None = None) -> int:
+    r = load_results(results_path)
+    path = write_text_atomic(report_path(r, Path(results_path), out), render_report(r))
+    print(f"{results_path}: wrote {path} (status {r.status})")
+    return 0

@@ -1,0 +1,260 @@
+"""Alerts: the one source of the runbook's "Key metrics and alert thresholds" table and of
+alerts.yml (opslib.alert), so the two never drift.
+
+    alert_specs(params)  -> list[AlertSpec]   SLO burn-rate alerts, then the service alerts
+    metric_rows(params)  -> list[MetricRow]   the same alerts as runbook table rows
+    burn_rate(spend_pct, period_days, long_hours) -> float
+
+SLO alerts are multi-window, multi-burn-rate alerts (Google SRE Workbook, "Alerting on
+SLOs"): each tier spends a share of the error budget within its long window; the burn rate
+is that share × period ÷ window, so a 30-day SLO gets 14.4× / 6× / 1× and a 28-day SLO
+13.44× / 5.6× / 0.93×. Service alerts (error rate, p95 latency, CPU, memory, restarts and the
+platform-specific ones) come from opslib/data/metrics.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from opslib.catalog.loaders import DATA_DIR, load_platform
+from opslib.params.models import ProjectParams, Slo
+from opslib.core.templates import number as _fmt
+from opslib.core.templates import render_string
+from opslib.params.ci import DEFAULT as CI_DEFAULT
+from opslib.core.yamlio import read_yaml
+
+__all__ = ["MetricRow", "AlertSpec", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
+           "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]
+
+RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"
+
+# (share of the error budget spent, long window, short window, severity) — SRE Workbook table 5-8
+BUDGET_POLICY = (
+    (2, "1h", "5m", "page"),
+    (5, "6h", "30m", "page"),
+    (10, "3d", "6h", "ticket"),
+)
+_HOURS = {"m": 1 / 60, "h": 1, "d": 24}
+_WORDS = {"m": "min", "h": "h", "d": "d"}
+# Heroku dyno memory quota in MB, by dyno size (memory alert denominator)
+HEROKU_MEMORY_MB = {"eco": 512, "basic": 512, "standard-1x": 512, "standard-2x": 1024, "performance-m": 2560, "performance-l": 14336}
+
+
+class MetricRow(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    name: str
+    signal: str
+    threshold: str
+    window: str
+    severity: str
+    rationale: str
+    action: str
+    alert: str = ""
+
+
+class AlertSpec(BaseModel):
+    """One alert: what alerts.yml writes and what the runbook's Monitoring table shows."""
+
+    model_config = ConfigDict(frozen=True)
+
+    alert: str
+    name: str
+    signal: str
+    severity: Literal["page", "ticket"]
+    expr: str
+    for_: str
+    window: str
+    threshold: str
+    rationale: str
+    action: str
+    labels: dict[str, str] = Field(default_factory=dict)
+    # for the promtool unit tests: the ratio that must fire / stay silent (SLO alerts)
+    limit: float | None = None
+    slo: str | None = None
+
+
+class _Metric(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    name: str
+    signal: Literal["latency", "traffic", "errors", "saturation"]
+    kinds: list[Literal["web", "worker"]] = Field(default_factory=lambda: ["web", "worker"])
+    severity: Literal["page", "ticket"]
+    for_: str = Field(alias="for", pattern=r"^\d+[smhd]$")
+    window: str
+    threshold: str
+    rationale: str
+    action: str
+    expr: dict[str, str]
+
+
+class _Metrics(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    metrics: list[_Metric]
+
+
+@cache
+def load_metric_catalog() -> tuple[_Metric, ...]:
+    return tuple(_Metrics.model_validate(read_yaml(DATA_DIR / "metrics.yaml")).metrics)
+
+
+def ci_of(params: ProjectParams):
+    """The ci: section, or its defaults when the parameters have none."""
+    return getattr(params, "ci", None) or CI_DEFAULT
+
+
+def production_approvers(params: ProjectParams) -> tuple[list[str], str]:
+    """Who approves a deploy to an environment that requires approval, and where that comes from
+    (one rule for pipeline.md's approval gate and the deployment plan's approvers gate)."""
+    ci = ci_of(params)
+    if ci.production_approvers:
+        return list(ci.production_approvers), "ci.production_approvers"
+    return [f"Engineering manager, {params.project.team}"], "default of pipeline.md's approval gate (set ci.production_approvers to name them)"
+
+
+def selector(params: ProjectParams) -> str:
+    """PromQL label matchers of the production service."""
+    return ci_of(params).alert_selector or f'job="{params.project.name}"'
+
+
+def _hours(window: str) -> float:
+    return int(window[:-1]) * _HOURS[window[-1]]
+
+
+def _words(window: str) -> str:
+    return f"{window[:-1]} {_WORDS[window[-1]]}"
+
+
+def burn_rate(spend_pct: float, period_days: int, long_window: str) -> float:
+    """Burn rate that spends `spend_pct` % of a `period_days` error budget in `long_window`."""
+    return round(spend_pct / 100 * period_days * 24 / _hours(long_window), 6)
+
+
+def error_budget_minutes(slo: Slo) -> float:
+    return round(slo.window_days * 24 * 60 * (100 - slo.objective) / 100, 1)
+
+
+def _camel(text: str) -> str:
+    words = re.findall(r"[A-Za-z0-9]+", text)
+    out = "".join(w[:1].upper() + w[1:] for w in words)
+    return out if out[:1].isalpha() else "Slo" + out
+
+
+def _num(x: float) -> str:
+    return format(round(x, 10), ".10g")
+
+
+def _seconds(ms: int) -> str:
+    return _num(ms / 1000)
+
+
+def _bad_ratio(slo: Slo, sel: str, window: str) -> str:
+    if slo.sli == "availability":
+        return (f'sum(rate(http_requests_total{{{sel},code=~"5.."}}[{window}]))'
+                f' / sum(rate(http_requests_total{{{sel}}}[{window}]))')
+    return (f'(1 - sum(rate(http_request_duration_seconds_bucket{{{sel},le="{_seconds(slo.threshold_ms)}"}}[{window}]))'
+            f' / sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}])))')
+
+
+def slo_alerts(slo: Slo, sel: str) -> list[AlertSpec]:
+    budget = round(100 - slo.objective, 6)
+    out = []
+    for spend, long_w, short_w, severity in BUDGET_POLICY:
+        rate = burn_rate(spend, slo.window_days, long_w)
+        limit_pct = round(rate * budget, 6)
+        limit = round(limit_pct / 100, 10)
+        if slo.sli == "availability":
+            name = f"{slo.name}: 5xx error ratio"
+        else:
+            name = f"{slo.name}: share of requests slower than {slo.threshold_ms} ms"
+        expr = f"({_bad_ratio(slo, sel, long_w)} > {_num(limit)}) and ({_bad_ratio(slo, sel, short_w)} > {_num(limit)})"
+        out.append(AlertSpec(
+            alert=f"{_camel(slo.name)}BudgetBurn{long_w}",
+            name=name,
+            signal="errors" if slo.sli == "availability" else "latency",
+            severity=severity,
+            expr=expr,
+            for_="2m" if severity == "page" else "15m",
+            window=f"{_words(long_w)} / {_words(short_w)}",
+            threshold=f"> {_fmt(limit_pct)}% over {_words(long_w)} and over {_words(short_w)}",
+            rationale=(
+                f"SLO {_fmt(slo.objective)}% over {slo.window_days} days leaves an error budget of {_fmt(budget)}% "
+                f"({_fmt(error_budget_minutes(slo))} min); a {_fmt(rate)}× burn rate spends {spend}% of it in {_words(long_w)}"
+            ),
+            action=(
+                "Page the on-call engineer; follow the Troubleshooting decision tree"
+                if severity == "page"
+                else "Open a ticket for the owning team; review at the next stand-up"
+            ),
+            labels={"slo": slo.name, "burn_rate": _fmt(rate)},
+            limit=limit,
+            slo=slo.name,
+        ))
+    return out
+
+
+def _latency(params: ProjectParams) -> tuple[int, str] | None:
+    ci = ci_of(params)
+    if ci.latency_baseline_ms:
+        return 2 * ci.latency_baseline_ms, f"Set to 2× the p95 baseline of {ci.latency_baseline_ms} ms (ci.latency_baseline_ms)"
+    lat = [s for s in params.monitoring.slos if s.sli == "latency"]
+    if not lat:
+        return None
+    slo = next((s for s in lat if s.objective == 95), lat[0])
+    return slo.threshold_ms, f"Set to the threshold of the latency SLO {slo.name!r} ({slo.threshold_ms} ms)"
+
+
+def _context(params: ProjectParams) -> dict:
+    from opslib.documents.commands import resolve_targets
+
+    env = params.production
+    platform = load_platform(params.platform)
+    target = resolve_targets(params, env, platform)
+    lat = _latency(params)
+    return {
+        "ci": ci_of(params), "sel": selector(params), "target": target, "env": env, "project": params.project,
+        "latency_ms": lat[0] if lat else None, "latency_s": _seconds(lat[0]) if lat else None,
+        "latency_basis": lat[1] if lat else None,
+        "memory_limit_mb": HEROKU_MEMORY_MB.get(target.get("dyno_size", ""), 512),
+    }
+
+
+def alert_specs(params: ProjectParams) -> list[AlertSpec]:
+    """Every alert of the project: SLO burn-rate alerts for every SLO, then the service
+    alerts that fit its service kinds and platform."""
+    sel = selector(params)
+    out = [a for slo in params.monitoring.slos for a in slo_alerts(slo, sel)]
+    kinds = {s.kind for s in params.services}
+    ctx = _context(params)
+    where = "opslib/data/metrics.yaml"
+    for m in load_metric_catalog():
+        expr = m.expr.get(params.platform, m.expr.get("default"))
+        if expr is None or not kinds & set(m.kinds):
+            continue
+        if m.alert == "HighLatencyP95" and ctx["latency_ms"] is None:
+            continue
+        out.append(AlertSpec(
+            alert=m.alert, name=m.name, signal=m.signal, severity=m.severity,
+            expr=" ".join(render_string(expr, ctx, where).split()),
+            for_=m.for_, window=m.window,
+            threshold=render_string(m.threshold, ctx, where),
+            rationale=" ".join(render_string(m.rationale, ctx, where).split()),
+            action=m.action,
+        ))
+    return out
+
+
+def metric_rows(params: ProjectParams) -> list[MetricRow]:
+    """The runbook's Monitoring table: exactly the alerts of alerts.yml."""
+    return [
+        MetricRow(name=a.name, signal=a.signal, threshold=a.threshold, window=a.window, severity=a.severity,
+                  rationale=a.rationale, action=a.action, alert=a.alert)
+        for a in alert_specs(params)
+    ]

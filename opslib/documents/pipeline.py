@@ -1,0 +1,520 @@
+"""The CI/CD pipeline: from parameters to a GitHub Actions workflow set, a .gitlab-ci.yml and
+pipeline.md that documents both.
+
+    build(params, systems=None, strategy=None) -> Pipeline   (pure: every command resolved)
+    ci_files(pipeline)         -> dict[path, text]            (ci/… relative paths)
+    validate_files(files)      -> list[Validation]            (official JSON schemas, offline)
+    render_pipeline(pipeline)  -> str                         (pipeline.md)
+    check_pipeline_doc(text)   -> list[Finding]               (quality bar: "CI/CD Pipeline Validation")
+    write(params, status, out_dir) -> Written                 (pipeline.md and ci/…, atomically)
+    check_written(out_dir, params) -> list[Finding]
+
+Stages: validate (lint, type check) → test (unit with a coverage gate, integration) → security
+scan (dependency audit, SAST, secret scan; container image scan in build) → cost-check
+(opslib's estimate against each environment's budget) → build (version and commit tags) →
+deploy per environment (non-production from the default branch; production from a version
+tag behind an approval gate) → smoke test → automatic rollback with the platform's own
+command when the smoke test fails → notifications.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from opslib.catalog import loaders as catalog
+from opslib.check.findings import Finding, failed
+from opslib.check.markdown import parse
+from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
+from opslib.documents.contract import Written
+from opslib.errors import ChecksFailed
+from opslib.documents.monitoring import ci_of, production_approvers
+from opslib.core.files import write_text_atomic
+from opslib.params.models import ProjectParams
+from opslib.core.templates import render, render_string
+from opslib.params.ci import ci_languages, ci_platforms
+from opslib.params.status import StatusCheck
+
+__all__ = ["DOC", "ITEMS", "Pipeline", "Validation", "Written", "build", "ci_files", "validate_files",
+           "render_pipeline", "check_pipeline_doc", "preview", "write", "check_written", "STRATEGIES", "SYSTEMS"]
+
+DOC = "pipeline"
+SYSTEMS = ("github", "gitlab")
+STRATEGIES = ("rolling", "blue-green", "canary", "recreate")
+CI_STORES = {"github-actions": "GitHub Actions secret", "gitlab-ci": "GitLab CI/CD variable"}
+SAST_IMAGE = "semgrep/semgrep:1.97.0"
+GITLEAKS_IMAGE = "zricethezav/gitleaks:v8.21.2"
+TRIVY_VERSION = "v0.57.1"
+TRIVY_INSTALL = ("wget -qO- https://raw.githubusercontent.com/aquasecurity/trivy/main/contrib/install.sh"
+                 f" | sh -s -- -b /usr/local/bin {TRIVY_VERSION}")
+
+ITEMS = {
+    "build": "Build automation documented or implemented",
+    "test": "Test automation in pipeline",
+    "security": "Security scanning in pipeline (dependencies, containers)",
+    "deploy": "Deployment automation for each environment",
+    "approval": "Approval gates for production",
+    "smoke": "Smoke tests post-deployment",
+    "rollback": "Rollback automation or procedure",
+    "notify": "Deployment notifications configured",
+}
+
+
+@dataclass(frozen=True)
+class Lang:
+    key: str
+    title: str
+    image: str
+    setup_action: str
+    setup_with: dict
+    install: str
+    lint: str
+    typecheck: str
+    unit: str
+    integration: str
+    audit: str
+    sast_rules: str
+    package: str
+
+
+@dataclass(frozen=True)
+class Cmd:
+    service: str
+    command: str
+
+
+@dataclass(frozen=True)
+class DStep:
+    text: str
+    command: str
+
+
+@dataclass(frozen=True)
+class Smoke:
+    service: str
+    url: str
+    status: int
+    body: str
+
+
+@dataclass(frozen=True)
+class EnvDeploy:
+    name: str
+    url: str
+    region: str
+    tier: str
+    approval: bool
+    production_from_tag: bool
+    after: str | None
+    trigger: str
+    github_if: str
+    role_arn: str
+    setup: str | None
+    deploy: list[DStep]
+    smoke: list[Smoke]
+    smoke_command: str
+    watch_minutes: int
+    watch_command: str | None
+    rollback: list[DStep]
+
+
+@dataclass(frozen=True)
+class CiSecret:
+    name: str
+    purpose: str
+    store: str
+    in_inventory: bool
+
+
+@dataclass(frozen=True)
+class Gate:
+    gate: str
+    requirement: str
+    action: str
+    job: str
+
+
+@dataclass(frozen=True)
+class Stage:
+    name: str
+    runs: str
+    trigger: str
+    gate: str
+
+
+@dataclass(frozen=True)
+class Validation:
+    path: str
+    schema: str
+    errors: list[str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+@dataclass
+class Pipeline:
+    project: Any
+    platform: str
+    platform_title: str
+    systems: list[str]
+    strategy: str
+    languages: list[Lang]
+    install: str
+    coverage: int
+    default_branch: str
+    tag_pattern: str
+    build_kind: str
+    build: list[Cmd]
+    image_scan: list[Cmd]
+    push: list[Cmd]
+    registry_login: str | None
+    trivy_install: str
+    sast: str
+    sast_image: str
+    secret_scan: str
+    secret_scan_gitlab: str
+    gitleaks_image: str
+    cost_check: str | None
+    budgets: list[tuple[str, str]]
+    opslib_requirement: str
+    environments: list[EnvDeploy]
+    approvers: list[str]
+    secrets: list[CiSecret]
+    ci_secrets_env: list[str]
+    notify_channel: str
+    notify_secret: str
+    notify_command: str
+    tools: str
+    deploy_image: str
+    aws_oidc: bool
+    fetch_full_history: bool
+    stages: list[Stage] = field(default_factory=list)
+    gates: list[Gate] = field(default_factory=list)
+    files: dict[str, str] = field(default_factory=dict)
+    validations: list[Validation] = field(default_factory=list)
+    alerts: list[Any] = field(default_factory=list)
+
+
+def _languages(params: ProjectParams) -> list[str]:
+    ci = ci_of(params)
+    if ci.languages:
+        return list(ci.languages)
+    known = ci_languages()
+    from_secrets = [l for l in (params.secrets.languages if params.secrets and getattr(params.secrets, "languages", None) else []) if l in known]
+    return from_secrets or ["python"]
+
+
+def _smoke_command(env, checks: list[Smoke]) -> str:
+    lines = ["mkdir -p .deploy"]
+    for s in checks:
+        body = f".deploy/smoke-{s.service}.body"
+        lines += [
+            f"code=$(curl -sS --retry 5 --retry-delay 10 --retry-all-errors -o {body} -w '%{{http_code}}' {s.url})",
+            f'test "$code" = "{s.status}" || {{ echo "{s.service}: expected HTTP {s.status} from {s.url}, got $code"; exit 1; }}',
+            f'grep -qF {shlex.quote(s.body)} {body} || {{ echo "{s.service}: response lacks the expected body"; exit 1; }}',
+        ]
+    return "\n".join(lines)
+
+
+def _watch_command(checks: list[Smoke], minutes: int) -> str:
+    inner = "; ".join(
+        f"curl -fsS -o /dev/null -w '{s.service} %{{http_code}}\\n' {s.url}" for s in checks
+    )
+    return f"for i in $(seq 1 {minutes}); do sleep 60; {inner} || exit 1; done"
+
+
+def build(params: ProjectParams, systems: list[str] | None = None, strategy: str | None = None) -> Pipeline:
+    """Resolve every stage, command and gate of the pipeline (nothing rendered)."""
+    from opslib.documents.commands import resolve_targets, steps as render_steps
+
+    ci = ci_of(params)
+    platform = catalog.load_platform(params.platform)
+    pdata = ci_platforms()[params.platform]
+    strategy = strategy or params.deploy.strategy
+    langs = []
+    for key in _languages(params):
+        raw = dict(ci_languages()[key])
+        ctx = {"coverage": ci.coverage_min_pct}
+        for k in ("install", "lint", "typecheck", "unit", "integration", "audit", "package"):
+            raw[k] = render_string(raw[k], ctx, "opslib/data/ci-languages.yaml")
+        langs.append(Lang(key=key, **raw))
+    account = getattr(params.secrets, "aws_account_id", None) if params.secrets else None
+    prod = params.production
+    where = "opslib/data/ci-platforms.yaml"
+
+    build_cmds, scans, pushes = [], [], []
+    registry_login = None
+    kind = pdata["build"]
+    if kind == "container":
+        images = sorted({s.image for s in params.services if s.image})
+        registry = images[0].split("/")[0] if images else ""
+        registry_login = render_string(pdata["registry_login"], {"env": prod, "registry": registry}, where)
+        multi = len(params.services) > 1
+        for s in params.services:
+            ctxdir = f"./{s.name}" if multi else "."
+            build_cmds.append(Cmd(s.name, f'docker build -t {s.image}:"${{VERSION}}" -t {s.image}:"sha-${{COMMIT_SHA}}" '
+                                          f'--label org.opencontainers.image.revision="${{COMMIT_SHA}}" {ctxdir}'))
+            scans.append(Cmd(s.name, f'trivy image --exit-code 1 --severity CRITICAL,HIGH --ignore-unfixed {s.image}:"${{VERSION}}"'))
+            pushes.append(Cmd(s.name, f"docker push --all-tags {s.image}"))
+    elif kind == "artifact":
+        for s in params.services:
+            src = f"./{s.name}" if len(params.services) > 1 else "."
+            if s.artifact and s.artifact.endswith(".zip"):
+                deps = f" && pip install -r {src}/requirements.txt -t build/{s.name}" if langs[0].key == "python" else ""
+                base = s.artifact[: -len(".zip")]
+                build_cmds.append(Cmd(s.name, f"mkdir -p dist build/{s.name} && cp -r {src}/. build/{s.name}/{deps} && "
+                                              f"python -c \"import shutil; shutil.make_archive('{base}', 'zip', 'build/{s.name}')\""))
+            else:
+                build_cmds.append(Cmd(s.name, langs[0].package))
+    else:
+        build_cmds.append(Cmd(params.project.name, langs[0].package))
+    # Heroku builds the slug from the pushed commit; the build stage proves the package builds.
+
+    envs: list[EnvDeploy] = []
+    for env in params.environments:
+        target = resolve_targets(params, env, platform)
+        ctx = {"project": params.project, "env": env, "target": target, "deploy": params.deploy, "aws_account_id": account}
+        role = render_string(pdata.get("role", ""), ctx, where) if pdata.get("aws_oidc") else ""
+        role_arn = f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        deploy = [DStep(s.text.replace("**", ""), s.command) for s in render_steps([catalog.Step(**d) for d in pdata["deploy"]], params, ctx, where)]
+        rollback = [DStep(s.text.replace("**", ""), s.command) for s in render_steps([catalog.Step(**d) for d in pdata["rollback"]], params, ctx, where)]
+        checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
+                  for s in params.services if s.kind == "web" and s.health]
+        is_prod = env is prod
+        from_tag = is_prod
+        watch = params.deploy.observe_minutes if is_prod and strategy != "recreate" and checks else 0
+        envs.append(EnvDeploy(
+            name=env.name, url=env.url, region=env.region,
+            tier="production" if is_prod else ("staging" if "stag" in env.name else "development"),
+            approval=env.approval_required or is_prod,
+            production_from_tag=from_tag,
+            after=next((f"deploy-{e.name}" for e in reversed(envs) if e.production_from_tag == from_tag), None),
+            trigger=(f"push of a version tag `{ci.release_tag_pattern}`" if from_tag else f"push to `{ci.default_branch}` (automatic)"),
+            github_if="startsWith(github.ref, 'refs/tags/')" if from_tag else f"github.ref == 'refs/heads/{ci.default_branch}'",
+            role_arn=role_arn,
+            setup=render_string(pdata["setup"], ctx, where) if pdata.get("setup") else None,
+            deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
+            watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
+            rollback=rollback,
+        ))
+
+    inventory = {i.env_var: i for i in (params.secrets.items if params.secrets else []) if i.store in CI_STORES}
+    needed = {name: f"{platform.title} deploy credential" for name in pdata.get("credentials", [])}
+    needed[ci.notify_secret] = "chat incoming-webhook URL for pipeline notifications"
+    secrets = [CiSecret(i.env_var, i.description, CI_STORES[i.store], True) for i in inventory.values()]
+    secrets += [CiSecret(n, purpose, "GitHub Actions secret / GitLab CI/CD variable", False)
+                for n, purpose in needed.items() if n not in inventory]
+    secrets.sort(key=lambda s: s.name)
+    channel = ci.notify_channel or next((c.name for c in params.contacts.channels if "deploy" in c.purpose.lower()),
+                                        params.contacts.channels[0].name)
+    notify = (f"curl -fsS -X POST -H 'Content-Type: application/json' "
+              f"--data \"{{\\\"text\\\": \\\"{params.project.name} ${{VERSION}}: pipeline ${{STATUS}} (${{RUN_URL}})\\\", "
+              f"\\\"channel\\\": \\\"{channel}\\\"}}\" \"${ci.notify_secret}\"")
+    cost_cmd = None
+    budgets: list[tuple[str, str]] = []
+    if params.cost is not None:
+        pfile = ci.parameters_file or f"parameters/{params.project.name}.yaml"
+        cost_cmd = f"python -m opslib.costgate {pfile}"
+        budgets = [(e.name, f"${params.cost.budgets[e.name].monthly_usd:,.0f}") for e in params.environments if e.name in params.cost.budgets]
+    approvers, _source = production_approvers(params)
+    gl_scan = "gitleaks detect --source . --redact --no-banner --verbose"
+    p = Pipeline(
+        project=params.project, platform=params.platform, platform_title=platform.title,
+        systems=list(systems or ci.systems), strategy=strategy, languages=langs,
+        install="\n".join(dict.fromkeys(l.install for l in langs)),
+        coverage=ci.coverage_min_pct, default_branch=ci.default_branch, tag_pattern=ci.release_tag_pattern,
+        build_kind=kind, build=build_cmds, image_scan=scans, push=pushes, registry_login=registry_login,
+        trivy_install=TRIVY_INSTALL,
+        sast=" ".join(["semgrep scan --error"] + [f"--config {l.sast_rules}" for l in langs] + ["--config p/secrets", "."]),
+        sast_image=SAST_IMAGE,
+        secret_scan=f'docker run --rm -v "$PWD:/repo" {GITLEAKS_IMAGE} detect --source /repo --redact --no-banner --verbose',
+        secret_scan_gitlab=gl_scan, gitleaks_image=GITLEAKS_IMAGE,
+        cost_check=cost_cmd, budgets=budgets, opslib_requirement=ci.opslib_requirement,
+        environments=envs, approvers=approvers, secrets=secrets,
+        ci_secrets_env=sorted(n for n in pdata.get("credentials", [])),
+        notify_channel=channel, notify_secret=ci.notify_secret, notify_command=notify,
+        tools=pdata["tools"], deploy_image=pdata["image"], aws_oidc=bool(pdata.get("aws_oidc")),
+        fetch_full_history=bool(pdata.get("fetch_full_history")),
+    )
+    p.stages = _stages(p)
+    p.gates = _gates(p)
+    p.files = ci_files(p)
+    p.validations = validate_files(p.files)
+    from opslib.documents.monitoring import alert_specs
+
+    p.alerts = alert_specs(params)
+    return p
+
+
+def _stages(p: Pipeline) -> list[Stage]:
+    langs = ", ".join(l.title for l in p.languages)
+    out = [
+        Stage("validate", f"lint and type check ({langs}): " + "; ".join(f"`{l.lint}`, `{l.typecheck}`" for l in p.languages), "every push and merge request", "Lint, Type Check"),
+        Stage("test", f"unit tests with coverage ≥ {p.coverage}% and integration tests: " + "; ".join(f"`{l.unit}`" for l in p.languages), "every push and merge request", "Unit Tests, Coverage"),
+        Stage("security", "dependency audit (" + "; ".join(f"`{l.audit}`" for l in p.languages) + f"), SAST (`{p.sast}`), secret scan (gitleaks)"
+              + (", container image scan (Trivy) in build" if p.image_scan else ""), "every push and merge request", "Security Scan"),
+    ]
+    if p.cost_check:
+        out.append(Stage("cost-check", f"`{p.cost_check}`: estimated monthly cost of every environment against its budget", "every push and merge request", "Cost"))
+    what = {"container": "container image per service, tagged `${VERSION}` and `sha-${COMMIT_SHA}`, scanned, pushed",
+            "artifact": "deployment artifact per service (zip), kept as a pipeline artifact, uploaded keyed by `${VERSION}`",
+            "containerless": f"package build (`{p.languages[0].package}`); {p.platform_title} builds the release from the pushed commit"}[p.build_kind]
+    out.append(Stage("build", what, f"push to `{p.default_branch}` or a version tag", "Build"))
+    for e in p.environments:
+        out.append(Stage(f"deploy-{e.name}", f"deploy to {e.name}, smoke test, automatic rollback on failure"
+                         + (f", {e.watch_minutes}-minute watch" if e.watch_minutes else ""),
+                         e.trigger + (" + approval" if e.approval else ""), "Health Check, Smoke Test" + (", Approval" if e.approval else "")))
+    out.append(Stage("notify", f"post success or failure to {p.notify_channel}", "always, after the other stages", "—"))
+    return out
+
+
+def _gates(p: Pipeline) -> list[Gate]:
+    gates = [
+        Gate("Lint", "0 errors", "Block pipeline", "validate"),
+        Gate("Type Check", "0 errors", "Block pipeline", "validate"),
+        Gate("Unit Tests", "100% pass", "Block pipeline", "test"),
+        Gate("Integration Tests", "100% pass", "Block pipeline", "test"),
+        Gate("Coverage", f"≥{p.coverage}% lines (ci.coverage_min_pct)", "Block pipeline", "test"),
+        Gate("Security Scan", "0 critical/high (dependencies, SAST" + (", container image" if p.image_scan else "") + ")", "Block pipeline", "security"),
+        Gate("Secret Scan", "0 findings", "Block pipeline", "security"),
+    ]
+    if p.cost_check:
+        gates.append(Gate("Cost", "estimated monthly cost ≤ budget in every environment", "Block pipeline", "cost-check"))
+    gates += [
+        Gate("Build", "Success", "Block pipeline", "build"),
+        Gate("Approval", "production deploy approved by: " + ", ".join(p.approvers), "Wait (deploy does not start)", "deploy-" + p.environments[-1].name),
+        Gate("Health Check", "health endpoint returns the expected status and body", "Rollback", "deploy-*"),
+        Gate("Smoke Test", "Pass", "Rollback", "deploy-*"),
+    ]
+    return gates
+
+
+def ci_files(p: Pipeline) -> dict[str, str]:
+    out: dict[str, str] = {}
+    if "github" in p.systems:
+        out.update({path: dump(data) for path, data in github_files(p).items()})
+    if "gitlab" in p.systems:
+        out.update({path: dump(data) for path, data in gitlab_files(p).items()})
+    return dict(sorted(out.items()))
+
+
+def validate_files(files: dict[str, str]) -> list[Validation]:
+    return [Validation(path, schema_for(path), validate(path, text)) for path, text in sorted(files.items())]
+
+
+def render_pipeline(p: Pipeline) -> str:
+    return render(DOC, p)
+
+
+# ---------------------------------------------------------------- checks
+
+def _f(item: str, ok: bool, good: str, bad: str, line: int | None = None) -> Finding:
+    return Finding(item, "pass" if ok else "fail", good if ok else bad, line, area="pipeline")
+
+
+def _sections(doc, *words: str):
+    return [s for s in doc.sections if any(w in s.title.lower() for w in words)]
+
+
+def _text(doc, secs) -> str:
+    return "\n".join(doc.body(s) for s in secs)
+
+
+def check_pipeline_doc(text: str, path: Path | None = None, environments: list[str] | None = None) -> list[Finding]:
+    """Every item of the quality bar's "CI/CD Pipeline Validation" list, on a generated or
+    hand-written pipeline document."""
+    doc = parse(text, path)
+    low = text.lower()
+    envs = environments or ["staging", "prod"]
+    out = []
+    b = _text(doc, _sections(doc, "build", "stage"))
+    out.append(_f(ITEMS["build"], bool(re.search(r"docker build|package|zip|wheel|npm pack|go build", b, re.I)),
+                  "build stage with its command", "no build stage with a command (docker build, package, …); document or add it"))
+    t = _text(doc, _sections(doc, "test", "stage"))
+    out.append(_f(ITEMS["test"], bool(re.search(r"\b(pytest|jest|go test|npm test|unit test)", t, re.I)),
+                  "test stage runs the unit and integration tests", "no test stage with a test command; add one"))
+    dep = bool(re.search(r"pip-audit|npm audit|govulncheck|dependency audit|snyk|dependabot", low))
+    cont = bool(re.search(r"trivy|grype|container (image )?scan|image scan", low)) or "not containerized" in low
+    out.append(_f(ITEMS["security"], dep and cont, "dependency audit and container image scan (or not containerized)",
+                  f"missing: {', '.join(w for w, ok in (('dependency audit', dep), ('container image scan', cont)) if not ok)}"))
+    missing = []
+    for env in envs:
+        secs = [s for s in doc.sections if re.search(rf"\bdeploy\w* (to )?{re.escape(env)}\b", s.title, re.I)]
+        if not secs or not any(doc.fences_in(s) for s in secs):
+            missing.append(env)
+    out.append(_f(ITEMS["deploy"], not missing, f"automated deploy with commands for {', '.join(envs)}",
+                  f"no deploy section with commands for: {', '.join(missing)} (heading 'Deploy to <env>')"))
+    ap = _text(doc, _sections(doc, "approval"))
+    out.append(_f(ITEMS["approval"], bool(re.search(r"approv\w*:?\s*\S", ap, re.I)) and ("production" in ap.lower() or "prod" in ap.lower()),
+                  "production approval gate and approvers named", "no Approval section naming who approves production deploys"))
+    sm = _text(doc, _sections(doc, "smoke", "deploy"))
+    out.append(_f(ITEMS["smoke"], "smoke" in sm.lower() and bool(re.search(r"curl|http", sm)) and "expect" in sm.lower(),
+                  "post-deploy smoke test with endpoint and expected response", "no smoke test (endpoint and expected response) after deploys"))
+    rb = _text(doc, _sections(doc, "roll"))
+    out.append(_f(ITEMS["rollback"], bool(rb) and any(doc.fences_in(s) for s in _sections(doc, "roll")),
+                  "rollback automation with the platform's rollback command", "no rollback section with commands"))
+    nt = _text(doc, _sections(doc, "notif"))
+    out.append(_f(ITEMS["notify"], bool(re.search(r"#[\w-]+|@[\w.-]+|slack|teams|e-?mail", nt, re.I)),
+                  "notification channel configured", "no Notifications section naming a channel"))
+    return out
+
+
+def _validation_findings(p: Pipeline) -> list[Finding]:
+    return [
+        Finding(f"{v.path} validates against the official {v.schema} schema", "pass" if v.ok else "fail",
+                "valid" if v.ok else "; ".join(v.errors[:5]), area="pipeline")
+        for v in p.validations
+    ]
+
+
+# ---------------------------------------------------------------- document contract
+
+
+
+@dataclass(frozen=True)
+class Preview:
+    pipeline: Pipeline
+    markdown: str
+    findings: list[Finding]
+
+
+def preview(params: ProjectParams, systems: list[str] | None = None, strategy: str | None = None) -> Preview:
+    p = build(params, systems=systems, strategy=strategy)
+    text = render_pipeline(p)
+    findings = check_pipeline_doc(text, environments=[e.name for e in params.environments]) + _validation_findings(p)
+    return Preview(p, text, findings)
+
+
+def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
+    """Build, validate, render and check; write pipeline.md and ci/… only if everything passes."""
+    out_dir = Path(out_dir)
+    path = out_dir / "pipeline.md"
+    draft = preview(params)
+    if failed(draft.findings):
+        raise ChecksFailed(str(path), draft.findings)
+    for rel, text in draft.pipeline.files.items():
+        write_text_atomic(out_dir / "ci" / rel, text)
+    write_text_atomic(path, draft.markdown)
+    return Written(path=path, findings=draft.findings)
+
+
+def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
+    """Re-check pipeline.md and re-validate every CI file under ci/ (empty when none)."""
+    out_dir = Path(out_dir)
+    path = out_dir / "pipeline.md"
+    if not path.is_file():
+        return []
+    findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path, [e.name for e in params.environments])
+    ci = out_dir / "ci"
+    files = sorted([*ci.glob(".github/workflows/*.yml"), *ci.glob(".gitlab-ci.yml")]) if ci.is_dir() else []
+    for f in files:
+        rel = f.relative_to(ci).as_posix()
+        errors = validate(rel, f.read_text(encoding="utf-8"))
+        findings.append(Finding(f"{rel} validates against the official {schema_for(rel)} schema",
+                                "fail" if errors else "pass", "; ".join(errors[:5]) or "valid", area="pipeline"))
+    return findings

@@ -1,0 +1,379 @@
+"""The runbook: from parameters and catalogs to a `Runbook` model, to runbook.md.
+
+    build(params, status)            -> Runbook   (pure: everything resolved, nothing rendered)
+    render_runbook(runbook)          -> str       (Jinja, StrictUndefined)
+    preview(params, ...)             -> Preview   (markdown + findings; what the notebook shows)
+    write(params, out_dir, ...)      -> Written   (status gate, build, render, check, atomic write)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from opslib.catalog import loaders as catalog
+from opslib.check.findings import Finding, failed
+from opslib.check.runbook import check_runbook
+from opslib.documents.contract import Written
+from opslib.errors import ChecksFailed, ParamsError
+from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.monitoring import MetricRow, metric_rows
+from opslib.core.files import write_text_atomic
+from opslib.params.models import ProjectParams, Service, validation_problems
+from opslib.core.templates import render, render_string
+from opslib.params.status import StatusCheck
+
+__all__ = ["DOC", "Runbook", "build", "render_runbook", "preview", "write", "check_written", "with_platform", "command_context"]
+
+DOC = "runbook"
+
+
+@dataclass(frozen=True)
+class EnvSection:
+    name: str
+    url: str
+    region: str
+    replicas_min: int
+    replicas_max: int
+    approval_required: bool
+    targets: list[tuple[str, str, str]]
+    prerequisites: list[RStep]
+    steps: list[RStep]
+    migrations: list[RStep]
+    verify: list[RStep]
+    expected_minutes: int
+    observe_minutes: int
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    service: str
+    url: str
+    expected_status: int
+    expected_body: str
+    readiness_url: str
+    readiness_status: int
+    readiness_body: str
+
+
+@dataclass(frozen=True)
+class Procedure:
+    title: str
+    steps: list[RStep]
+
+
+@dataclass(frozen=True)
+class DatastoreOps:
+    name: str
+    title: str
+    kind: str
+    backup_schedule: str | None
+    migration_tool: str | None
+    status: list[RStep]
+    backup: list[RStep]
+    restore: list[RStep]
+
+
+@dataclass(frozen=True)
+class Issue:
+    id: str
+    title: str
+    category: str
+    symptoms: list[str]
+    cause: str
+    diagnostics: list[RStep]
+    solution: list[RStep]
+    escalate_after_minutes: int
+    escalate_to: str
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    question: str
+    issues: list[Issue]
+
+
+@dataclass(frozen=True)
+class DataRollback:
+    datastore: str
+    tool: str
+    current: RStep
+    downgrade: RStep | None
+    notes: str
+
+
+@dataclass(frozen=True)
+class Runbook:
+    project: Any
+    platform: catalog.Platform
+    status: StatusCheck
+    focus: str
+    links: list[tuple[str, str]]
+    services: list[Service]
+    environments: list[EnvSection]
+    start: list[RStep]
+    stop: list[RStep]
+    restart: list[RStep]
+    process_status: list[RStep]
+    health: list[HealthCheck]
+    automated_checks: list[str]
+    log_location: str
+    log_tail: list[RStep]
+    log_search: list[RStep]
+    logs: Any
+    scale_manual: list[RStep]
+    scale_auto: list[RStep]
+    scale_notes: list[str]
+    replicas_min: int
+    replicas_max: int
+    maintenance: list[Procedure]
+    datastores: list[DatastoreOps]
+    metrics: list[MetricRow]
+    monitoring: Any
+    contacts: Any
+    tree: list[TreeNode]
+    issues: list[Issue]
+    rollback_identify: list[RStep]
+    rollback_steps: list[RStep]
+    rollback_verify: list[RStep]
+    rollback_minutes: int
+    data_rollback: list[DataRollback]
+    rollback_triggers: list[str]
+    deploy: Any
+    variables: list[tuple[str, str, str]] = field(default_factory=list)
+
+
+def _escalation_for(params: ProjectParams, minutes: int) -> str:
+    """The escalation step in force `minutes` after the page."""
+    chain = params.contacts.escalation
+    later = [s for s in chain if s.after_minutes >= minutes]
+    step = later[0] if later else chain[-1]
+    return f"{step.who} ({step.contact})"
+
+
+def build(
+    params: ProjectParams,
+    status: StatusCheck,
+    focus: str | None = None,
+    doc_dir: Path | None = None,
+) -> Runbook:
+    """Resolve everything the runbook shows. `focus` is the environment whose names the
+    Operations, Troubleshooting and Rollback commands use (default: production)."""
+    platform = catalog.load_platform(params.platform)
+    focus_env = params.environment(focus) if focus else params.production
+    where = f"opslib/data/platforms/{platform.name}.yaml"
+
+    envs = []
+    for env in params.environments:
+        ctx = command_context(params, env, platform)
+        migrations: list[RStep] = []
+        for ds in params.datastores:
+            if ds.migration_tool:
+                tool = catalog.migration_tools()[ds.migration_tool]
+                mctx = dict(ctx, datastore=ds)
+                migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
+        envs.append(
+            EnvSection(
+                name=env.name,
+                url=env.url,
+                region=env.region,
+                replicas_min=env.replicas.min,
+                replicas_max=env.replicas.max,
+                approval_required=env.approval_required,
+                targets=[(k, v, platform.target[k].description) for k, v in ctx["target"].items()],
+                prerequisites=steps(platform.prerequisites, params, ctx, where),
+                steps=steps(platform.deploy[params.deploy.strategy], params, ctx, where),
+                migrations=migrations,
+                verify=steps(platform.verify, params, ctx, where),
+                expected_minutes=params.deploy.expected_minutes,
+                observe_minutes=params.deploy.observe_minutes if env is params.production else 0,
+            )
+        )
+
+    ctx = command_context(params, focus_env, platform)
+    health = [
+        HealthCheck(
+            service=s.name,
+            url=f"{focus_env.url}{s.health.path}",
+            expected_status=s.health.expected_status,
+            expected_body=s.health.expected_body,
+            readiness_url=f"{focus_env.url}{s.readiness.path}",
+            readiness_status=s.readiness.expected_status,
+            readiness_body=s.readiness.expected_body,
+        )
+        for s in params.services
+        if s.kind == "web" and s.health and s.readiness
+    ]
+
+    stores = []
+    for ds in params.datastores:
+        svc = catalog.datastore_services()[ds.service]
+        dctx = dict(ctx, datastore=ds)
+        w = "opslib/data/datastores.yaml"
+        stores.append(
+            DatastoreOps(
+                name=ds.name, title=svc.title, kind=svc.kind, backup_schedule=ds.backup_schedule,
+                migration_tool=ds.migration_tool,
+                status=steps(svc.status, params, dctx, w), backup=steps(svc.backup, params, dctx, w),
+                restore=steps(svc.restore, params, dctx, w),
+            )
+        )
+
+    engines = {catalog.datastore_services()[d.service].engine for d in params.datastores}
+    kinds = {s.kind for s in params.services}
+    tw = f"opslib/data/troubleshooting/{platform.name}.yaml"
+    issues = [
+        Issue(
+            id=e.id, title=render_string(e.title, ctx, tw), category=e.category,
+            symptoms=[render_string(s, ctx, tw) for s in e.symptoms], cause=render_string(e.cause, ctx, tw),
+            diagnostics=steps(e.diagnostics, params, ctx, tw), solution=steps(e.solution, params, ctx, tw),
+            escalate_after_minutes=e.escalate_after_minutes,
+            escalate_to=_escalation_for(params, e.escalate_after_minutes),
+        )
+        for e in catalog.load_troubleshooting(platform.name)
+        if (e.requires_engine is None or e.requires_engine in engines)
+        and (e.requires_kind is None or e.requires_kind in kinds)
+    ]
+    tree = [
+        TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category])
+        for n in catalog.load_decision_tree()
+    ]
+    tree = [n for n in tree if n.issues]
+
+    data_rollback = []
+    for ds in params.datastores:
+        if ds.migration_tool:
+            tool = catalog.migration_tools()[ds.migration_tool]
+            dctx = dict(ctx, datastore=ds)
+            w = "opslib/data/migration-tools.yaml"
+            data_rollback.append(
+                DataRollback(
+                    datastore=ds.name, tool=tool.title,
+                    current=steps([tool.current], params, dctx, w)[0],
+                    downgrade=steps([tool.downgrade], params, dctx, w)[0] if tool.downgrade else None,
+                    notes=render_string(tool.notes, dctx, w),
+                )
+            )
+
+    metrics = metric_rows(params)
+    triggers = [f"{m.name} {m.threshold} (severity {m.severity})" for m in metrics if m.severity == "page" and m.signal in ("errors", "latency")]
+    triggers = triggers[:2] + [
+        f"health check of any web service does not return the expected response for {params.deploy.observe_minutes} min after the deploy",
+        "a data-corrupting bug is found (roll back and restore data before anything else)",
+    ]
+
+    links = [
+        ("Architecture", relative_link(params, params.project.links.architecture, doc_dir)),
+        ("Plan", relative_link(params, params.project.links.plan, doc_dir)),
+        ("Spec", relative_link(params, params.project.links.spec, doc_dir)),
+    ]
+
+    return Runbook(
+        project=params.project,
+        platform=platform,
+        status=status,
+        focus=focus_env.name,
+        links=links,
+        services=list(params.services),
+        environments=envs,
+        start=steps(platform.operations.start, params, ctx, where),
+        stop=steps(platform.operations.stop, params, ctx, where),
+        restart=steps(platform.operations.restart, params, ctx, where),
+        process_status=steps(platform.operations.status, params, ctx, where),
+        health=health,
+        automated_checks=[render_string(t, ctx, where) for t in platform.operations.automated_checks],
+        log_location=render_string(platform.logs.location, ctx, where),
+        log_tail=steps(platform.logs.tail, params, ctx, where),
+        log_search=steps(platform.logs.search, params, ctx, where),
+        logs=params.monitoring.logs,
+        scale_manual=steps(platform.scaling.manual, params, ctx, where),
+        scale_auto=steps(platform.scaling.auto, params, ctx, where),
+        scale_notes=[render_string(t, ctx, where) for t in platform.scaling.auto_notes],
+        replicas_min=focus_env.replicas.min,
+        replicas_max=focus_env.replicas.max,
+        maintenance=[Procedure(title=render_string(p.title, ctx, where), steps=steps(p.steps, params, ctx, where)) for p in platform.maintenance],
+        datastores=stores,
+        metrics=metrics,
+        monitoring=params.monitoring,
+        contacts=params.contacts,
+        tree=tree,
+        issues=issues,
+        rollback_identify=steps(platform.rollback.identify, params, ctx, where),
+        rollback_steps=steps(platform.rollback.steps, params, ctx, where),
+        rollback_verify=steps(platform.rollback.verify, params, ctx, where),
+        rollback_minutes=platform.rollback.expected_minutes,
+        data_rollback=data_rollback,
+        rollback_triggers=triggers,
+        deploy=params.deploy,
+        variables=[
+            ("VERSION", "v1.4.2", "release tag being deployed (semantic version, pushed to the repository)"),
+            ("PREVIOUS_VERSION", "v1.4.1", "last version known to be good (see Rollback → Identify the last good version)"),
+        ],
+    )
+
+
+def render_runbook(runbook: Runbook) -> str:
+    return render(DOC, runbook)
+
+
+def with_platform(params: ProjectParams, name: str) -> ProjectParams:
+    """The same project on another platform (for the notebook's drop-down).
+
+    Platform-specific target overrides are dropped; a deploy strategy the new platform
+    lacks falls back to its first strategy. Raises ParamsError when the project cannot
+    run there (e.g. a container platform and services without images)."""
+    if name == params.platform:
+        return params
+    data = params.model_dump()
+    data["platform"] = name
+    for env in data["environments"]:
+        env["target"] = {}
+    strategies = list(catalog.load_platform(name).deploy)
+    if data["deploy"]["strategy"] not in strategies:
+        data["deploy"]["strategy"] = strategies[0]
+    try:
+        moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    except ValidationError as exc:
+        raise ParamsError(f"{params.path} on platform {name}", validation_problems(exc, data)) from None
+    moved._path = params.path
+    return moved
+
+
+@dataclass(frozen=True)
+class Preview:
+    markdown: str
+    findings: list[Finding]
+
+
+def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None, platform: str | None = None) -> Preview:
+    """Render and check without writing (the notebook's live preview)."""
+    moved = with_platform(params, platform) if platform else params
+    doc_dir = default_doc_dir(params)
+    text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
+    environments = [e.name for e in moved.environments]
+    return Preview(markdown=text, findings=check_runbook(text, path=doc_dir / "runbook.md", environments=environments, virtual=True))
+
+
+
+
+def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
+    """Build, render and check the runbook; write <out_dir>/runbook.md only if every check passes."""
+    out_dir = Path(out_dir)
+    text = render_runbook(build(params, status, doc_dir=out_dir))
+    path = out_dir / "runbook.md"
+    findings = check_runbook(text, path=path, environments=[e.name for e in params.environments], virtual=True)
+    if failed(findings):
+        raise ChecksFailed(str(path), findings)
+    write_text_atomic(path, text)
+    return Written(path=path, findings=findings)
+
+
+def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
+    """The checks of the runbook.md in `out_dir` (empty when there is none)."""
+    path = Path(out_dir) / "runbook.md"
+    if not path.is_file():
+        return []
+    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])

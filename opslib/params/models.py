@@ -1,0 +1,450 @@
+"""Project parameters: the schema of `parameters/<project>.yaml` and its only reader.
+
+`load_params(path)` parses the file, validates it against `ProjectParams` (pydantic v2,
+unknown keys forbidden) and reports every mistake at once, each with its line and field
+path, as one `ParamsError`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from datetime import date
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+
+from opslib.errors import ParamsError
+from opslib.params import actuals as actuals_schema
+from opslib.params import ci as ci_schema
+from opslib.params import cost as cost_schema
+from opslib.params import secrets as secret_schema
+from opslib.core.yamlio import line_of, read_yaml
+
+__all__ = ["SCHEMA_VERSION", "ProjectParams", "load_params", "params_hash", "is_url", "field_path"]
+
+SCHEMA_VERSION = 1
+
+Slug = Annotated[
+    str,
+    Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="lower-case name: letters, digits and dashes"),
+]
+
+
+def is_url(value: str) -> bool:
+    return bool(re.match(r"^https?://[^\s/]+", value))
+
+
+def _http_url(value: str) -> str:
+    if not is_url(value):
+        raise ValueError("must be an http(s) URL such as https://example.com/path")
+    return value.rstrip("/")
+
+
+Url = Annotated[str, AfterValidator(_http_url)]
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class Links(Model):
+    architecture: str = Field(description="architecture.md: a path relative to the parameters file, or an https URL")
+    plan: str = Field(description="plan.md: a path relative to the parameters file, or an https URL")
+    spec: str = Field(description="spec.md: a path relative to the parameters file, or an https URL")
+
+    @field_validator("architecture", "plan", "spec")
+    @classmethod
+    def _exists(cls, value: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not is_url(value) and not (Path(base) / value).is_file():
+            raise ValueError(f"file {value!r} does not exist (relative to the parameters file); fix the path or create the file")
+        return value
+
+
+class Project(Model):
+    name: Slug = Field(description="project name, used in resource names (e.g. shop-platform)")
+    description: str = Field(min_length=1, description="one sentence: what the service does and for whom")
+    repository: Url = Field(description="URL of the source repository")
+    team: str = Field(min_length=1, description="owning team")
+    as_of: date = Field(description="date the parameters were last reviewed; every document shows it as its 'as of' date")
+    links: Links = Field(description="the project's architecture, plan and spec documents")
+    status_file: str = Field(description="path of the project's status.json, relative to the parameters file")
+
+
+    @field_validator("status_file")
+    @classmethod
+    def _status_exists(cls, value: str, info: ValidationInfo) -> str:
+        base = (info.context or {}).get("base_dir")
+        if base is not None and not (Path(base) / value).is_file():
+            raise ValueError(f"file {value!r} does not exist (relative to the parameters file); fix the path or create status.json")
+        return value
+
+
+class Replicas(Model):
+    min: int = Field(ge=0, description="fewest instances (replicas, dynos, concurrency floor) kept running")
+    max: int = Field(ge=1, description="most instances auto-scaling may start; the cost ceiling")
+
+    @model_validator(mode="after")
+    def _ordered(self) -> "Replicas":
+        if self.max < self.min:
+            raise ValueError(f"max ({self.max}) must be ≥ min ({self.min})")
+        return self
+
+
+class Environment(Model):
+    name: Slug = Field(description="environment name: dev, staging, prod, …")
+    url: Url = Field(description="public base URL of the environment")
+    region: str = Field(min_length=1, description="cloud region, e.g. us-east-1")
+    replicas: Replicas = Field(description="instance range per service")
+    approval_required: bool = Field(description="whether a deploy needs a named approver (true for production)")
+    target: dict[str, str] = Field(
+        default_factory=dict,
+        description="platform names for this environment (e.g. namespace, app); defaults come from the platform catalog",
+    )
+
+
+
+class Probe(Model):
+    path: str = Field(pattern=r"^/", description="HTTP path, starting with /")
+    expected_status: int = Field(default=200, ge=100, le=599, description="HTTP status a healthy service returns")
+    expected_body: str = Field(min_length=1, description="response body (or a fragment of it) a healthy service returns")
+
+
+class Service(Model):
+    name: Slug = Field(description="service name as deployed (deployment, process or function name)")
+    kind: Literal["web", "worker"] = Field(default="web", description="web serves HTTP; worker consumes a queue or schedule")
+    port: int | None = Field(default=None, ge=1, le=65535, description="port the service listens on (web services)")
+    health: Probe | None = Field(default=None, description="liveness endpoint: is the process alive")
+    readiness: Probe | None = Field(default=None, description="readiness endpoint: can it serve traffic (dependencies reachable)")
+    image: str | None = Field(default=None, description="container image repository, without tag")
+    artifact: str | None = Field(default=None, description="build artifact (zip, tarball, slug) when not containerized")
+
+    @model_validator(mode="after")
+    def _shape(self) -> "Service":
+        problems = []
+        if self.kind == "web":
+            missing = [f for f in ("port", "health", "readiness") if getattr(self, f) is None]
+            if missing:
+                problems.append(f"a web service needs {', '.join(missing)}; add them or set kind: worker")
+        if (self.image is None) == (self.artifact is None):
+            problems.append("set exactly one of image or artifact")
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class Datastore(Model):
+    name: Slug = Field(description="datastore name (database, cache or queue)")
+    service: str = Field(description="managed service from opslib/data/datastores.yaml, e.g. aws-rds-postgresql")
+    migration_tool: str | None = Field(default=None, description="schema migration tool from opslib/data/migration-tools.yaml")
+    backup_schedule: str | None = Field(default=None, description="when backups run and how long they are kept, e.g. 'daily 03:00 UTC, 7 days'")
+
+    @field_validator("service")
+    @classmethod
+    def _known_service(cls, value: str) -> str:
+        from opslib.catalog.loaders import datastore_services
+
+        known = datastore_services()
+        if value not in known:
+            raise ValueError(f"unknown datastore service {value!r}; use one of: {', '.join(sorted(known))}")
+        return value
+
+    @field_validator("migration_tool")
+    @classmethod
+    def _known_tool(cls, value: str | None) -> str | None:
+        from opslib.catalog.loaders import migration_tools
+
+        if value is not None and value not in migration_tools():
+            raise ValueError(f"unknown migration tool {value!r}; use one of: {', '.join(sorted(migration_tools()))}")
+        return value
+
+
+class Slo(Model):
+    name: str = Field(min_length=1, description="what the objective protects, e.g. 'checkout availability'")
+    sli: Literal["availability", "latency"] = Field(description="availability: share of non-5xx responses; latency: share faster than threshold_ms")
+    objective: float = Field(gt=0, lt=100, description="target in percent over the window, e.g. 99.9")
+    threshold_ms: int | None = Field(default=None, gt=0, description="latency threshold in milliseconds (latency SLOs)")
+    window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
+
+    @model_validator(mode="after")
+    def _latency_threshold(self) -> "Slo":
+        if self.sli == "latency" and self.threshold_ms is None:
+            raise ValueError("a latency SLO needs threshold_ms")
+        if self.sli == "availability" and self.threshold_ms is not None:
+            raise ValueError("threshold_ms applies to latency SLOs only; remove it")
+        return self
+
+
+class Dashboard(Model):
+    name: str = Field(min_length=1, description="dashboard title")
+    url: Url = Field(description="link to the dashboard")
+
+
+
+class LogTool(Model):
+    name: str = Field(min_length=1, description="log aggregation tool, e.g. Grafana Loki, Papertrail, CloudWatch Logs Insights")
+    url: Url = Field(description="link to the log search")
+    query: str = Field(min_length=1, description="a query that shows this project's production errors")
+    retention_days: int = Field(ge=1, description="how long logs are kept")
+
+
+
+class Monitoring(Model):
+    metrics_tool: str = Field(min_length=1, description="where metrics live, e.g. Prometheus + Grafana, Datadog, CloudWatch")
+    slos: list[Slo] = Field(min_length=1, description="service level objectives the alert thresholds derive from")
+    dashboards: list[Dashboard] = Field(min_length=1, description="dashboards on-call engineers open first")
+    logs: LogTool = Field(description="log aggregation")
+
+
+class OnCall(Model):
+    rotation: str = Field(min_length=1, description="on-call schedule name, e.g. PagerDuty 'shop-primary'")
+    url: Url = Field(description="link to the schedule")
+
+
+class Channel(Model):
+    purpose: str = Field(min_length=1, description="what the channel is for, e.g. incidents, deploys")
+    name: str = Field(min_length=1, description="channel or address, e.g. #shop-incidents")
+
+
+class EscalationStep(Model):
+    after_minutes: int = Field(ge=0, description="minutes after the page when this step is taken")
+    who: str = Field(min_length=1, description="role or team, e.g. 'Primary on-call'")
+    contact: str = Field(min_length=1, description="how to reach them: pager, channel, phone bridge or e-mail")
+
+
+class Contacts(Model):
+    on_call: OnCall = Field(description="who is paged")
+    channels: list[Channel] = Field(min_length=1, description="chat channels and mailing lists")
+    escalation: list[EscalationStep] = Field(min_length=1, description="escalation chain, earliest step first")
+
+    @field_validator("escalation")
+    @classmethod
+    def _increasing(cls, steps: list[EscalationStep]) -> list[EscalationStep]:
+        minutes = [s.after_minutes for s in steps]
+        if minutes != sorted(minutes) or len(set(minutes)) != len(minutes):
+            raise ValueError(f"after_minutes must strictly increase along the chain (got {minutes})")
+        return steps
+
+
+class Deploy(Model):
+    strategy: Literal["rolling", "blue-green", "canary", "recreate"] = Field(description="how a new version replaces the old one")
+    expected_minutes: int = Field(ge=1, le=480, description="how long one environment's deploy takes, start to verified")
+    canary_steps: list[int] = Field(default=[10, 25, 50, 100], description="canary traffic percentages, increasing, ending at 100")
+    observe_minutes: int = Field(default=10, ge=0, le=240, description="minutes to watch dashboards after a production deploy")
+
+    @field_validator("canary_steps")
+    @classmethod
+    def _steps(cls, steps: list[int]) -> list[int]:
+        if not steps or steps != sorted(set(steps)) or steps[-1] != 100 or steps[0] <= 0:
+            raise ValueError(f"must be increasing percentages between 1 and 100 that end at 100 (got {steps})")
+        return steps
+
+
+class ProjectParams(Model):
+    """One project's parameters: everything the documents are generated from."""
+
+    schema_version: Literal[1] = Field(description="version of this schema; 1")
+    project: Project = Field(description="what the project is and where its other documents live")
+    platform: str = Field(description="where it runs: a platform from opslib/data/platforms (kubernetes, heroku, aws-lambda, vm-systemd, …)")
+    environments: list[Environment] = Field(min_length=1, description="environments in promotion order, e.g. dev, staging, prod")
+    services: list[Service] = Field(min_length=1, description="deployable services, in deployment order")
+    datastores: list[Datastore] = Field(default_factory=list, description="databases, caches and queues the services use")
+    monitoring: Monitoring = Field(description="SLOs, dashboards and logs")
+    contacts: Contacts = Field(description="on-call rotation, channels and escalation chain")
+    deploy: Deploy = Field(description="deployment strategy and timing")
+    cost: cost_schema.CostSection | None = Field(default=None, description="cost model: usage drivers, components, budgets (cost-plan.md)")
+    secrets: secret_schema.SecretsSection | None = Field(default=None, description="secret inventory: names and metadata, never values (secrets.md)")
+    ci: ci_schema.CiSection | None = Field(default=None, description="CI/CD pipeline and service-alert settings (pipeline.md, ci/, alerts.yml); every field has a default")
+    actuals: actuals_schema.ActualsSection | None = Field(default=None, description="FOCUS billing exports and their attribution: actual spend against the estimate and the budgets (cost-report.md)")
+
+    _path: Path | None = PrivateAttr(default=None)
+
+    @property
+    def path(self) -> Path | None:
+        """The parameters file this was loaded from (None when built in code)."""
+        return self._path
+
+    @property
+    def base_dir(self) -> Path:
+        return self._path.parent if self._path is not None else Path.cwd()
+
+    @property
+    def production(self) -> Environment:
+        """The last environment in promotion order."""
+        return self.environments[-1]
+
+    def environment(self, name: str) -> Environment:
+        for env in self.environments:
+            if env.name == name:
+                return env
+        raise KeyError(name)
+
+    @field_validator("platform")
+    @classmethod
+    def _known_platform(cls, value: str) -> str:
+        from opslib.catalog.loaders import platform_names
+
+        if value not in platform_names():
+            raise ValueError(f"unknown platform {value!r}; use one of: {', '.join(platform_names())}")
+        return value
+
+    @field_validator("environments", "services", "datastores")
+    @classmethod
+    def _unique_names(cls, items: list, info: ValidationInfo) -> list:
+        seen: set[str] = set()
+        for item in items:
+            if item.name in seen:
+                raise ValueError(f"{item.name!r} is named twice; give each entry of {info.field_name} its own name")
+            seen.add(item.name)
+        return items
+
+    @model_validator(mode="after")
+    def _platform_fit(self) -> "ProjectParams":
+        from opslib.catalog.loaders import load_platform
+
+        platform = load_platform(self.platform)
+        problems = []
+        for i, env in enumerate(self.environments):
+            unknown = sorted(set(env.target) - set(platform.target))
+            if unknown:
+                problems.append(
+                    f"environments[{i}].target: unknown key(s) {', '.join(unknown)} for platform {self.platform}; "
+                    f"use {', '.join(sorted(platform.target))}"
+                )
+        if self.deploy.strategy not in platform.deploy:
+            problems.append(
+                f"deploy.strategy: {self.platform} has no {self.deploy.strategy!r} procedure; "
+                f"use one of {', '.join(sorted(platform.deploy))}"
+            )
+        if platform.requires_image and any(s.image is None for s in self.services):
+            problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
+        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self) + actuals_schema.cross_problems(self)
+        if problems:
+            raise ValueError(" | ".join(problems))
+        return self
+
+
+_HINTS = {
+    "missing": "missing; add it",
+    "extra_forbidden": "unknown key; remove it or fix its spelling",
+}
+
+
+def field_path(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _describe(err: dict) -> list[str]:
+    loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+    path = field_path(loc)
+    kind = err["type"]
+    if kind in _HINTS:
+        msg = _HINTS[kind]
+    elif kind == "value_error":
+        msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
+    elif kind == "literal_error":
+        msg = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+    elif kind == "string_pattern_mismatch" and loc and loc[-1] == "name":
+        msg = "must be lower-case letters, digits and dashes, starting with a letter (e.g. shop-api)"
+    else:
+        msg = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+    if " | " in msg and kind == "value_error":
+        return [f"{m}" if ":" in m.split(" ")[0] else f"{path}: {m}" for m in msg.split(" | ")]
+    return [f"{path}: {msg}"]
+
+
+def validation_problems(exc: ValidationError, raw: Any) -> list[str]:
+    out = []
+    for err in exc.errors(include_url=False):
+        line = line_of(raw, err["loc"])
+        for text in _describe(err):
+            out.append(f"line {line}: {text}" if line else text)
+    return out
+
+
+def load_params(path: str | Path) -> ProjectParams:
+    """Read and validate one parameters file; raise ParamsError listing every mistake."""
+    path = Path(path)
+    raw = read_yaml(path)
+    if not isinstance(raw, dict):
+        raise ParamsError(str(path), ["(top level): must be a mapping of sections (schema_version, project, platform, …)"])
+    version = raw.get("schema_version")
+    if version is not None and version != SCHEMA_VERSION:
+        raise ParamsError(
+            str(path),
+            [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {version!r}; upgrade opslib or migrate the file"],
+        )
+    leaked = secret_schema.value_problems(raw)
+    if leaked:
+        raise ParamsError(str(path), leaked)
+    try:
+        params = ProjectParams.model_validate(_plain(raw), context={"base_dir": path.parent})
+    except ValidationError as exc:
+        problems = validation_problems(exc, raw)
+        # pydantic skips the list-level duplicate check when an item of the list has an
+        # error; check the raw names too so every mistake is reported in one run
+        for section, text in _duplicate_names(raw):
+            if not any(section in p and "named twice" in p for p in problems):
+                problems.append(text)
+        raise ParamsError(str(path), sorted(problems, key=_line_key)) from None
+    params._path = path
+    return params
+
+
+def _line_key(problem: str) -> tuple[int, str]:
+    m = re.match(r"line (\d+): ", problem)
+    return (int(m.group(1)) if m else 10**9, problem)
+
+
+def _duplicate_names(raw: dict) -> list[tuple[str, str]]:
+    out = []
+    for section in ("environments", "services", "datastores"):
+        items = raw.get(section)
+        if not isinstance(items, list):
+            continue
+        seen: dict[str, int] = {}
+        for i, item in enumerate(items):
+            name = item.get("name") if isinstance(item, dict) else None
+            if not isinstance(name, str):
+                continue
+            if name in seen:
+                line = line_of(raw, (section, i, "name"))
+                prefix = f"line {line}: " if line else ""
+                out.append((section, f"{prefix}{section}[{i}].name: {name!r} is named twice (also {section}[{seen[name]}]); give each entry its own name"))
+            else:
+                seen[name] = i
+    return out
+
+
+def _plain(node: Any) -> Any:
+    """ruamel's round-trip containers as plain dicts and lists (pydantic wants plain types)."""
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node
+
+
+def params_hash(params: ProjectParams) -> str:
+    """SHA-256 of the validated parameters (stable across key order and formatting)."""
+    blob = json.dumps(params.model_dump(mode="json"), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(blob.encode()).hexdigest()

@@ -1,0 +1,212 @@
+"""The `secrets:` section of the parameters: the secret inventory (names and metadata, never values).
+
+    SecretsSection                       the pydantic type of the section
+    cross_problems(params) -> list[str]  unknown environments/services, store/platform mismatches, …
+    value_problems(raw)    -> list[str]  values anywhere in the raw YAML that look like real secrets
+
+Kinds (with their rotation defaults) come from opslib/data/secret-kinds.yaml, stores from
+opslib/data/secret-stores.yaml, token rules from opslib/data/secret-rules.yaml.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any, Literal
+
+from opslib.catalog.loaders import DATA_DIR
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+__all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_stores", "secret_rules"]
+
+
+# stores bound to one platform: the secret only reaches workloads on that platform
+STORE_PLATFORM = {"kubernetes-external-secrets": "kubernetes", "heroku-config-vars": "heroku"}
+# stores whose secrets are already separate per environment (app / environment scope)
+ENV_SCOPED_STORES = {"heroku-config-vars", "github-actions", "gitlab-ci"}
+
+
+def _load(name: str) -> dict:
+    from opslib.core.yamlio import read_yaml
+
+    return read_yaml(DATA_DIR / name)
+
+
+@cache
+def secret_kinds() -> dict[str, dict]:
+    return {k: dict(v) for k, v in _load("secret-kinds.yaml")["kinds"].items()}
+
+
+@cache
+def secret_stores() -> dict[str, dict]:
+    return {k: v for k, v in _load("secret-stores.yaml")["stores"].items()}
+
+
+@cache
+def secret_rules() -> dict:
+    return _load("secret-rules.yaml")
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+class SecretItem(_Model):
+    name: str = Field(
+        pattern=r"^[A-Za-z0-9_./{}-]+$",
+        description="path of the secret in its store; '{env}' is replaced by the environment name, e.g. {env}/shop-platform/orders-api/database-url",
+    )
+    kind: str = Field(description="what the secret is, a kind from opslib/data/secret-kinds.yaml (database-credential, api-key, …)")
+    store: str = Field(description="where the value lives, a store from opslib/data/secret-stores.yaml (aws-secrets-manager, vault, heroku-config-vars, …)")
+    env_var: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", description="environment variable the code reads, e.g. DATABASE_URL")
+    description: str = Field(min_length=1, description="one line: what the secret is for and its format (never the value)")
+    environments: list[str] | None = Field(default=None, description="environments that need the secret; default: all")
+    services: list[str] = Field(min_length=1, description="services that read the secret (least privilege: only these)")
+    owner: str = Field(min_length=1, description="team or person responsible for rotating it")
+    provider: str | None = Field(default=None, description="who issues the credential and where it is revoked, e.g. 'Stripe Dashboard → Developers → API keys'")
+    rotation: Literal["automatic", "manual"] = Field(default="manual", description="automatic: the store rotates it (e.g. a rotation Lambda); manual: a person follows the procedure")
+    rotation_days: int | None = Field(default=None, ge=1, le=3650, description="rotation period in days; default: the kind's period from opslib/data/secret-kinds.yaml")
+    last_rotated: date = Field(description="date the current value was created (YYYY-MM-DD)")
+    external_secret: str | None = Field(default=None, description="name of the ExternalSecret object (kubernetes-external-secrets store); default <first service>-secrets")
+
+    @field_validator("kind")
+    @classmethod
+    def _kind(cls, value: str) -> str:
+        if value not in secret_kinds():
+            raise ValueError(f"unknown secret kind {value!r}; use one of: {', '.join(sorted(secret_kinds()))}")
+        return value
+
+    @field_validator("store")
+    @classmethod
+    def _store(cls, value: str) -> str:
+        if value not in secret_stores():
+            raise ValueError(f"unknown secret store {value!r}; use one of: {', '.join(sorted(secret_stores()))}")
+        return value
+
+
+class SecretsSection(_Model):
+    security_contact: str = Field(min_length=1, description="who to call when a secret is compromised, e.g. '#security-oncall (Slack), security@example.com'")
+    languages: list[Literal["python", "node", "go"]] = Field(default=["python"], min_length=1, description="languages of the services, for the code examples in secrets.md")
+    aws_account_id: str | None = Field(default=None, pattern=r"^\d{12}$", description="AWS account id used in the least-privilege policy ARNs (AWS stores)")
+    items: list[SecretItem] = Field(min_length=1, description="every secret the project needs: names and metadata, never values")
+
+
+def cross_problems(params: Any) -> list[str]:
+    """Checks of the inventory against the rest of the parameters (one 'field: problem; fix' line each)."""
+    section = getattr(params, "secrets", None)
+    if section is None:
+        return []
+    envs = [e.name for e in params.environments]
+    services = {s.name for s in params.services}
+    out: list[str] = []
+    seen: dict[tuple[str, str, str], int] = {}
+    for i, item in enumerate(section.items):
+        where = f"secrets.items[{i}]"
+        unknown_env = [e for e in item.environments or [] if e not in envs]
+        if unknown_env:
+            out.append(f"{where}.environments: unknown environment(s) {', '.join(unknown_env)}; use {', '.join(envs)}")
+        unknown_svc = [s for s in item.services if s not in services]
+        if unknown_svc:
+            out.append(f"{where}.services: unknown service(s) {', '.join(unknown_svc)}; use {', '.join(sorted(services))}")
+        n_envs = len(item.environments or envs)
+        if n_envs > 1 and "{env}" not in item.name and item.store not in ENV_SCOPED_STORES:
+            out.append(f"{where}.name: one secret shared by {n_envs} environments; put {{env}} in the name so each environment has its own value")
+        if item.last_rotated > params.project.as_of:
+            out.append(f"{where}.last_rotated: {item.last_rotated} is after the as_of date {params.project.as_of}; fix the date")
+        clash = sorted({(env, svc) for env in item.environments or envs for svc in item.services if (env, item.env_var, svc) in seen})
+        if clash:
+            env, svc = clash[0]
+            out.append(f"{where}.env_var: {svc} reads {item.env_var} in {env} from two secrets (also secrets.items[{seen[(env, item.env_var, svc)]}]); give each secret its own variable")
+        for env in item.environments or envs:
+            for svc in item.services:
+                seen.setdefault((env, item.env_var, svc), i)
+    return out
+
+
+def platform_problems(params: Any) -> list[str]:
+    """Stores bound to another platform than the project's. Not part of validation, so that the
+    runbook notebook can preview a project on another platform; secrets.md refuses them."""
+    out = []
+    for i, item in enumerate(params.secrets.items if getattr(params, "secrets", None) else []):
+        bound = STORE_PLATFORM.get(item.store)
+        if bound and bound != params.platform:
+            out.append(f"secrets.items[{i}].store: {item.store} serves {bound} workloads but the platform is {params.platform}; pick a store for {params.platform}")
+    return out
+
+
+# --- values that look like secrets -------------------------------------------------------
+
+SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api_?key|apikey|private_?key|access_?key|client_secret|credential|auth)$", re.I)
+PLACEHOLDER_PASSWORD = re.compile(r"^(\$|<|\{|\*+$|x+$|password$|pass$|passwd$|pwd$|secret$|user$|username$)", re.I)
+
+
+@cache
+def _compiled_rules() -> list[tuple[str, str, re.Pattern]]:
+    return [(r["id"], r["kind"], re.compile(r["regex"])) for r in secret_rules()["rules"]]
+
+
+def classify_text(text: str) -> list[tuple[str, str, int, int]]:
+    """Our own rules over one string: (rule id, kind, start, end) for every token found."""
+    out = []
+    for rule_id, kind, rx in _compiled_rules():
+        for m in rx.finditer(text):
+            if rule_id == "credentials-in-url" and _placeholder_url(m.group(0)):
+                continue
+            out.append((rule_id, kind, m.start(), m.end()))
+    return out
+
+
+def _placeholder_url(url: str) -> bool:
+    m = re.match(r"[^:]+://[^:]+:([^@]+)@", url)
+    return bool(m and PLACEHOLDER_PASSWORD.match(m.group(1)))
+
+
+def _looks_random(value: str) -> bool:
+    return (
+        len(value) >= 12
+        and not re.search(r"\s", value)
+        and re.search(r"[A-Za-z]", value) is not None
+        and re.search(r"\d", value) is not None
+        and not re.match(r"^(https?://|/|\.\.?/|[A-Z][A-Z0-9_]*$|\{env\}/|[a-z0-9-]+(/[a-z0-9{}._-]+)+$)", value)
+    )
+
+
+def _walk(node: Any, loc: tuple) -> Any:
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _walk(value, loc + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _walk(value, loc + (i,))
+    elif isinstance(node, str):
+        yield loc, node
+
+
+def _field(loc: tuple) -> str:
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out
+
+
+def value_problems(raw: Any) -> list[str]:
+    """One line per value in the raw parameters that looks like a real secret (never echoing it)."""
+    from opslib.core.yamlio import line_of
+
+    out = []
+    for loc, value in _walk(raw, ()):
+        found = classify_text(value)
+        what = None
+        if found:
+            kind = found[0][1]
+            what = f"looks like {'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
+        elif loc and isinstance(loc[-1], str) and SECRET_KEY.search(loc[-1]) and _looks_random(value):
+            what = f"the key {loc[-1]!r} holds a value that looks like a secret"
+        if what:
+            line = line_of(raw, loc)
+            prefix = f"line {line}: " if line else ""
+            out.append(f"{prefix}{_field(loc)}: {what}; remove the value and reference the secret by name in secrets: (store path and env_var)")
+    return out

@@ -1,0 +1,134 @@
+"""Where `opslib batch` runs its projects: one task per project, results as they complete.
+
+    SerialExecutor()              in this process, one project after another (--jobs 1)
+    ProcessExecutor(jobs)         a pool of long-lived worker processes on this machine; each
+                                  imports papermill, nbconvert and opslib once (warm_imports)
+    DaskExecutor(address)         the workers of an existing Dask cluster (distributed.Client)
+
+Each is a context manager with `run(fn, tasks)`, which yields `(task, result)` pairs in
+completion order; `result` is what `fn(task)` returned or the exception that stopped it (a
+worker that died). Tasks and results travel by pickle: they hold text and bytes, never
+paths on a worker's disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+from opslib.errors import InputError
+
+__all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "warm_imports"]
+
+
+def warm_imports() -> None:
+    """Import what every project needs, once per worker process (papermill alone costs seconds)."""
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+    import nbconvert  # noqa: F401
+    import papermill  # noqa: F401
+    from nbconvert import HTMLExporter  # noqa: F401
+
+    from opslib.run import export  # noqa: F401
+    from opslib.documents.contract import document_modules
+
+    document_modules()
+
+
+class SerialExecutor:
+    def __enter__(self) -> SerialExecutor:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        return None
+
+    def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        for task in tasks:
+            try:
+                yield task, fn(task)
+            except Exception as exc:  # noqa: BLE001 — reported per project by the caller
+                yield task, exc
+
+
+class ProcessExecutor:
+    def __init__(self, jobs: int):
+        self.jobs = jobs
+        self.pool = None
+
+    def __enter__(self) -> ProcessExecutor:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        # spawn, not fork: the parent has threads (the progress bar's monitor), and forking a
+        # threaded process is unsafe (a DeprecationWarning from Python 3.12 on)
+        self.pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=warm_imports,
+                                        mp_context=multiprocessing.get_context("spawn"))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.pool.shutdown(wait=True, cancel_futures=True)
+
+    def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        from concurrent.futures import as_completed
+
+        futures = {self.pool.submit(fn, t): t for t in tasks}
+        for fut in as_completed(futures):
+            try:
+                yield futures[fut], fut.result()
+            except Exception as exc:  # noqa: BLE001 — a worker that died (BrokenProcessPool)
+                yield futures[fut], exc
+
+
+class DaskExecutor:
+    """Projects as tasks on an existing Dask cluster. The workers need opslib installed and the
+    parameters, their linked files and the notebooks at the same paths as here (the same
+    checkout or image); they return documents as bytes and this process writes them."""
+
+    def __init__(self, address: str, timeout_s: float = 20):
+        self.address = address
+        self.timeout_s = timeout_s
+        self.client = None
+
+    def __enter__(self) -> DaskExecutor:
+        try:
+            from distributed import Client
+        except ImportError:
+            raise InputError("--executor dask needs the distributed package; pip install distributed (or dask[distributed]).") from None
+        try:
+            self.client = Client(self.address, timeout=self.timeout_s, set_as_default=False)
+        except (OSError, TimeoutError) as exc:
+            raise InputError(f"--scheduler {self.address}: cannot connect to the Dask scheduler ({exc.__class__.__name__}); "
+                             "check the address or start one with `dask scheduler`.") from None
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.client.close()
+
+    def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
+        import uuid
+
+        from distributed import as_completed
+
+        futures = {}
+        for t in tasks:
+            key = f"opslib-batch-{getattr(t, 'project', 'project')}-{uuid.uuid4().hex[:8]}"
+            futures[self.client.submit(fn, t, key=key, pure=False)] = t
+        with self.client.as_current():  # as_completed looks the client up; ours is not the default
+            completed = as_completed(list(futures))
+        for fut in completed:
+            try:
+                yield futures[fut], fut.result()
+            except Exception as exc:  # noqa: BLE001 — a worker that died or lost the task
+                yield futures[fut], exc
+
+
+def make_executor(kind: str, jobs: int, n_tasks: int, scheduler: str | None = None):
+    if kind == "dask":
+        if not scheduler:
+            raise InputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
+        return DaskExecutor(scheduler)
+    if kind != "local":
+        raise InputError(f"--executor {kind}: unknown executor; use local or dask.")
+    if jobs <= 1 or n_tasks <= 1:
+        return SerialExecutor()
+    return ProcessExecutor(min(jobs, n_tasks))
