@@ -71,56 +71,21 @@ def _print_drift(diff: list[str]) -> None:
 
 
 def cmd_render(args: argparse.Namespace) -> int:
-    import shutil
-
-    from opslib.run.batch import discover_params, run_record, swap_into_place
-    from opslib.documents.contract import document_modules
-    from opslib.core.files import write_text_atomic
-    from opslib.params.models import load_params
-    from opslib.documents.commands import default_doc_dir
-    from opslib.params.status import check_status
+    from opslib.run.batch import discover_params
+    from opslib.run.render import check_project, render_project
 
     code = 0
     drift: list[str] = []
     for path in discover_params(args.params):
-        started = time.perf_counter()
         try:
-            params = load_params(path)
-            status = check_status(params, force=args.force)
-            final = default_doc_dir(params, Path(args.out) if args.out else None)
-            # a sibling of the final folder: relative links in the documents come out the same
-            staging = final.with_name(f".{final.name}.{'check' if args.check else 'tmp'}")
-            shutil.rmtree(staging, ignore_errors=True)
-            made_out = not final.parent.exists()
-            staging.mkdir(parents=True)
-            try:
-                # every document must pass its checks before any of them replaces the old ones
-                written = [mod.write(params, status, staging) for mod in document_modules()]
-                findings = [f for w in written for f in w.findings]
-                if args.check:
-                    from opslib.run.drift import compare_documents
-
-                    found = compare_documents(final, staging, label=str(final))
-                    drift += found
-                    print(f"{path}: {'documents differ from the parameters' if found else 'documents match the parameters'} ({final})",
-                          file=sys.stderr)
-                    continue
-                record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, args.force)
-                write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
-                if final.exists():  # keep what batch added (notebooks, review) and replace the documents
-                    for item in staging.iterdir():
-                        target = final / item.name
-                        if target.is_dir() and item.is_dir():
-                            shutil.rmtree(target)
-                        os.replace(item, target)
-                else:
-                    swap_into_place(staging, final)
-            finally:
-                shutil.rmtree(staging, ignore_errors=True)
-                if args.check and made_out:  # check mode leaves no trace, not even an empty output folder
-                    shutil.rmtree(final.parent, ignore_errors=True)
-            names = ", ".join(w.path.name for w in written if (final / w.path.name).exists())
-            print(f"{path}: wrote {names} into {final} ({sum(f.status == 'pass' for f in findings)} checks passed)")
+            if args.check:
+                found = check_project(path, args.out, force=args.force)
+                drift += found.diff
+                print(f"{path}: {'documents differ from the parameters' if found.diff else 'documents match the parameters'} ({found.out_dir})",
+                      file=sys.stderr)
+                continue
+            done = render_project(path, args.out, force=args.force)
+            print(f"{path}: wrote {', '.join(done.files)} into {done.out_dir} ({done.passed} checks passed)")
         except OpslibError as exc:
             _err(str(exc))
             code = max(code, exc.exit_code)
@@ -129,6 +94,26 @@ def cmd_render(args: argparse.Namespace) -> int:
         _err("the committed documents differ from what the parameters produce (diff above); run `opslib render` and commit the result.")
         code = max(code, 1)
     return code
+
+
+class _Bar:
+    """The batch's progress bar (tqdm on stderr)."""
+
+    def __init__(self, enabled: bool):
+        self.enabled, self.bar = enabled, None
+
+    def start(self, total: int) -> None:
+        from tqdm import tqdm
+
+        self.bar = tqdm(total=total, desc="opslib batch", unit="project", file=sys.stderr, disable=not self.enabled or not total)
+
+    def advance(self) -> None:
+        if self.bar is not None:
+            self.bar.update()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
 
 
 def cmd_batch(args: argparse.Namespace) -> int:
@@ -149,7 +134,7 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.executor == "dask" and not args.scheduler:
         raise InputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
     out = Path(args.out or "build")
-    run = dict(jobs=args.jobs, force=args.force, progress=not args.quiet, executor=args.executor, scheduler=args.scheduler)
+    run = dict(jobs=args.jobs, force=args.force, progress=_Bar(not args.quiet), executor=args.executor, scheduler=args.scheduler)
     if args.check:
         results, drift = check_batch(paths, Path(args.notebooks), out, **run)
     else:
@@ -224,36 +209,166 @@ def _revision_file(spec: str, stack) -> str:
 
 
 def cmd_cost_diff(args: argparse.Namespace) -> int:
+    """Print the cost diff; exit 1 when the new parameters' worst case at maximum scale exceeds
+    an environment's spending limit."""
     from contextlib import ExitStack
 
-    from opslib.documents.cost_plan import cost_diff_main
+    from opslib.documents.cost_plan import diff, estimate
+    from opslib.errors import ParamsError
+    from opslib.params.models import load_params
 
     with ExitStack() as stack:
-        old, new = _revision_file(args.old, stack), _revision_file(args.new, stack)
+        old_path, new_path = _revision_file(args.old, stack), _revision_file(args.new, stack)
         try:
-            return cost_diff_main(old, new)
+            old, new = load_params(old_path), load_params(new_path)
+            for p, path in ((old, old_path), (new, new_path)):
+                if p.cost is None:
+                    raise ParamsError(path, ["cost: missing; add a cost: section to compare costs"])
+            print(diff(old, new), end="")
+            return 1 if any(e.breach for e in estimate(new, simulate=False).envs) else 0
         except OpslibError as exc:  # name the revision the user typed, not our temporary copy
-            exc.args = (str(exc).replace(old, args.old).replace(new, args.new),)
+            exc.args = (str(exc).replace(old_path, args.old).replace(new_path, args.new),)
             raise
 
 
-def cmd_scan_secrets(args: argparse.Namespace) -> int:
-    from opslib.check.scan import scan_secrets_main
+def cmd_cost_gate(args: argparse.Namespace) -> int:
+    """The pipeline's cost-check stage: a Markdown cost report; exit 1 when an environment's
+    expected monthly cost exceeds its budget."""
+    from opslib.documents.cost_plan import cost_gate
+    from opslib.params.models import load_params
 
-    return scan_secrets_main(args.path, args.params, args.format)
+    ok, report = cost_gate(load_params(args.params))
+    print(report, end="")
+    return 0 if ok else 1
+
+
+def cmd_scan_secrets(args: argparse.Namespace) -> int:
+    """Print findings (never values); exit 1 when a secret is found, 0 when clean."""
+    from opslib.check.scan import cross_check, list_files, scan_paths
+    from opslib.params.models import load_params
+
+    root = Path(args.path)
+    if not root.exists():
+        raise InputError(f"{args.path}: no such file or folder; give the repository (or file) to scan.")
+    params = load_params(args.params) if args.params else None
+    files = list_files(root)
+    findings = scan_paths(root, files)
+    check = cross_check(root, params, findings, files) if params is not None else None
+    if args.format == "json":
+        doc = {
+            "scanned_files": len(files),
+            "findings": [f.as_dict() for f in findings],
+            "cross_check": None if check is None else {
+                "secrets_in_code_not_in_inventory": [f.as_dict() for f in check.undeclared_in_code],
+                "declared_secrets_hard_coded": [{"env_var": v, **f.as_dict()} for v, f in check.declared_hardcoded],
+                "env_vars_read_not_declared": {v: [f"{a}:{b}" for a, b in u] for v, u in sorted(check.undeclared_env_vars.items())},
+                "declared_not_referenced": check.unreferenced_secrets,
+            },
+        }
+        print(json.dumps(doc, indent=2, sort_keys=True))
+    else:
+        for f in findings:
+            print(f.describe())
+        if check is not None:
+            for problem in check.problems():
+                print(f"cross-check: {problem}")
+        noun = "secret" if len(findings) == 1 else "secrets"
+        print(f"{len(files)} files scanned: {len(findings)} {noun} found"
+              + ("" if not findings else "; rotate each one (see the link), then remove it from the code and its history"))
+    return 1 if findings else 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
-    from opslib.documents.deployment_plan import plan_main
+    """Write the deployment plan behind its gates; a failed gate exits 1 (GateFailed) unless --force."""
+    from opslib.documents.deployment_plan import plan_path, prepare, write_plan
+    from opslib.params.models import load_params
 
-    return plan_main(args.params, args.env, args.version, qa_report=args.qa_report, window=args.window, out=args.out,
-                     force=args.force, history=args.history, strategy=args.strategy)
+    params = load_params(args.params)
+    plan = prepare(params, args.env, args.version, args.qa_report, args.window, args.history, args.strategy, args.force)
+    path = write_plan(plan, plan_path(params, args.env, plan.version, args.out), params)
+    for g in plan.gates:
+        print(f"  {'pass' if g.ok else 'FORCED'} {g.name}: {g.evidence}")
+    print(f"{args.params}: wrote {path}" + (f" (--force overrode {len(plan.forced)} failed gate(s))" if plan.forced else ""))
+    return 0
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from opslib.documents.deployment_report import report_main
+    from opslib.documents.deployment_report import write_report
 
-    return report_main(args.results, out=args.out)
+    r, path = write_report(args.results, out=args.out)
+    print(f"{args.results}: wrote {path} (status {r.status})")
+    return 0
+
+
+def cmd_actuals(args: argparse.Namespace) -> int:
+    """Exit 1 when an environment's actual spend reached 100% of its budget in the month reported."""
+    import re
+
+    from opslib.documents.commands import default_doc_dir
+    from opslib.documents.cost_report import FIGURES, FILE, write_report
+    from opslib.documents.spend import summary_json, summary_text
+    from opslib.params.models import load_params
+
+    if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
+        raise InputError(f"--month {args.month}: not a month; write it as YYYY-MM, e.g. 2026-10.")
+    params = load_params(args.params)
+    out_dir = Path(args.out) / params.project.name if args.out else default_doc_dir(params)
+    report, _ = write_report(params, out_dir, args.billing or None, args.month)
+    if args.format == "json":
+        print(json.dumps(summary_json(report), indent=2, sort_keys=True))
+    elif args.format == "markdown":
+        print((out_dir / FILE).read_text(encoding="utf-8"), end="")
+    else:
+        print(summary_text(report))
+        print(f"wrote {out_dir / FILE} and {len(FIGURES)} figures")
+    return 1 if report.over_budget else 0
+
+
+def cmd_app(args: argparse.Namespace) -> int:
+    """Serve a notebook with Voilà until stopped."""
+    import subprocess
+
+    from opslib.notebook.app import APPS, PARAMS_ENV, voila_command
+    from opslib.params.models import load_params
+
+    notebook = Path(args.notebooks) / APPS[args.name]
+    if not notebook.is_file():
+        raise InputError(f"{notebook}: notebook not found; pass --notebooks DIR pointing at the notebooks/ folder.")
+    env = dict(os.environ)
+    if args.params:
+        params = load_params(args.params)
+        if args.name == "cost" and params.cost is None:
+            raise InputError(f"{args.params}: no cost: section; add drivers, components and budgets to explore costs.")
+        env[PARAMS_ENV] = str(Path(args.params).resolve())
+    print(f"opslib app {args.name}: http://{args.ip}:{args.port}/  (Ctrl-C stops)", file=sys.stderr)
+    try:
+        return subprocess.call(voila_command(notebook.resolve(), args.port, args.ip), env=env)
+    except KeyboardInterrupt:
+        return 0
+
+
+def cmd_export_pdf(args: argparse.Namespace) -> int:
+    from opslib.run.export import export_pdf
+
+    code = 0
+    for html in map(Path, args.html):
+        target = Path(args.out) / html.with_suffix(".pdf").name if args.out else None
+        try:
+            print(export_pdf(html, target, browser=args.browser))
+        except OpslibError as exc:
+            _err(str(exc))
+            code = 2
+    return code
+
+
+def _port(value: str) -> int:
+    try:
+        n = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError("--port takes a number (1024–65535)") from None
+    if not 0 < n < 65536:
+        raise argparse.ArgumentTypeError("--port takes a number (1024–65535)")
+    return n
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
@@ -338,8 +453,32 @@ def parser() -> argparse.ArgumentParser:
     rp.add_argument("--out", metavar="DIR", help="output folder (default: beside RESULTS.yaml)")
     rp.set_defaults(fn=cmd_report)
 
-    from opslib.notebook.app import register as _reg_app; _reg_app(sub)
-    from opslib.documents.cost_report import register as _reg_actuals; _reg_actuals(sub)
+    a = sub.add_parser("app", help="serve a notebook as a web app with Voilà (sliders and results, no code)")
+    a.add_argument("name", choices=("cost",), help="which app: cost (the cost explorer of 10-cost-plan.ipynb)")
+    a.add_argument("--params", help="the project's parameters file (default: the notebook's, parameters/shop-platform.yaml)")
+    a.add_argument("--port", type=_port, default=8866, help="port to listen on (default 8866)")
+    a.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    a.add_argument("--notebooks", default="notebooks", help="the notebooks/ folder (default ./notebooks)")
+    a.set_defaults(fn=cmd_app)
+    e = sub.add_parser("export-pdf", help="print HTML review copies to PDF with Chromium (for sign-off)")
+    e.add_argument("html", nargs="+", help="review copies, e.g. build/<project>/review/10-cost-plan.html")
+    e.add_argument("--out", help="folder for the PDFs (default: beside each HTML file)")
+    e.add_argument("--browser", default="/usr/bin/chromium", help="Chromium executable (default /usr/bin/chromium)")
+    e.set_defaults(fn=cmd_export_pdf)
+    ac = sub.add_parser(
+        "actuals", help="actual spend from FOCUS billing exports against the cost plan and budgets (cost-report.md)",
+        description="Reads FOCUS 1.0–1.2 cost-and-usage exports (CSV, .csv.gz, Parquet; files or folders) with DuckDB, attributes the rows "
+                    "to the project's environments and writes cost-report.md with its figures. Exit codes: 0 ok, 1 an environment's "
+                    "actual spend reached 100% of its budget in the month reported, 2 bad input.")
+    ac.add_argument("billing", nargs="*", metavar="BILLING", help="FOCUS exports (.csv, .csv.gz, .parquet) or folders; default: the parameters' actuals.billing")
+    ac.add_argument("--params", required=True, metavar="PARAMS", help="the project's parameters file (budgets, estimate, attribution)")
+    ac.add_argument("--out", metavar="DIR", help="output folder; the report goes to DIR/<project>/ (default: build/)")
+    ac.add_argument("--month", metavar="YYYY-MM", help="month to report (default: the last month in the data)")
+    ac.add_argument("--format", choices=("text", "json", "markdown"), default="text", help="what to print (the report file is always written)")
+    ac.set_defaults(fn=cmd_actuals)
+    g = sub.add_parser("cost-gate", help="the pipeline's cost check: expected monthly cost against each environment's budget (Markdown)")
+    g.add_argument("params", metavar="PARAMS")
+    g.set_defaults(fn=cmd_cost_gate)
     s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
     s.set_defaults(fn=cmd_schema)
     return p

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 from conftest import FIXTURES, PARAMS
 
-from opslib.documents import cost_report as actuals
+from opslib.documents import cost_report, spend
 from opslib.cli import main
 from opslib.errors import InputError
 from opslib.params.models import ProjectParams, load_params
@@ -24,11 +24,11 @@ def meter():
 
 @pytest.fixture(scope="module")
 def report(meter):
-    return actuals.analyse(meter, actuals.load(meter))
+    return spend.analyse(meter, spend.load(meter))
 
 
 def by_who(params, files):
-    frame = actuals.attribute(params, actuals.load(params, files))
+    frame = spend.attribute(params, spend.load(params, files))
     return {k: round(v, 2) for k, v in frame.groupby(["env", "how"])["cost"].sum().items()}
 
 
@@ -36,7 +36,7 @@ def by_who(params, files):
 
 
 def test_reads_a_spec_file(meter):
-    b = actuals.load(meter)
+    b = spend.load(meter)
     # 50 days (Sep 1 – Oct 20) × 3 rows; Sep (10 + 7 + 1) × 30 = 540, Oct 130 + 140 + 200 + 100 = 570
     assert b.rows == 150 and b.notes == []
     assert round(float(b.daily["cost"].sum()), 2) == 1110.0
@@ -53,7 +53,7 @@ def test_gzip_parquet_and_folders(meter, tmp_path):
     con.execute(f"COPY (SELECT * FROM read_csv('{F / 'attribution.csv'}', header=true)) TO '{folder / 'attribution.parquet'}' (FORMAT parquet)")
     con.close()
     (folder / "README.txt").write_text("not an export")
-    b = actuals.load(meter, [folder])
+    b = spend.load(meter, [folder])
     assert [f.name for f in b.files] == ["attribution.parquet", "spec.csv.gz"]
     # 150 + 7 rows; 1110 + 10 + 4 + 3 + 7 + 2 + 50 + 5 = 1191; typed Parquet timestamps are not deviations
     assert b.rows == 157 and round(float(b.daily["cost"].sum()), 2) == 1191.0
@@ -61,7 +61,7 @@ def test_gzip_parquet_and_folders(meter, tmp_path):
 
 
 def test_deviations_are_normalised_and_reported(meter):
-    b = actuals.load(meter, [F / "deviations.csv"])
+    b = spend.load(meter, [F / "deviations.csv"])
     notes = "\n".join(b.notes)
     # EffectiveCost 8 + (null → BilledCost 5) + 4 + 1 + 2
     assert round(float(b.daily["cost"].sum()), 2) == 20.0
@@ -80,14 +80,14 @@ def test_deviations_are_normalised_and_reported(meter):
     ]:
         assert expected in notes
     # the three EC2 rows count as one service in prod; the two S3 rows carry no usable tag
-    frame = actuals.attribute(meter, b)
+    frame = spend.attribute(meter, b)
     assert set(frame["service"]) == {"Amazon EC2", "Amazon S3"}
     assert by_who(meter, [F / "deviations.csv"]) == {("prod", "tag"): 17.0, ("not attributed", "no project tag, account or service mapping"): 3.0}
 
 
 def test_missing_columns_are_rejected(meter):
     with pytest.raises(InputError) as exc:
-        actuals.load(meter, [F / "missing-columns.csv"])
+        spend.load(meter, [F / "missing-columns.csv"])
     msg = str(exc.value)
     assert msg.startswith(f"{F / 'missing-columns.csv'}: not a FOCUS cost-and-usage export, the mandatory column(s) EffectiveCost, ServiceName are missing")
     assert msg.count(". ") == 0 and "\n" not in msg
@@ -95,10 +95,10 @@ def test_missing_columns_are_rejected(meter):
 
 def test_missing_or_unreadable_file_is_an_input_error(meter, tmp_path):
     with pytest.raises(InputError, match="billing export not found"):
-        actuals.load(meter, [tmp_path / "nope.csv"])
+        spend.load(meter, [tmp_path / "nope.csv"])
     (tmp_path / "broken.parquet").write_bytes(b"not parquet at all")
     with pytest.raises(InputError, match=r"broken.parquet: cannot read it as a FOCUS export \("):
-        actuals.load(meter, [tmp_path / "broken.parquet"])
+        spend.load(meter, [tmp_path / "broken.parquet"])
 
 
 # --- attribution -----------------------------------------------------------------------------
@@ -116,11 +116,11 @@ def test_attribution_by_tags_accounts_and_services(meter):
 
 
 def test_unattributed_spend_is_in_the_report(meter):
-    r = actuals.analyse(meter, actuals.load(meter, [F / "attribution.csv"]))
+    r = spend.analyse(meter, spend.load(meter, [F / "attribution.csv"]))
     rows = {(who, how): cost for who, how, cost, _ in r.attribution}
     assert rows[("not attributed", "no project tag, account or service mapping")] == 5.0
     assert rows[("project, no environment", "project tag without environment tag")] == 2.0
-    assert "| not attributed | no project tag, account or service mapping | $5.00 | 1 |" in actuals.render_report(r)
+    assert "| not attributed | no project tag, account or service mapping | $5.00 | 1 |" in cost_report.render_report(r)
 
 
 def test_mapping_to_an_unknown_environment_is_a_params_error(meter):
@@ -178,13 +178,13 @@ def test_anomalies_respect_the_weekly_pattern():
     values = [4.0 if (start + timedelta(days=i)).weekday() >= 5 else 10.0 for i in range(42)]
     values[35] = 40.0  # Monday of week 6: baseline 10 (Mondays), scale max(1.4826 × 0 MAD, 5% of 10) = 0.5 → z 60
     values[40] = 10.0  # Saturday of week 6: normal for a weekday, 2.5× a Saturday's 4 → z = 6 / 0.2 = 30
-    found = actuals.detect_anomalies(values, start, history_days=28, z_threshold=3.5, min_usd=5)
+    found = spend.detect_anomalies(values, start, history_days=28, z_threshold=3.5, min_usd=5)
     assert [(d, v, b, round(z, 1)) for d, v, b, z in found] == [
         (date(2026, 9, 7), 40.0, 10.0, 60.0),
         (date(2026, 9, 12), 10.0, 4.0, 30.0),
     ]
     # no weekend of the normal pattern is flagged, though 4 is far below the overall median of 10
-    assert actuals.detect_anomalies(values[:35], start) == []
+    assert spend.detect_anomalies(values[:35], start) == []
 
 
 def test_anomaly_episode_and_its_drivers(report):
@@ -199,26 +199,26 @@ def test_anomaly_episode_and_its_drivers(report):
 
 def test_golden_cost_report(golden):
     params = load_params(PARAMS / "shop-platform.yaml")
-    text = actuals.render_report(actuals.analyse(params, actuals.load(params)))
-    assert not [f for f in actuals.check_report(text, ["dev", "staging", "prod"]) if f.status != "pass"]
+    text = cost_report.render_report(spend.analyse(params, spend.load(params)))
+    assert not [f for f in cost_report.check_report(text, ["dev", "staging", "prod"]) if f.status != "pass"]
     golden("shop-platform/cost-report.md", text)
 
 
 def test_write_is_deterministic_and_checked(meter, tmp_path):
-    w1 = actuals.write(meter, None, tmp_path / "a")
-    w2 = actuals.write(meter, None, tmp_path / "b")
+    w1 = cost_report.write(meter, None, tmp_path / "a")
+    w2 = cost_report.write(meter, None, tmp_path / "b")
     assert w1.path.name == "cost-report.md" and all(f.status == "pass" for f in w1.findings)
-    for rel in ["cost-report.md", *actuals.FIGURES.values()]:
+    for rel in ["cost-report.md", *cost_report.FIGURES.values()]:
         assert (tmp_path / "a" / rel).read_bytes() == (tmp_path / "b" / rel).read_bytes(), rel
-    assert all(f.status == "pass" for f in actuals.check_written(tmp_path / "a", meter))
+    assert all(f.status == "pass" for f in cost_report.check_written(tmp_path / "a", meter))
     assert w2.findings == w1.findings
 
 
 def test_without_actuals_nothing_is_written(tmp_path):
     params = load_params(PARAMS / "weather-api.yaml")
-    w = actuals.write(params, None, tmp_path)
+    w = cost_report.write(params, None, tmp_path)
     assert [f.status for f in w.findings] == ["n/a"] and not list(tmp_path.iterdir())
-    assert actuals.check_written(tmp_path, params) == []
+    assert cost_report.check_written(tmp_path, params) == []
 
 
 # --- the command -----------------------------------------------------------------------------

@@ -3,6 +3,8 @@
 import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS
+from opslib.cli import main
+from opslib.core.formatting import money
 from opslib.documents import cost_plan as cost
 from opslib.check.cost_plan_strict import COST_ITEMS, check_cost_plan
 from opslib.errors import ChecksFailed, InputError, ParamsError
@@ -47,7 +49,7 @@ def test_hand_computed_totals(tiny):
     assert plan.expected == pytest.approx(1395.552)
     # worst case at max scale: 4 replicas (prod replicas.max) of the autoscaled VM + the API at its high
     assert envs["prod"].worst_case == pytest.approx(4 * vm_unit + api[2])
-    assert plan.cost_per_request.startswith(f"{cost.money(prod[1] / 2e6)} per request in prod")
+    assert plan.cost_per_request.startswith(f"{money(prod[1] / 2e6)} per request in prod")
 
 
 def test_unknown_quantity_is_not_zero(tiny):
@@ -254,18 +256,18 @@ def test_diff_lists_changes_and_budget_impact(tiny):
     assert "no component changed" in cost.diff(tiny, tiny)
 
 
-def test_cost_diff_main(tmp_path, capsys):
-    assert cost.cost_diff_main(str(TINY), str(TINY)) == 0
+def test_cost_diff_command(tmp_path, capsys):
+    assert main(["cost-diff", str(TINY), str(TINY)]) == 0
     assert "# Cost diff" in capsys.readouterr().out
     breach = tmp_path / "fixture"
     breach.mkdir()
     for f in ("architecture.md", "plan.md", "spec.md", "status.json"):
         (breach / f).write_text((TINY.parent / f).read_text())
     (breach / "p.yaml").write_text(TINY.read_text().replace("monthly_usd: 3500", "monthly_usd: 3000"))
-    assert cost.cost_diff_main(str(TINY), str(breach / "p.yaml")) == 1
+    assert main(["cost-diff", str(TINY), str(breach / "p.yaml")]) == 1
     assert "| prod | $3,000 | $1,380 | $1,380 | 46% | over the soft limit: $3,211 |" in capsys.readouterr().out
-    with pytest.raises(InputError, match="missing.yaml: file not found"):
-        cost.cost_diff_main(str(TINY), str(tmp_path / "missing.yaml"))
+    assert main(["cost-diff", str(TINY), str(tmp_path / "missing.yaml")]) == 2
+    assert "missing.yaml: file not found" in capsys.readouterr().err
 
 
 def test_own_catalog_file_overrides_shipped_prices(tmp_path):

@@ -11,10 +11,10 @@ distributed = pytest.importorskip("distributed")
 
 def test_dask_executor_matches_local(tmp_path):
     params, nbdir = project_tree(tmp_path)
-    local = run_batch([params], nbdir, tmp_path / "local", jobs=1, progress=False)
+    local = run_batch([params], nbdir, tmp_path / "local", jobs=1)
     assert [r.ok for r in local] == [True], local[0].error
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster:
-        results = run_batch([params], nbdir, tmp_path / "dask", jobs=1, progress=False, executor="dask", scheduler=cluster.scheduler_address)
+        results = run_batch([params], nbdir, tmp_path / "dask", jobs=1, executor="dask", scheduler=cluster.scheduler_address)
     assert [r.ok for r in results] == [True], results[0].error
     a, b = tmp_path / "local" / "weather-api", tmp_path / "dask" / "weather-api"
     docs = [p.relative_to(a) for p in document_files(a)]

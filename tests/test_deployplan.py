@@ -6,7 +6,8 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS
 from opslib.catalog import loaders as catalog
-from opslib.documents.deployment_plan import Deployment, GateFailed, build_plan, check_gates, gate_qa, gate_rollback, gate_status, gate_version, parse_version, parse_window, plan_main, prepare, read_qa_report, render_plan
+from opslib.cli import main
+from opslib.documents.deployment_plan import Deployment, GateFailed, build_plan, check_gates, gate_qa, gate_rollback, gate_status, gate_version, parse_version, parse_window, prepare, read_qa_report, render_plan
 from opslib.errors import InputError
 from opslib.params.models import load_params
 from opslib.params.status import ProjectStatus
@@ -115,7 +116,8 @@ def _project(tmp_path, status="active", phase="deployment"):
 
 def test_plan_main_writes_plan(tmp_path, capsys):
     path = _project(tmp_path)
-    assert plan_main(str(path), "prod", "2.4.0", qa_report=str(D / "QA-Report-SHOP-142.md"), window=WINDOW, out=str(tmp_path / "build")) == 0
+    assert main(["plan", str(path), "--env", "prod", "--version", "2.4.0", "--qa-report", str(D / "QA-Report-SHOP-142.md"),
+                 "--window", WINDOW, "--out", str(tmp_path / "build")]) == 0
     plan = tmp_path / "build" / "shop-platform" / "deployments" / "2.4.0-prod" / "deployment-plan.md"
     text = plan.read_text()
     assert "| rollback target | PASS | previous version 2.3.1" in text and "Override" not in text
@@ -133,13 +135,14 @@ def test_failed_gate_stops_plan(tmp_path, capsys, case, kwargs, word):
     path = _project(tmp_path, status=kwargs.get("status", "active"))
     if kwargs.get("history") is False:
         (path.parent.parent / "deployments" / "shop-platform.yaml").unlink()
-    args = dict(qa_report=str(D / kwargs.get("qa", "QA-Report-SHOP-142.md")), out=str(tmp_path / "build"))
-    assert plan_main(str(path), "prod", kwargs.get("version", "2.4.0"), **args) == 1
+    args = ["plan", str(path), "--env", "prod", "--version", kwargs.get("version", "2.4.0"),
+            "--qa-report", str(D / kwargs.get("qa", "QA-Report-SHOP-142.md")), "--out", str(tmp_path / "build")]
+    assert main(args) == 1
     out = capsys.readouterr().err
     assert f"[{word}]" in out and "--force" in out
     assert not (tmp_path / "build").exists()
     # --force writes the plan and records the override
-    assert plan_main(str(path), "prod", kwargs.get("version", "2.4.0"), force=True, **args) == 0
+    assert main([*args, "--force"]) == 0
     text = next((tmp_path / "build").rglob("deployment-plan.md")).read_text()
     assert "**Override (--force)**" in text and f"| {word} | FAIL |" in text
 

@@ -3,7 +3,8 @@
 import pytest
 
 from conftest import FIXTURES
-from opslib.documents.deployment_report import load_results, render_report, report_main
+from opslib.cli import main
+from opslib.documents.deployment_report import load_results, render_report, write_report
 from opslib.errors import InputError
 
 D = FIXTURES / "deploy"
@@ -15,7 +16,7 @@ def test_golden_report(name, golden):
 
 
 def test_rolled_back_report(tmp_path, capsys):
-    assert report_main(str(D / "results-rolled-back.yaml"), out=str(tmp_path)) == 0
+    assert main(["report", str(D / "results-rolled-back.yaml"), "--out", str(tmp_path)]) == 0
     text = (tmp_path / "shop-platform" / "deployments" / "2.4.0-prod" / "deployment-report.md").read_text()
     assert text.startswith("---\ntags: [deployment, release, agent/devops]\n")
     assert 'status: "rolled_back"' in text and 'qa_report: "[[QA/QA-Report-SHOP-142]]"' in text
@@ -53,4 +54,4 @@ def test_bad_records(tmp_path, edit, match):
 
 def test_missing_file(tmp_path):
     with pytest.raises(InputError, match="not found"):
-        report_main(str(tmp_path / "nope.yaml"))
+        write_report(str(tmp_path / "nope.yaml"))

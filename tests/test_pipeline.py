@@ -133,15 +133,22 @@ def _with_budget(params: ProjectParams, env: str, usd: float) -> ProjectParams:
 
 
 def test_cost_gate_fails_over_budget():
-    from opslib.costgate import gate, main
+    import subprocess
+    import sys
+
+    from opslib.cli import main
+    from opslib.documents.cost_plan import cost_gate
 
     params = load_params(PARAMS / "weather-api.yaml")
-    ok, report = gate(params)
+    ok, report = cost_gate(params)
     assert ok and "| prod |" in report and "FAIL" not in report
-    ok, report = gate(_with_budget(params, "prod", 100))
+    ok, report = cost_gate(_with_budget(params, "prod", 100))
     assert not ok and "FAIL: over budget" in report
-    assert main([str(PARAMS / "weather-api.yaml")]) == 0
-    assert main([]) == 2
+    assert main(["cost-gate", str(PARAMS / "weather-api.yaml")]) == 0
+    # the generated CI files call it as a module
+    done = subprocess.run([sys.executable, "-m", "opslib.costgate", str(PARAMS / "weather-api.yaml")], capture_output=True, text=True)
+    assert done.returncode == 0 and "## Cost check: weather-api" in done.stdout
+    assert subprocess.run([sys.executable, "-m", "opslib.costgate"], capture_output=True).returncode == 2
 
 
 def test_doc_checks_pass_on_every_example(built):

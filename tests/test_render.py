@@ -1,7 +1,13 @@
+from pathlib import Path
+
 import pytest
+from jinja2 import nodes
+
+import opslib
 
 from opslib.errors import CatalogError
-from opslib.core.templates import number, render_string
+from opslib.core.formatting import number
+from opslib.core.templates import environment, render_string
 
 
 def test_catalog_strings_keep_newlines_after_blocks():
@@ -22,3 +28,19 @@ def test_shell_variables_pass_through():
 @pytest.mark.parametrize("value, text", [(99.9, "99.9"), (95.0, "95"), (100 - 99.9, "0.1"), (14.4 * 0.1, "1.44"), (43.2, "43.2")])
 def test_number(value, text):
     assert number(value) == text
+
+
+ARITHMETIC = (nodes.Add, nodes.Sub, nodes.Mul, nodes.Div, nodes.FloorDiv, nodes.Mod, nodes.Pow, nodes.Neg, nodes.Pos)
+COMPUTING_FILTERS = {"format", "round", "sum", "int", "float", "abs", "max", "min"}
+
+
+@pytest.mark.parametrize("template", sorted(p.name for p in (Path(opslib.__file__).parent / "templates").glob("*.j2")))
+def test_templates_do_not_compute(template):
+    """Templates loop and look up: arithmetic, number formatting and step offsets belong in the
+    model and in the filters of opslib.core.formatting."""
+    env = environment()
+    tree = env.parse(env.loader.get_source(env, template)[0])
+    # a negative literal (environments[-1]) is a lookup, not arithmetic
+    arithmetic = [type(n).__name__ for n in tree.find_all(ARITHMETIC) if not (isinstance(n, nodes.Neg) and isinstance(n.node, nodes.Const))]
+    filters = sorted({n.name for n in tree.find_all(nodes.Filter)} & COMPUTING_FILTERS)
+    assert not arithmetic and not filters, f"{template}: computes ({', '.join(arithmetic + filters)})"

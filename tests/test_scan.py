@@ -15,7 +15,8 @@ from nbformat.v4 import new_code_cell, new_notebook, new_output
 from conftest import PARAMS, REPO
 from opslib import load_params
 from opslib.errors import InputError
-from opslib.check.scan import cross_check, env_reads, precommit_config, scan_paths, scan_secrets_main, scan_text
+from opslib.check.scan import cross_check, env_reads, precommit_config, scan_paths, scan_text
+from opslib.cli import main
 
 RNG = random.Random(20261102)
 ALNUM = string.ascii_letters + string.digits
@@ -115,7 +116,7 @@ def test_findings_carry_hash_not_value(leaky_tree, leaky_scan, capsys):
     aws = next(t for f, p, t in planted if p == "aws")
     assert hashlib.sha1(aws.encode()).hexdigest() in blob
     assert all(f.rotate_url.startswith("https://") for f in leaky_scan)
-    code = scan_secrets_main(str(root), None, "json")
+    code = main(["scan-secrets", str(root), "--format", "json"])
     out = capsys.readouterr().out
     assert code == 1 and not any(t and t in out for _f, _p, t in planted)
     assert json.loads(out)["findings"]
@@ -173,9 +174,9 @@ def test_env_reads_across_languages(tmp_path):
 
 def test_exit_codes(tmp_path, capsys):
     _clean_tree(tmp_path)
-    assert scan_secrets_main(str(tmp_path), str(PARAMS / "weather-api.yaml"), "text") == 0
-    with pytest.raises(InputError, match="no such file"):
-        scan_secrets_main(str(tmp_path / "missing"), None, "text")
+    assert main(["scan-secrets", str(tmp_path), "--params", str(PARAMS / "weather-api.yaml")]) == 0
+    assert main(["scan-secrets", str(tmp_path / "missing")]) == 2
+    assert "no such file" in capsys.readouterr().err
 
 
 def test_precommit_config_runs_detect_secrets_and_opslib():
@@ -191,7 +192,7 @@ def test_everything_opslib_writes_is_free_of_secrets(tmp_path):
     HTML exports, run.json); the scan of the whole output finds nothing."""
     from opslib.run.batch import run_batch
 
-    results = run_batch([PARAMS / "weather-api.yaml"], REPO / "notebooks", tmp_path, jobs=1, force=True, progress=False)
+    results = run_batch([PARAMS / "weather-api.yaml"], REPO / "notebooks", tmp_path, jobs=1, force=True)
     assert all(r.ok for r in results), [r.describe() for r in results]
     out = tmp_path / "weather-api"
     written = {p.name for p in out.rglob("*") if p.is_file()}

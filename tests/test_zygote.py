@@ -124,7 +124,7 @@ def test_a_worker_that_dies_takes_its_zygote_with_it(tmp_path):
     assert not os.path.exists(folder)  # the zygote removed its socket folder on the way out
 
 
-def test_turned_off_or_failing_zygote_means_plain_kernels(monkeypatch, capsys):
+def test_turned_off_or_failing_zygote_means_plain_kernels(monkeypatch, caplog):
     monkeypatch.setattr(zygote, "_current", None)
     monkeypatch.setenv("OPSLIB_ZYGOTE", "0")
     assert zygote.start([]) is None
@@ -136,7 +136,7 @@ def test_turned_off_or_failing_zygote_means_plain_kernels(monkeypatch, capsys):
     monkeypatch.setattr(zygote, "_warned", False)
     monkeypatch.setattr(zygote, "_wait_ready", lambda process: False)
     assert zygote.start([]) is None
-    assert "the kernel zygote did not start; running plain kernels" in capsys.readouterr().err
+    assert "the kernel zygote did not start; running plain kernels" in caplog.text
     assert zygote.current() is None
 
 

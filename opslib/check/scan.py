@@ -5,7 +5,6 @@
     scan_paths(root, files=None)          -> list[ScanFinding]
     env_reads(root, files=None)           -> dict[var, list[(file, line)]]  variables the code reads
     cross_check(root, params, findings)   -> CrossCheck      the scan against the secret inventory
-    scan_secrets_main(path, params_path, fmt) -> int         `opslib scan-secrets` (1 when a secret is found)
     precommit_config(params_path=None)    -> str             a .pre-commit-config.yaml that scans every commit
 
 Notebooks are scanned through their cell sources and text outputs (nbformat), not as raw
@@ -31,7 +30,7 @@ from opslib.params.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_ru
 
 __all__ = [
     "ScanFinding", "CrossCheck", "list_files", "scan_text", "scan_paths", "notebook_lines", "env_reads",
-    "cross_check", "scan_secrets_main", "precommit_config", "SECRET_NAME",
+    "cross_check", "precommit_config", "SECRET_NAME",
 ]
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ipynb_checkpoints", ".tox"}
@@ -366,44 +365,6 @@ def cross_check(root: str | Path, params, findings: list[ScanFinding], files: li
 
 
 # --- command line ------------------------------------------------------------------------
-
-def scan_secrets_main(path: str, params_path: str | None = None, fmt: str = "text") -> int:
-    """`opslib scan-secrets PATH [--params P] [--format text|json]`: print findings (never values);
-    exit code 1 when a secret is found, 0 when clean."""
-    root = Path(path)
-    if not root.exists():
-        raise InputError(f"{path}: no such file or folder; give the repository (or file) to scan.")
-    params = None
-    if params_path:
-        from opslib.params.models import load_params
-
-        params = load_params(params_path)
-    files = list_files(root)
-    findings = scan_paths(root, files)
-    check = cross_check(root, params, findings, files) if params is not None else None
-    if fmt == "json":
-        doc = {
-            "scanned_files": len(files),
-            "findings": [f.as_dict() for f in findings],
-            "cross_check": None if check is None else {
-                "secrets_in_code_not_in_inventory": [f.as_dict() for f in check.undeclared_in_code],
-                "declared_secrets_hard_coded": [{"env_var": v, **f.as_dict()} for v, f in check.declared_hardcoded],
-                "env_vars_read_not_declared": {v: [f"{a}:{b}" for a, b in u] for v, u in sorted(check.undeclared_env_vars.items())},
-                "declared_not_referenced": check.unreferenced_secrets,
-            },
-        }
-        print(json.dumps(doc, indent=2, sort_keys=True))
-    else:
-        for f in findings:
-            print(f.describe())
-        if check is not None:
-            for p in check.problems():
-                print(f"cross-check: {p}")
-        noun = "secret" if len(findings) == 1 else "secrets"
-        print(f"{len(files)} files scanned: {len(findings)} {noun} found"
-              + ("" if not findings else "; rotate each one (see the link), then remove it from the code and its history"))
-    return 1 if findings else 0
-
 
 def precommit_config(params_path: str | None = None) -> str:
     """A .pre-commit-config.yaml running detect-secrets and opslib scan-secrets on every commit."""

@@ -1,50 +1,21 @@
 """Rendering: one Jinja environment with StrictUndefined for documents and catalog commands.
 
-Templates loop and look up; they never compute. Formatting (numbers, dates,
-shell comments, table cells) is done by filters defined here.
+Templates loop and look up; they never compute. Formatting (money, numbers, percentages,
+dates, shell comments, table cells) is done by the filters of `opslib.core.formatting`,
+registered here and nowhere else.
 """
 
 from __future__ import annotations
 
-from datetime import date
 from functools import cache, lru_cache
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError
 
+from opslib.core.formatting import FILTERS
 from opslib.errors import CatalogError
 
-__all__ = ["environment", "number", "render", "render_string", "template_name"]
-
-
-def number(value: float) -> str:
-    """99.9 → '99.9', 95.0 → '95', 0.6000000001 → '0.6'."""
-    return f"{round(value, 4):g}"
-
-
-def _isodate(value: date) -> str:
-    return value.isoformat()
-
-
-def _comment(text: str) -> str:
-    """Prefix every line with '# ' (expected output inside a shell block)."""
-    return "\n".join(f"# {line}" if line else "#" for line in str(text).splitlines())
-
-
-def _cell(text: Any) -> str:
-    """Make a value safe for a Markdown table cell."""
-    return str(text).replace("|", "\\|").replace("\n", " ")
-
-
-def _anchor(title: str) -> str:
-    """GitHub-style heading anchor."""
-    out = []
-    for ch in title.lower().strip():
-        if ch.isalnum() or ch in "-_":
-            out.append(ch)
-        elif ch == " ":
-            out.append("-")
-    return "".join(out)
+__all__ = ["environment", "render", "render_string", "template_name"]
 
 
 @cache
@@ -57,7 +28,7 @@ def environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
     )
-    env.filters.update(number=number, isodate=_isodate, comment=_comment, cell=_cell, anchor=_anchor)
+    env.filters.update(FILTERS)
     return env
 
 

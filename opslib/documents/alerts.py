@@ -24,17 +24,18 @@ from pathlib import Path
 
 from opslib.check.findings import Finding, failed
 from opslib.documents.ci_files import dump
-from opslib.documents.contract import Written
+from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed
 from opslib.documents.monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
 
-__all__ = ["DOC", "ITEMS", "build_rules", "render_rules", "build_tests", "render_tests", "promtool",
-           "check_rules_file", "test_rules_file", "write", "check_written", "Written"]
+__all__ = ["DOC", "FILE", "ITEMS", "TEST_FILE", "build_rules", "render_rules", "build_tests", "render_tests", "promtool",
+           "check_rules_file", "test_rules_file", "draft", "write", "check_written"]
 
 DOC = "alerts"
+FILE = "alerts.yml"
 TEST_FILE = "alerts-test.yml"
 ITEMS = {
     "check": "alerts.yml passes promtool check rules",
@@ -173,26 +174,25 @@ def _meaning(params: ProjectParams) -> Finding:
 
 
 
-def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
-    """Write alerts.yml and alerts-test.yml only if promtool accepts the rules and the tests pass."""
-    out_dir = Path(out_dir)
-    path = out_dir / "alerts.yml"
+def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str | Path | None = None) -> Draft:
+    """Render alerts.yml and alerts-test.yml and check them with promtool (in a temporary folder)."""
     rules, tests = render_rules(params), render_tests(params)
     with tempfile.TemporaryDirectory(prefix="opslib-alerts-") as tmp:
         t = Path(tmp)
-        (t / "alerts.yml").write_text(rules, encoding="utf-8")
+        (t / FILE).write_text(rules, encoding="utf-8")
         (t / TEST_FILE).write_text(tests, encoding="utf-8")
-        findings = [_meaning(params), check_rules_file(t / "alerts.yml"), test_rules_file(t / TEST_FILE)]
-    if failed(findings):
-        raise ChecksFailed(str(path), findings)
-    write_text_atomic(out_dir / TEST_FILE, tests)
-    write_text_atomic(path, rules)
-    return Written(path=path, findings=findings)
+        findings = [_meaning(params), check_rules_file(t / FILE), test_rules_file(t / TEST_FILE)]
+    return Draft(DOC, FILE, rules, findings, files={TEST_FILE: tests})
+
+
+def write(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path) -> Written:
+    """Write alerts.yml and alerts-test.yml only if promtool accepts the rules and the tests pass."""
+    return write_draft(draft(params, status, out_dir), out_dir)
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     out_dir = Path(out_dir)
-    path = out_dir / "alerts.yml"
+    path = out_dir / FILE
     if not path.is_file():
         return []
     findings = [check_rules_file(path)]

@@ -1,23 +1,33 @@
-"""The documents opslib writes, in order. Each is a module of opslib with:
+"""The document contract: every document module has the same shape and one write sequence.
 
-    DOC                                   document name (kebab-case: runbook, cost-plan, secrets)
-    write(params, status, out_dir)        build, render, check, write; raise ChecksFailed on a failing check
-    check_written(out_dir, params)        re-check what was written (for run.json)
+    DOC                                       document name, kebab-case (runbook, cost-plan, secrets)
+    FILE                                      its main file (runbook.md, cost-plan.md, alerts.yml)
+    draft(params, status, out_dir=None, …)    -> Draft     build, render, check; nothing written
+    preview(params, status, …)                -> Draft     the same without figures (the notebooks' live view)
+    write(params, status, out_dir, …)         -> Written   write_draft(draft(…)): refuse a failing draft, write atomically
+    check_written(out_dir, params)            -> [Finding] the checks of what is in out_dir (run.json, readiness)
 
-`opslib render` writes every document; `opslib batch` runs every notebook, and each
-notebook writes its document through the same `write`.
+`opslib render` writes every document of DOCUMENT_MODULES into a staging folder and swaps it
+into place (opslib.run.render); `opslib batch` runs the notebooks, which call the same write.
 """
 
 from __future__ import annotations
 
 import importlib
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
-__all__ = ["DOCUMENT_MODULES", "Written", "document_modules"]
+from opslib.check.findings import Finding, failed
+from opslib.core.files import write_bytes_atomic, write_text_atomic
+from opslib.errors import ChecksFailed
 
-DOCUMENT_MODULES = ("runbook", "cost_plan", "cost_report", "secrets", "pipeline", "alerts", "readiness")  # readiness last: it reviews the others
+__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "document_modules", "write_draft"]
+
+# readiness last: it reviews the others
+DOCUMENT_MODULES = ("runbook", "cost_plan", "cost_report", "secrets", "pipeline", "alerts", "readiness")
 
 
 def document_modules() -> list[ModuleType]:
@@ -25,8 +35,52 @@ def document_modules() -> list[ModuleType]:
 
 
 @dataclass(frozen=True)
+class Draft:
+    """A rendered and checked document that is not written yet: what a preview shows and what
+    write_draft writes. `text` is None when the document does not apply to the project (no
+    `cost:` section, no billing data); `files` are further files beside it (figures, CI files,
+    .env.example), relative to the project folder; `model` is what it was rendered from; `note`
+    says why a document that does not apply is not written."""
+
+    doc: str
+    file: str
+    text: str | None
+    findings: list[Finding]
+    files: Mapping[str, str | bytes] = field(default_factory=dict)
+    model: Any = None
+    note: str = ""  # what a preview shows when the document does not apply
+
+    @property
+    def markdown(self) -> str:
+        return self.text if self.text is not None else self.note
+
+    @property
+    def ok(self) -> bool:
+        return not failed(self.findings)
+
+
+@dataclass(frozen=True)
 class Written:
     """What a document module's write() returns: the main file written and its findings."""
 
     path: Path
-    findings: list
+    findings: list[Finding]
+
+
+def write_draft(draft: Draft, out_dir: str | Path) -> Written:
+    """The one write sequence: a draft that fails a check is refused (ChecksFailed names the file
+    and the failing items; nothing is written); otherwise the further files, then the main file,
+    each written to a temporary file and renamed into place."""
+    out_dir = Path(out_dir)
+    path = out_dir / draft.file
+    if not draft.ok:
+        raise ChecksFailed(str(path), draft.findings)
+    if draft.text is None:
+        return Written(path=path, findings=draft.findings)
+    for rel, content in draft.files.items():
+        if isinstance(content, bytes):
+            write_bytes_atomic(out_dir / rel, content)
+        else:
+            write_text_atomic(out_dir / rel, content)
+    write_text_atomic(path, draft.text)
+    return Written(path=path, findings=draft.findings)

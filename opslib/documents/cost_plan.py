@@ -5,7 +5,7 @@
     write(params, status, out_dir)    -> Written    (render, check, write cost-plan.md + figures/)
     check_written(out_dir, params)    -> [Finding]
     diff(old_params, new_params)      -> str        (markdown table of monthly changes)
-    cost_diff_main(old, new)          -> int        (`opslib cost-diff OLD.yaml NEW.yaml`)
+    cost_gate(params)                 -> (ok, str)  (the pipeline's cost check)
 
 A component's monthly cost is max(0, quantity − free units) × price × (1 − discount). A
 quantity is count × drivers × factor (× hours for hourly prices), each a low/expected/high
@@ -27,16 +27,22 @@ from opslib.check.findings import Finding, failed
 from opslib.check.cost_plan_strict import check_cost_plan
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.core.files import write_text_atomic
+from opslib.core.formatting import money, number, quantity, signed_money
+from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.cost_plan_charts import FIGURES, figure_files
+from opslib.params.status import StatusCheck
 from opslib.catalog.pricing import Price, load_catalog
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 
 __all__ = [
     "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
-    "check_written", "check_cost_plan", "diff", "cost_diff_main", "money", "load_overlay", "save_overlay",
+    "check_written", "check_cost_plan", "cost_gate", "diff", "load_overlay", "save_overlay",
 ]
 
 DOC = "cost-plan"
+FILE = "cost-plan.md"
+EXISTS = "cost-plan.md exists (if project uses paid resources)"
 BOUNDS = ("low", "expected", "high")
 GROUPS = {
     "compute": ("Infrastructure", "Compute"), "serverless": ("Infrastructure", "Compute"),
@@ -49,26 +55,6 @@ GROUPS = {
     "maintenance": ("Maintenance", "Engineering maintenance"),
 }
 GROUP_ORDER = ("Infrastructure", "Data transfer", "Third-party services", "Maintenance")
-
-
-def money(value: float | None) -> str:
-    """$1,234 for whole-dollar amounts ≥ 100, $12.34 below, $0.00012 for tiny unit costs."""
-    if value is None:
-        return "unknown"
-    if abs(value) >= 100:
-        return f"${value:,.0f}"
-    if abs(value) >= 1 or value == 0:
-        return f"${value:,.2f}"
-    if abs(value) >= 0.01:
-        return f"${value:.2f}"
-    digits = 1 - math.floor(math.log10(abs(value)))
-    return f"${value:.{digits}f}"
-
-
-def _num(value: float) -> str:
-    if value >= 1000:
-        return f"{value:,.0f}"
-    return f"{round(value, 3):g}"
 
 
 def _price_text(p: Price | None) -> str:
@@ -131,6 +117,7 @@ class EnvTotal:
     replicas_min: int
     replicas_max: int
     usage_items: int
+    thresholds: tuple[int, ...] = ()
 
     @property
     def pct(self) -> float:
@@ -139,6 +126,20 @@ class EnvTotal:
     @property
     def breach(self) -> bool:
         return self.worst_case > self.budget
+
+    @property
+    def overrun(self) -> float:
+        """How far the worst case exceeds the budget (negative when within)."""
+        return self.worst_case - self.budget
+
+    @property
+    def worst_case_pct(self) -> float:
+        return 100 * self.worst_case / self.budget
+
+    @property
+    def alert_levels(self) -> list[tuple[int, float]]:
+        """(threshold %, amount) for every budget alert threshold."""
+        return [(t, self.budget * t / 100) for t in self.thresholds]
 
 
 @dataclass(frozen=True)
@@ -271,21 +272,21 @@ def _quantity(cost, comp, env: str, price: Price | None, scale: dict[str, float]
     vals = [1.0, 1.0, 1.0]
     if count_override is not None:
         vals = [count_override] * 3
-        parts.append(f"{_num(count_override)} at maximum scale")
+        parts.append(f"{quantity(count_override)} at maximum scale")
     elif q.count is not None:
         vals = [q.count.low, q.count.expected, q.count.high]
-        parts.append(_num(q.count.expected) if q.count.low == q.count.high else f"{_num(q.count.low)}–{_num(q.count.high)}")
+        parts.append(quantity(q.count.expected) if q.count.low == q.count.high else f"{quantity(q.count.low)}–{quantity(q.count.high)}")
     for name in q.drivers:
         r = _driver_range(cost, name, env, scale)
         vals = [v * r[i] for i, v in enumerate(vals)]
-        parts.append(f"{name} {_num(r[1])}")
+        parts.append(f"{name} {quantity(r[1])}")
     if q.factor != 1:
         vals = [v * q.factor for v in vals]
         parts.append(f"{q.factor:g}")
     if _hourly(price):
         hours = q.hours if q.hours is not None else rules()["hours_per_month"]
         vals = [v * hours for v in vals]
-        parts.append(f"{_num(hours)} h")
+        parts.append(f"{quantity(hours)} h")
     return tuple(vals), " × ".join(parts) if parts else "1"
 
 
@@ -370,7 +371,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
             c = _price_cost(comp, qty, price)
             status = "priced" if c is not None else ("unknown-price" if price is None or price.price_usd is None else "usage")
             if comp.free_units:
-                basis += f" − {_num(comp.free_units)} free"
+                basis += f" − {quantity(comp.free_units)} free"
             if comp.discount_pct:
                 basis += f", −{comp.discount_pct:g}% ({comp.discount_note or 'discount'})"
             group, sub = GROUPS[comp.category]
@@ -388,7 +389,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         b = cost.budgets.get(env.name)
         envs.append(EnvTotal(env.name, *sums, worst_case=worst, budget=b.monthly_usd if b else 0.0, limit=b.limit if b else "none",
                              alert_to=list(b.alert_to) if b else [], replicas_min=env.replicas.min, replicas_max=rmax,
-                             usage_items=usage))
+                             usage_items=usage, thresholds=tuple(cost.alert_thresholds_pct)))
     lo, ex, hi = (sum(getattr(e, k) for e in envs) for k in BOUNDS)
     samples = _monte_carlo(params, scale, chosen) if simulate else np.array([ex])
     p10, p50, p90 = (float(np.percentile(samples, q)) for q in (10, 50, 90))
@@ -421,7 +422,7 @@ def _per_request(params, envs: list[EnvTotal], scale) -> str:
         return f"not computed: {cost.traffic_driver} is 0 in {prod}"
     per = e.expected / ex
     return (f"{money(per)} per {d.unit.rstrip('s') if d.unit.endswith('s') else d.unit} in {prod} "
-            f"({money(e.expected)} ÷ {_num(ex)} {d.unit} a month; {money(e.low / hi if hi else 0)}–{money(e.high / lo if lo else e.high)} across the range)")
+            f"({money(e.expected)} ÷ {quantity(ex)} {d.unit} a month; {money(e.low / hi if hi else 0)}–{money(e.high / lo if lo else e.high)} across the range)")
 
 
 def _assumptions(params, scale) -> list[str]:
@@ -430,8 +431,8 @@ def _assumptions(params, scale) -> list[str]:
     for name in sorted(cost.drivers):
         d = cost.drivers[name]
         lo, ex, hi = _driver_range(cost, name, params.production.name, scale)
-        txt = f"**{name}** ({d.unit}): {_num(lo)} / {_num(ex)} / {_num(hi)} (low / expected / high) in {params.production.name} — {d.description}"
-        others = [f"{e}: {_num(_driver_range(cost, name, e, scale)[1])}" for e in sorted(d.environments) if e != params.production.name]
+        txt = f"**{name}** ({d.unit}): {quantity(lo)} / {quantity(ex)} / {quantity(hi)} (low / expected / high) in {params.production.name} — {d.description}"
+        others = [f"{e}: {quantity(_driver_range(cost, name, e, scale)[1])}" for e in sorted(d.environments) if e != params.production.name]
         if others:
             txt += f"; expected elsewhere {', '.join(others)}"
         out.append(txt)
@@ -576,9 +577,9 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
             plan.quotas.append((env.name, "\n".join([
                 "apiVersion: v1", "kind: ResourceQuota", "metadata:", f"  name: {params.project.name}-cost-quota",
                 f"  namespace: {target['namespace']}", "spec:", "  hard:",
-                f'    limits.cpu: "{_num(env.replicas.max * services * q.cpu_per_replica)}"',
-                f'    limits.memory: "{_num(env.replicas.max * services * q.memory_gib_per_replica)}Gi"',
-                f'    requests.storage: "{_num(q.storage_gib)}Gi"', f'    pods: "{env.replicas.max * services + 5}"',
+                f'    limits.cpu: "{quantity(env.replicas.max * services * q.cpu_per_replica)}"',
+                f'    limits.memory: "{quantity(env.replicas.max * services * q.memory_gib_per_replica)}Gi"',
+                f'    requests.storage: "{quantity(q.storage_gib)}Gi"', f'    pods: "{env.replicas.max * services + 5}"',
             ])))
             for s in params.services:
                 plan.scaling_commands.append((env.name, f"kubectl -n {target['namespace']} patch hpa {s.name} -p '{{\"spec\":{{\"minReplicas\":{max(env.replicas.min, 1)},\"maxReplicas\":{env.replicas.max}}}}}'"))
@@ -644,51 +645,36 @@ def render_plan(plan: CostPlan) -> str:
     return render(DOC, plan)
 
 
-@dataclass(frozen=True)
-class Preview:
-    markdown: str
-    findings: list[Finding]
-    plan: CostPlan | None
-
-
-def preview(params, overrides: Overrides | None = None) -> Preview:
-    """Render and check without writing (figures are referenced, not drawn)."""
+def draft(params, status: StatusCheck | None = None, out_dir: str | Path | None = None, *, overrides: Overrides | None = None,
+          figures: bool = True) -> Draft:
+    """Estimate, render and check cost-plan.md; with `figures`, draw its charts (figures/*.png,
+    0.3–0.7 s: the notebook's live preview leaves them out). `overrides` are the explorer's values."""
     if params.cost is None:
-        text = f"# Cost plan: {params.project.name}\n\nNo `cost:` section in the parameters: add drivers, components and budgets to plan costs.\n"
-        return Preview(text, [Finding("cost-plan.md exists (if project uses paid resources)", "n/a", "no cost: section in the parameters", None, "cost-plan")], None)
+        note = f"# Cost plan: {params.project.name}\n\nNo `cost:` section in the parameters: add drivers, components and budgets to plan costs.\n"
+        return Draft(DOC, FILE, None, [Finding(EXISTS, "n/a", "no cost: section in the parameters", None, "cost-plan")], note=note)
     plan = estimate(params, overrides)
-    plan.figures = _figure_names()
+    plan.figures = dict(FIGURES)
     text = render_plan(plan)
-    return Preview(text, check_cost_plan(text, environments=[e.name for e in params.environments]), plan)
+    findings = check_cost_plan(text, environments=[e.name for e in params.environments])
+    return Draft(DOC, FILE, text, findings, files=figure_files(plan) if figures else {}, model=plan)
 
 
-def _figure_names() -> dict[str, str]:
-    return {"breakdown": "figures/cost-breakdown.png", "distribution": "figures/cost-distribution.png", "budget": "figures/cost-budget.png"}
+def preview(params, status: StatusCheck | None = None, overrides: Overrides | None = None) -> Draft:
+    """Render and check without writing; figures are referenced, not drawn."""
+    return draft(params, status, overrides=overrides, figures=False)
 
 
-def write(params, status, out_dir: str | Path):
-    """Estimate, render and check the cost plan; write cost-plan.md and figures/ only if every check passes."""
-    from opslib.documents.cost_plan_charts import save_figures
-    from opslib.documents.contract import Written
-
-    out_dir = Path(out_dir)
-    path = out_dir / "cost-plan.md"
-    if params.cost is None:
-        return Written(path=path, findings=preview(params).findings)
-    draft = preview(params)
-    if failed(draft.findings):
-        raise ChecksFailed(str(path), draft.findings)
-    save_figures(draft.plan, out_dir)
-    write_text_atomic(path, draft.markdown)
-    return Written(path=path, findings=draft.findings)
+def write(params, status: StatusCheck | None, out_dir: str | Path) -> Written:
+    """Write cost-plan.md and figures/ only if every check passes (nothing without a cost: section)."""
+    return write_draft(draft(params, status, out_dir), out_dir)
 
 
 def check_written(out_dir: str | Path, params) -> list[Finding]:
-    path = Path(out_dir) / "cost-plan.md"
+    path = Path(out_dir) / FILE
     if params.cost is None:
         return []
     if not path.is_file():
-        return [Finding("cost-plan.md exists (if project uses paid resources)", "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
+        return [Finding(EXISTS, "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
     return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])
 
 
@@ -714,12 +700,12 @@ def diff(old_params, new_params) -> str:
             continue
         ot = "—" if o is None else (money(ov) if ov is not None else "depends on usage")
         nt = "—" if n is None else (money(nv) if nv is not None else "depends on usage")
-        ch = _signed((nv or 0) - (ov or 0)) if (ov is not None or o is None) and (nv is not None or n is None) else "unknown"
+        ch = signed_money((nv or 0) - (ov or 0)) if (ov is not None or o is None) and (nv is not None or n is None) else "unknown"
         rows.append(f"| {k[0]} | {k[1]} | {ot} | {nt} | {ch} |")
     if len(rows) == 2:
         rows.append("| — | no component changed | | | $0.00 |")
     out = ["# Cost diff", "", f"{old_params.project.name}: {old_params.path or 'old'} → {new_params.path or 'new'}", "", *rows, ""]
-    out.append(f"**Total expected monthly**: {money(old.expected)} → {money(new.expected)} ({_signed(new.expected - old.expected)}"
+    out.append(f"**Total expected monthly**: {money(old.expected)} → {money(new.expected)} ({signed_money(new.expected - old.expected)}"
                f"{_pct(new.expected, old.expected)}); range {old.total_text} → {new.total_text}.")
     out += ["", "| Environment | Budget | Old expected | New expected | New % of budget | Worst case vs. limit |", "|---|---:|---:|---:|---:|---|"]
     olds = {e.name: e for e in old.envs}
@@ -734,25 +720,28 @@ def diff(old_params, new_params) -> str:
     return "\n".join(out) + "\n"
 
 
-def _signed(v: float) -> str:
-    return ("+" if v >= 0.005 else "−" if v <= -0.005 else "") + money(abs(v))
-
-
 def _pct(new: float, old: float) -> str:
     return f", {100 * (new - old) / old:+.1f}%" if old else ""
 
 
-def cost_diff_main(old_path: str, new_path: str) -> int:
-    """`opslib cost-diff OLD.yaml NEW.yaml`: print the diff. Exit code 0, or 1 when the new
-    parameters' worst case at maximum scale exceeds an environment's spending limit."""
-    from opslib.params.models import load_params
-
-    old, new = load_params(old_path), load_params(new_path)
-    for p, path in ((old, old_path), (new, new_path)):
-        if p.cost is None:
-            raise ParamsError(path, ["cost: missing; add a cost: section to compare costs"])
-    print(diff(old, new), end="")
-    return 1 if any(e.breach for e in estimate(new, simulate=False).envs) else 0
+def cost_gate(params) -> tuple[bool, str]:
+    """The pipeline's cost-check stage (seed 001 §2, stage 4): (every environment's expected
+    monthly cost within its budget, a Markdown report for the CI job's summary)."""
+    plan = estimate(params, simulate=False)
+    lines = [f"## Cost check: {params.project.name}", "",
+             "| Environment | Expected monthly cost | Budget | Share of budget | Result |", "|---|---|---|---|---|"]
+    ok = True
+    for e in plan.envs:
+        if e.budget <= 0:
+            lines.append(f"| {e.name} | ${e.expected:,.2f} | none | — | FAIL: no budget set (cost.budgets.{e.name}) |")
+            ok = False
+            continue
+        over = e.expected > e.budget
+        ok = ok and not over
+        lines.append(f"| {e.name} | ${e.expected:,.2f} | ${e.budget:,.2f} | {number(round(e.pct, 1))}% | "
+                     f"{'FAIL: over budget' if over else 'pass'} |")
+    lines += ["", "Estimates as of " + params.project.as_of.isoformat() + " (opslib cost model, expected values)."]
+    return ok, "\n".join(lines) + "\n"
 
 
 # --- scenario overlays (the notebook's "save scenario") -------------------------------------
@@ -780,12 +769,3 @@ def load_overlay(path: str | Path) -> Overrides:
     return Overrides(drivers={str(k): float(v) for k, v in (body.get("drivers") or {}).items()},
                      prices={str(k): str(v) for k, v in (body.get("prices") or {}).items()},
                      replicas_max={str(k): int(v) for k, v in (body.get("replicas_max") or {}).items()})
-
-
-def _register_filters() -> None:
-    from opslib.core.templates import environment
-
-    environment().filters["money"] = money
-
-
-_register_filters()

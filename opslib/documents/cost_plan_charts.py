@@ -1,29 +1,28 @@
-"""Cost-plan charts (matplotlib, Agg backend): breakdown, distribution of the total, budget.
+"""Cost-plan charts (matplotlib's object API: no pyplot, no backend switch, so importing
+this module leaves a notebook's inline charts alone): breakdown, distribution of the total, budget.
 
 `figures(plan)` returns the three matplotlib figures (the notebook shows them);
-`save_figures(plan, out_dir)` writes them as PNGs under out_dir/figures/ without dates
-in the metadata, so the same plan gives the same bytes.
+`figure_files(plan)` gives them as PNG files (figures/…) without dates in the metadata, so
+the same plan gives the same bytes.
 """
 
 from __future__ import annotations
 
 import io
-from pathlib import Path
 
-import matplotlib
+from matplotlib.figure import Figure
+import numpy as np
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-
-__all__ = ["figures", "save_figures", "breakdown_figure", "distribution_figure", "budget_figure"]
+__all__ = ["COLOURS", "FIGURES", "figure_files", "figures", "png_bytes", "breakdown_figure", "distribution_figure", "budget_figure"]
 
 COLOURS = ["#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac", "#86bcb6", "#d37295"]
 METADATA = {"Software": None}
+FIGURES = {"breakdown": "figures/cost-breakdown.png", "distribution": "figures/cost-distribution.png", "budget": "figures/cost-budget.png"}
 
 
 def breakdown_figure(plan, dpi: int = 100):
-    fig, ax = plt.subplots(figsize=(7, 3.6), dpi=dpi)
+    fig = Figure(figsize=(7, 3.6), dpi=dpi)
+    ax = fig.subplots()
     envs = [e.name for e in plan.envs]
     cats = plan.categories
     bottom = np.zeros(len(envs))
@@ -39,7 +38,8 @@ def breakdown_figure(plan, dpi: int = 100):
 
 
 def distribution_figure(plan, dpi: int = 100):
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=dpi)
+    fig = Figure(figsize=(7, 3.2), dpi=dpi)
+    ax = fig.subplots()
     ax.hist(plan.samples, bins=40, color="#4e79a7", alpha=0.8)
     for value, label, style in ((plan.p10, "P10", ":"), (plan.p50, "P50", "-"), (plan.p90, "P90", ":"), (plan.low, "low", "--"), (plan.high, "high", "--")):
         ax.axvline(value, color="#333333", linestyle=style, linewidth=1)
@@ -52,7 +52,8 @@ def distribution_figure(plan, dpi: int = 100):
 
 
 def budget_figure(plan, dpi: int = 100):
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=dpi)
+    fig = Figure(figsize=(7, 3.2), dpi=dpi)
+    ax = fig.subplots()
     envs = [e.name for e in plan.envs]
     x = np.arange(len(envs))
     exp = [e.expected for e in plan.envs]
@@ -86,12 +87,9 @@ def figures(plan, dpi: int = 100) -> dict:
 def png_bytes(fig) -> bytes:
     buf = io.BytesIO()
     fig.savefig(buf, format="png", metadata=METADATA)
-    plt.close(fig)
     return buf.getvalue()
 
 
-def save_figures(plan, out_dir: str | Path) -> list[Path]:
-    """Write the charts to out_dir/<plan.figures paths> atomically."""
-    from opslib.core.files import write_bytes_atomic
-
-    return [write_bytes_atomic(Path(out_dir) / plan.figures[key], png_bytes(fig)) for key, fig in figures(plan).items()]
+def figure_files(plan) -> dict[str, bytes]:
+    """The charts as PNG files, by their path relative to the document (FIGURES)."""
+    return {FIGURES[key]: png_bytes(fig) for key, fig in figures(plan).items()}

@@ -1,4 +1,4 @@
-"""Cost-report charts (matplotlib, Agg): cumulative spend against budget, estimate vs. actual by
+"""Cost-report charts (matplotlib's object API, no pyplot): cumulative spend against budget, estimate vs. actual by
 category, daily cost with anomalies. PNGs are written without dates in the metadata, so the
 same report gives the same bytes (like costchart.py).
 """
@@ -6,28 +6,28 @@ same report gives the same bytes (like costchart.py).
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 import numpy as np
 
 from opslib.documents.cost_plan_charts import COLOURS, png_bytes
+from opslib.documents.spend import month_days, series
 
-__all__ = ["categories_figure", "cumulative_figure", "daily_figure", "figures", "save_figures"]
+__all__ = ["FIGURES", "categories_figure", "cumulative_figure", "daily_figure", "figure_files", "figures"]
+
+
+FIGURES = {"cumulative": "figures/cost-actuals-cumulative.png", "categories": "figures/cost-actuals-categories.png",
+           "daily": "figures/cost-actuals-daily.png"}
 
 
 def cumulative_figure(report, month: str | None = None, envs: list[str] | None = None, dpi: int = 100):
     """Cumulative actual per environment in the month, the forecast to month end, the budget and thresholds."""
-    from opslib.documents.cost_report import _month_days, _series
-
     rows = [e for e in report.month_envs(month) if envs is None or e.env in envs]
-    fig, axes = plt.subplots(1, max(1, len(rows)), figsize=(3.2 * max(1, len(rows)) + 0.6, 3.2), dpi=dpi, squeeze=False)
+    fig = Figure(figsize=(3.2 * max(1, len(rows)) + 0.6, 3.2), dpi=dpi)
+    axes = fig.subplots(1, max(1, len(rows)), squeeze=False)
     for ax, e in zip(axes[0], rows):
-        start, end = _month_days(e.month)
-        vals = _series(report.daily[report.daily["env"] == e.env], start, min(e.last_day, end))
+        start, end = month_days(e.month)
+        vals = series(report.daily[report.daily["env"] == e.env], start, min(e.last_day, end))
         days = np.arange(1, len(vals) + 1)
         ax.plot(days, np.cumsum(vals), color="#4e79a7", label="actual")
         if not e.complete:
@@ -51,7 +51,8 @@ def cumulative_figure(report, month: str | None = None, envs: list[str] | None =
 def categories_figure(report, month: str | None = None, dpi: int = 100):
     """Estimate (expected, low–high) against actual or forecast per cost category."""
     rows = [r for r in report.variance if r.month == (month or report.month)]
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=dpi)
+    fig = Figure(figsize=(7, 3.2), dpi=dpi)
+    ax = fig.subplots()
     x = np.arange(len(rows))
     exp = [r.expected or 0 for r in rows]
     err = [[(r.expected or 0) - (r.low or 0) for r in rows], [(r.high or 0) - (r.expected or 0) for r in rows]]
@@ -68,15 +69,14 @@ def categories_figure(report, month: str | None = None, dpi: int = 100):
 
 def daily_figure(report, envs: list[str] | None = None, service: str | None = None, dpi: int = 100):
     """Daily cost per environment over the whole data, anomalies marked."""
-    from opslib.documents.cost_report import _series
-
-    fig, ax = plt.subplots(figsize=(7, 3.2), dpi=dpi)
+    fig = Figure(figsize=(7, 3.2), dpi=dpi)
+    ax = fig.subplots()
     frame = report.daily if service is None else report.daily[report.daily["service"] == service]
     names = [e for e in dict.fromkeys(e.env for e in report.env_months) if envs is None or e in envs]
     n = (report.last_day - report.first_day).days + 1
     days = [report.first_day + timedelta(days=i) for i in range(n)]
     for i, env in enumerate(names):
-        ax.plot(days, _series(frame[frame["env"] == env], report.first_day, report.last_day), color=COLOURS[i % len(COLOURS)], label=env, linewidth=1)
+        ax.plot(days, series(frame[frame["env"] == env], report.first_day, report.last_day), color=COLOURS[i % len(COLOURS)], label=env, linewidth=1)
     for a in report.anomalies:
         if a.env in names and service is None:
             ax.plot([a.day], [a.cost], marker="o", color="#e15759", markersize=6, fillstyle="none")
@@ -94,8 +94,6 @@ def figures(report, dpi: int = 100) -> dict:
     return {"cumulative": cumulative_figure(report, dpi=dpi), "categories": categories_figure(report, dpi=dpi), "daily": daily_figure(report, dpi=dpi)}
 
 
-def save_figures(report, out_dir: str | Path) -> list[Path]:
-    from opslib.documents.cost_report import FIGURES
-    from opslib.core.files import write_bytes_atomic
-
-    return [write_bytes_atomic(Path(out_dir) / FIGURES[key], png_bytes(fig)) for key, fig in figures(report).items()]
+def figure_files(report) -> dict[str, bytes]:
+    """The charts as PNG files, by their path relative to the report (FIGURES)."""
+    return {FIGURES[key]: png_bytes(fig) for key, fig in figures(report).items()}

@@ -53,12 +53,12 @@ from opslib.documents.monitoring import alert_specs, production_approvers
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams, load_params
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, default_doc_dir, steps
+from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
 from opslib.params.status import HALTING, ProjectStatus, load_status
 from opslib.core.yamlio import read_yaml
 
 __all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_version", "load_history", "read_qa_report",
-           "parse_window", "approvers", "check_gates", "build_plan", "render_plan", "plan_path", "write_plan", "plan_main",
+           "parse_window", "approvers", "check_gates", "build_plan", "render_plan", "plan_path", "write_plan", "prepare",
            "GateFailed"]
 
 DOC = "deployment-plan"
@@ -338,6 +338,11 @@ class Plan:
     as_of: date
     links: list = field(default_factory=list)
 
+    @property
+    def preparation(self) -> list[RStep]:
+        """Tool set-up, then the platform's prerequisites: one numbered list."""
+        return [*self.setup, *self.prerequisites]
+
 
 @cache
 def deploy_catalog() -> dict:
@@ -459,24 +464,6 @@ def prepare(params: ProjectParams, env: str, version: str, qa_report: str | Path
 
 def write_plan(plan: Plan, path: Path, params: ProjectParams | None = None) -> Path:
     if params is not None:  # links relative to where the plan is written
-        from opslib.documents.commands import relative_link
-
         plan = replace(plan, links=[("Runbook", "../../runbook.md"), ("Architecture", relative_link(params, params.project.links.architecture, path.parent)),
                                     ("Plan", relative_link(params, params.project.links.plan, path.parent))])
     return write_text_atomic(path, render_plan(plan))
-
-
-def plan_main(params_path: str, env: str, version: str, qa_report: str | None = None, window: str | None = None,
-              out: str | None = None, force: bool = False, history: str | None = None, strategy: str | None = None) -> int:
-    """`opslib plan PARAMS --env ENV --version X.Y.Z [--qa-report P] [--window S/E] [--history P] [--out DIR] [--force]`."""
-    params = load_params(params_path)
-    try:
-        plan = prepare(params, env, version, qa_report, window, history, strategy, force)
-    except GateFailed as exc:
-        print(f"opslib: {exc}", file=sys.stderr)
-        return 1
-    path = write_plan(plan, plan_path(params, env, plan.version, out), params)
-    for g in plan.gates:
-        print(f"  {'pass' if g.ok else 'FORCED'} {g.name}: {g.evidence}")
-    print(f"{params_path}: wrote {path}" + (f" (--force overrode {len(plan.forced)} failed gate(s))" if plan.forced else ""))
-    return 0

@@ -34,7 +34,7 @@ from opslib.params.models import field_path
 from opslib.core.templates import render
 from opslib.core.yamlio import read_yaml
 
-__all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "report_main"]
+__all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "write_report"]
 
 DOC = "deployment-report"
 Stamp = Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="YYYY-MM-DD HH:MM")
@@ -150,8 +150,7 @@ def report_path(r: Results, results_path: Path, out: str | Path | None = None) -
     return Path(results_path).parent / "deployment-report.md"
 
 
-def report_main(results_path: str, out: str | None = None) -> int:
+def write_report(results_path: str | Path, out: str | Path | None = None) -> tuple[Results, Path]:
+    """Read a deployment record and write its deployment-report.md; return the record and the path."""
     r = load_results(results_path)
-    path = write_text_atomic(report_path(r, Path(results_path), out), render_report(r))
-    print(f"{results_path}: wrote {path} (status {r.status})")
-    return 0
+    return r, write_text_atomic(report_path(r, Path(results_path), out), render_report(r))

@@ -22,7 +22,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from opslib.catalog.loaders import DATA_DIR, load_platform
 from opslib.params.models import ProjectParams, Slo
-from opslib.core.templates import number as _fmt
+from opslib.core.formatting import number as _fmt
 from opslib.core.templates import render_string
 from opslib.params.ci import DEFAULT as CI_DEFAULT
 from opslib.core.yamlio import read_yaml

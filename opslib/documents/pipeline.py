@@ -29,19 +29,20 @@ from opslib.catalog import loaders as catalog
 from opslib.check.findings import Finding, failed
 from opslib.check.markdown import parse
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
-from opslib.documents.contract import Written
+from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed
-from opslib.documents.monitoring import ci_of, production_approvers
+from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render, render_string
 from opslib.params.ci import ci_languages, ci_platforms
 from opslib.params.status import StatusCheck
 
-__all__ = ["DOC", "ITEMS", "Pipeline", "Validation", "Written", "build", "ci_files", "validate_files",
+__all__ = ["DOC", "FILE", "ITEMS", "Pipeline", "Validation", "build", "draft", "ci_files", "validate_files",
            "render_pipeline", "check_pipeline_doc", "preview", "write", "check_written", "STRATEGIES", "SYSTEMS"]
 
 DOC = "pipeline"
+FILE = "pipeline.md"
 SYSTEMS = ("github", "gitlab")
 STRATEGIES = ("rolling", "blue-green", "canary", "recreate")
 CI_STORES = {"github-actions": "GitHub Actions secret", "gitlab-ci": "GitLab CI/CD variable"}
@@ -199,6 +200,11 @@ class Pipeline:
     validations: list[Validation] = field(default_factory=list)
     alerts: list[Any] = field(default_factory=list)
 
+    @property
+    def flow(self) -> list[tuple[int, str, int, str]]:
+        """The stage diagram's edges: (number, name) of each stage → the next."""
+        return [(i, a.name, i + 1, b.name) for i, (a, b) in enumerate(zip(self.stages, self.stages[1:]), start=1)]
+
 
 def _languages(params: ProjectParams) -> list[str]:
     ci = ci_of(params)
@@ -345,8 +351,6 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
     p.gates = _gates(p)
     p.files = ci_files(p)
     p.validations = validate_files(p.files)
-    from opslib.documents.monitoring import alert_specs
-
     p.alerts = alert_specs(params)
     return p
 
@@ -476,37 +480,31 @@ def _validation_findings(p: Pipeline) -> list[Finding]:
 
 
 
-@dataclass(frozen=True)
-class Preview:
-    pipeline: Pipeline
-    markdown: str
-    findings: list[Finding]
-
-
-def preview(params: ProjectParams, systems: list[str] | None = None, strategy: str | None = None) -> Preview:
+def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str | Path | None = None, *,
+          systems: list[str] | None = None, strategy: str | None = None) -> Draft:
+    """Build, validate, render and check pipeline.md and the CI files (ci/…); `systems` and
+    `strategy` are the notebook's drop-downs (default: the parameters')."""
     p = build(params, systems=systems, strategy=strategy)
     text = render_pipeline(p)
     findings = check_pipeline_doc(text, environments=[e.name for e in params.environments]) + _validation_findings(p)
-    return Preview(p, text, findings)
+    return Draft(DOC, FILE, text, findings, files={f"ci/{rel}": body for rel, body in p.files.items()}, model=p)
 
 
-def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
-    """Build, validate, render and check; write pipeline.md and ci/… only if everything passes."""
-    out_dir = Path(out_dir)
-    path = out_dir / "pipeline.md"
-    draft = preview(params)
-    if failed(draft.findings):
-        raise ChecksFailed(str(path), draft.findings)
-    for rel, text in draft.pipeline.files.items():
-        write_text_atomic(out_dir / "ci" / rel, text)
-    write_text_atomic(path, draft.markdown)
-    return Written(path=path, findings=draft.findings)
+def preview(params: ProjectParams, status: StatusCheck | None = None, systems: list[str] | None = None,
+            strategy: str | None = None) -> Draft:
+    """The notebook's preview: the same draft, nothing written."""
+    return draft(params, status, systems=systems, strategy=strategy)
+
+
+def write(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path) -> Written:
+    """Write pipeline.md and ci/… only if every check and schema validation passes."""
+    return write_draft(draft(params, status, out_dir), out_dir)
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     """Re-check pipeline.md and re-validate every CI file under ci/ (empty when none)."""
     out_dir = Path(out_dir)
-    path = out_dir / "pipeline.md"
+    path = out_dir / FILE
     if not path.is_file():
         return []
     findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path, [e.name for e in params.environments])

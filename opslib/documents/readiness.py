@@ -34,13 +34,16 @@ from opslib.errors import CatalogError
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render
-from opslib.documents.contract import Written
+from opslib.catalog.loaders import load_platform
+from opslib.check.document import check_document, score
+from opslib.documents.contract import Draft, Written, document_modules, write_draft
 from opslib.params.status import StatusCheck
 from opslib.core.yamlio import read_yaml
 
-__all__ = ["DOC", "Item", "Review", "collect", "review", "render_review", "write", "check_written", "items"]
+__all__ = ["DOC", "FILE", "Item", "Review", "collect", "review", "render_review", "draft", "write", "check_written", "items"]
 
 DOC = "readiness"
+FILE = "readiness.md"
 FILES = {"runbook": "runbook.md", "cost": "cost-plan.md", "secret": "secrets.md", "pipeline": "pipeline.md", "alert": "alerts.yml"}
 GENRES = {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets.md": "secrets", "pipeline.md": "pipeline"}
 # readiness-items.yaml names a check as <key>.<item>; the key of each document
@@ -90,9 +93,6 @@ class Review:
 
 def collect(out_dir: str | Path, params: ProjectParams) -> list[tuple[str, str, Finding]]:
     """(module, file, finding) for every check of every other document in out_dir."""
-    from opslib.check.document import check_document
-    from opslib.documents.contract import document_modules
-
     out_dir = Path(out_dir)
     envs = [e.name for e in params.environments]
     found = []
@@ -137,10 +137,8 @@ def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[str
         why = f"{plan.relative_to(out_dir).as_posix()} has no window" if plan else "no production deployment plan in this folder"
         return "not measured", f"{why}; `opslib plan … --env {params.production.name} --window START/END` would confirm the date"
     if it.get("needs_cost") and params.cost is None:
-        from opslib.catalog import loaders as catalog
-
         if params.platform not in read_yaml(DATA_DIR / "readiness-items.yaml").get("free_platforms", []):
-            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {catalog.load_platform(params.platform).title} "
+            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {load_platform(params.platform).title} "
                             "is a paid platform — add a cost: section and run opslib render")
     names = _names()
     hits, missing = [], []
@@ -172,8 +170,6 @@ def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[str
 
 
 def review(params: ProjectParams, out_dir: str | Path, status: StatusCheck | None = None) -> Review:
-    from opslib.check.document import score
-
     out_dir = Path(out_dir)
     found = [(m, file, Finding(f.item, f.status, _clean(f.message, out_dir), f.line, f.area, f.severity)) for m, file, f in collect(out_dir, params)]
     resolved = []
@@ -204,17 +200,21 @@ def _own_findings(text: str) -> list[Finding]:
                     area="readiness")]
 
 
-def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path, rv: Review | None = None) -> Written:
-    """Review the documents in out_dir and write <out_dir>/readiness.md; `rv` is a review of
-    the same folder already made (the notebook shows it first), so it is not made twice."""
-    out_dir = Path(out_dir)
-    text = render_review(rv if rv is not None else review(params, out_dir, status))
-    path = write_text_atomic(out_dir / "readiness.md", text)
-    return Written(path=path, findings=_own_findings(text))
+def draft(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path, *, review_of: Review | None = None) -> Draft:
+    """Review the documents in out_dir and render readiness.md; `review_of` is a review of the same
+    folder already made (the notebook shows it first), so it is not made twice."""
+    rv = review_of if review_of is not None else review(params, Path(out_dir), status)
+    text = render_review(rv)
+    return Draft(DOC, FILE, text, _own_findings(text), model=rv)
+
+
+def write(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path, rv: Review | None = None) -> Written:
+    """Write <out_dir>/readiness.md (a record: it is written whatever the review found)."""
+    return write_draft(draft(params, status, out_dir, review_of=rv), out_dir)
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
-    path = Path(out_dir) / "readiness.md"
+    path = Path(out_dir) / FILE
     if not path.is_file():
         return []
     return _own_findings(path.read_text(encoding="utf-8"))

@@ -2,8 +2,10 @@
 
     build(params, status)            -> Runbook   (pure: everything resolved, nothing rendered)
     render_runbook(runbook)          -> str       (Jinja, StrictUndefined)
-    preview(params, ...)             -> Preview   (markdown + findings; what the notebook shows)
-    write(params, out_dir, ...)      -> Written   (status gate, build, render, check, atomic write)
+    draft(params, status, out_dir)   -> Draft     (rendered and checked; opslib.documents.contract)
+    preview(params, status, …)       -> Draft     (what the notebook shows)
+    write(params, status, out_dir)   -> Written   (write_draft: refused when a check fails)
+    check_written(out_dir, params)   -> [Finding]
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from pydantic import ValidationError
 from opslib.catalog import loaders as catalog
 from opslib.check.findings import Finding, failed
 from opslib.check.runbook import check_runbook
-from opslib.documents.contract import Written
+from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
 from opslib.documents.monitoring import MetricRow, metric_rows
@@ -26,9 +28,10 @@ from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.core.templates import render, render_string
 from opslib.params.status import StatusCheck
 
-__all__ = ["DOC", "Runbook", "build", "render_runbook", "preview", "write", "check_written", "with_platform", "command_context"]
+__all__ = ["DOC", "FILE", "Runbook", "build", "render_runbook", "draft", "preview", "write", "check_written", "with_platform"]
 
 DOC = "runbook"
+FILE = "runbook.md"
 
 
 @dataclass(frozen=True)
@@ -46,6 +49,11 @@ class EnvSection:
     verify: list[RStep]
     expected_minutes: int
     observe_minutes: int
+
+    @property
+    def total_minutes(self) -> int:
+        """Deploy and observation, start to verified."""
+        return self.expected_minutes + self.observe_minutes
 
 
 @dataclass(frozen=True)
@@ -144,6 +152,11 @@ class Runbook:
     rollback_triggers: list[str]
     deploy: Any
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+
+    @property
+    def escalate_step(self) -> int:
+        """The decision tree's last step: none of the questions matched."""
+        return len(self.tree) + 1
 
 
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
@@ -342,38 +355,31 @@ def with_platform(params: ProjectParams, name: str) -> ProjectParams:
     return moved
 
 
-@dataclass(frozen=True)
-class Preview:
-    markdown: str
-    findings: list[Finding]
-
-
-def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None, platform: str | None = None) -> Preview:
-    """Render and check without writing (the notebook's live preview)."""
+def draft(params: ProjectParams, status: StatusCheck, out_dir: str | Path | None = None, *, focus: str | None = None,
+          platform: str | None = None) -> Draft:
+    """Build, render and check runbook.md. `focus` is the environment the Operations,
+    Troubleshooting and Rollback commands target; `platform` previews the project on another
+    platform (the notebook's drop-down). Links are relative to `out_dir` (default: build/<project>)."""
     moved = with_platform(params, platform) if platform else params
-    doc_dir = default_doc_dir(params)
+    doc_dir = Path(out_dir) if out_dir is not None else default_doc_dir(params)
     text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
-    environments = [e.name for e in moved.environments]
-    return Preview(markdown=text, findings=check_runbook(text, path=doc_dir / "runbook.md", environments=environments, virtual=True))
+    findings = check_runbook(text, path=doc_dir / FILE, environments=[e.name for e in moved.environments], virtual=True)
+    return Draft(DOC, FILE, text, findings)
 
 
+def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None, platform: str | None = None) -> Draft:
+    """The notebook's live preview: the same draft, nothing written."""
+    return draft(params, status, focus=focus, platform=platform)
 
 
 def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
-    """Build, render and check the runbook; write <out_dir>/runbook.md only if every check passes."""
-    out_dir = Path(out_dir)
-    text = render_runbook(build(params, status, doc_dir=out_dir))
-    path = out_dir / "runbook.md"
-    findings = check_runbook(text, path=path, environments=[e.name for e in params.environments], virtual=True)
-    if failed(findings):
-        raise ChecksFailed(str(path), findings)
-    write_text_atomic(path, text)
-    return Written(path=path, findings=findings)
+    """Write <out_dir>/runbook.md only if every check passes."""
+    return write_draft(draft(params, status, out_dir), out_dir)
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     """The checks of the runbook.md in `out_dir` (empty when there is none)."""
-    path = Path(out_dir) / "runbook.md"
+    path = Path(out_dir) / FILE
     if not path.is_file():
         return []
     return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])

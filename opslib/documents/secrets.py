@@ -27,7 +27,9 @@ from opslib.errors import ChecksFailed, ParamsError
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render, render_string
-from opslib.documents.contract import Written
+from opslib.core.yamlio import read_yaml
+from opslib.check.scan import precommit_config
+from opslib.documents.contract import Draft, Written, write_draft
 from opslib.documents.commands import RStep, command_context, steps
 from opslib.params.secrets import SecretItem, classify_text, platform_problems, secret_kinds, secret_rules, secret_stores
 from opslib.params.status import StatusCheck
@@ -38,6 +40,7 @@ __all__ = [
 ]
 
 DOC = "secrets"
+FILE = "secrets.md"
 DUE_SOON_DAYS = 30
 
 ITEMS = {
@@ -100,6 +103,10 @@ class CalendarRow:
     days_left: int | None
     status: str  # overdue, due soon, ok, on compromise
 
+    @property
+    def days_overdue(self) -> int | None:
+        return None if self.days_left is None else -self.days_left
+
 
 @dataclass(frozen=True)
 class KindRow:
@@ -125,6 +132,24 @@ class StoreProcedure:
     restart: list[RStep]
     verify: list[RStep]
     restarts_workload: bool
+
+    # the procedure's numbered steps: 1 read metadata, 2 generate, then the store's rotate steps,
+    # then restart, verify and watch
+    @property
+    def rotate_steps(self) -> list[tuple[int, RStep]]:
+        return list(enumerate(self.rotate, start=3))
+
+    @property
+    def restart_step(self) -> int:
+        return len(self.rotate) + 3
+
+    @property
+    def verify_step(self) -> int:
+        return self.restart_step + 1
+
+    @property
+    def watch_step(self) -> int:
+        return self.restart_step + 2
 
 
 @dataclass(frozen=True)
@@ -339,8 +364,6 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
 
 
 def _load_code() -> dict:
-    from opslib.core.yamlio import read_yaml
-
     return read_yaml(catalog.DATA_DIR / "secret-stores.yaml")["code"]
 
 
@@ -460,29 +483,29 @@ def check_secrets_doc(text: str, path: Path | None = None, params: ProjectParams
     return out
 
 
-def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
-    """Build, render and check secrets.md; write it with .env.example and .pre-commit-config.yaml
-    into `out_dir` only if every check passes."""
-    from opslib.check.scan import precommit_config
-
-    out_dir = Path(out_dir)
-    path = out_dir / "secrets.md"
+def draft(params: ProjectParams, status: StatusCheck, out_dir: str | Path | None = None) -> Draft:
+    """Build, render and check secrets.md, with .env.example and .pre-commit-config.yaml beside it."""
     if params.secrets is None:
         findings = [Finding(ITEMS["identified"], "fail", "the parameters have no secrets: section; add the secret inventory", area="secrets")]
-        raise ChecksFailed(str(path), findings)
+        return Draft(DOC, FILE, None, findings, note="No `secrets:` section in the parameters: add the secret inventory (names and metadata, never values).")
     text = render_secrets(inventory(params, status))
-    findings = check_secrets_doc(text, path, params)
-    if failed(findings):
-        raise ChecksFailed(str(path), findings)
-    write_text_atomic(out_dir / ".env.example", env_example(params))
-    write_text_atomic(out_dir / ".pre-commit-config.yaml", precommit_config())
-    write_text_atomic(path, text)
-    return Written(path=path, findings=findings)
+    findings = check_secrets_doc(text, Path(out_dir) / FILE if out_dir is not None else None, params)
+    return Draft(DOC, FILE, text, findings, files={".env.example": env_example(params), ".pre-commit-config.yaml": precommit_config()})
+
+
+def preview(params: ProjectParams, status: StatusCheck) -> Draft:
+    """The notebook's preview: the same draft, nothing written."""
+    return draft(params, status)
+
+
+def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Written:
+    """Write secrets.md, .env.example and .pre-commit-config.yaml only if every check passes."""
+    return write_draft(draft(params, status, out_dir), out_dir)
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     """The checks of the secrets.md in `out_dir` (empty when there is none)."""
-    path = Path(out_dir) / "secrets.md"
+    path = Path(out_dir) / FILE
     if not path.is_file():
         return []
     return check_secrets_doc(path.read_text(encoding="utf-8"), path, params)

@@ -11,6 +11,10 @@ from pathlib import Path
 
 from opslib.check.findings import Finding
 from opslib.errors import OpslibError
+from opslib.documents import runbook
+from opslib.catalog.loaders import platform_names
+from opslib.params.models import load_params
+from opslib.params.status import check_status
 
 __all__ = ["escape_dollars", "findings_table", "show_status", "show_findings", "show_markdown", "show_written", "runbook_explorer"]
 
@@ -97,11 +101,6 @@ def runbook_explorer(params_path: str | Path, params_dir: str | Path | None = No
 
     import ipywidgets as w
     from markdown_it import MarkdownIt
-
-    from opslib.documents import runbook
-    from opslib.catalog.loaders import platform_names
-    from opslib.params.models import load_params
-    from opslib.params.status import check_status
 
     params_path = Path(params_path).resolve()
     folder = Path(params_dir).resolve() if params_dir else params_path.parent

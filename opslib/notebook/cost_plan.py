@@ -12,8 +12,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opslib.core.formatting import money
 from opslib.documents import cost_plan as costmod
 from opslib.errors import OpslibError
+from opslib.documents.cost_plan_charts import COLOURS
+from opslib.documents.cost_plan_charts import figures, png_bytes
+from opslib.catalog.pricing import load_catalog
 
 __all__ = ["CostExplorer", "cost_explorer", "show_charts", "breakdown_html", "guardrail_html", "chart_html", "size_options"]
 
@@ -21,12 +25,12 @@ __all__ = ["CostExplorer", "cost_explorer", "show_charts", "breakdown_html", "gu
 def breakdown_html(plan) -> str:
     rows = "".join(
         f"<tr><td>{ln.environment}</td><td>{ln.component}</td><td>{ln.category}</td>"
-        f"<td style='text-align:right'>{costmod.money(ln.cost[1]) if ln.cost else '—'}</td>"
+        f"<td style='text-align:right'>{money(ln.cost[1]) if ln.cost else '—'}</td>"
         f"<td>{html.escape(ln.range_text)}</td></tr>"
         for ln in plan.lines
     )
     head = "<tr><th>env</th><th>component</th><th>category</th><th>expected</th><th>range</th></tr>"
-    total = f"<p><b>Total: {html.escape(plan.total_text)}</b> — P10/P50/P90 {costmod.money(plan.p10)} / {costmod.money(plan.p50)} / {costmod.money(plan.p90)}</p>"
+    total = f"<p><b>Total: {html.escape(plan.total_text)}</b> — P10/P50/P90 {money(plan.p10)} / {money(plan.p50)} / {money(plan.p90)}</p>"
     return total + f"<table class='opslib-cost'>{head}{rows}</table>"
 
 
@@ -35,8 +39,8 @@ def guardrail_html(plan) -> str:
     for e in plan.envs:
         colour = "#cf222e" if e.breach else ("#9a6700" if e.pct >= plan.thresholds[0] else "#1a7f37")
         state = "BREACH: worst case over the limit" if e.breach else (f"alert ≥ {plan.thresholds[0]}%" if e.pct >= plan.thresholds[0] else "ok")
-        items.append(f"<li style='color:{colour}'><b>{e.name}</b>: expected {costmod.money(e.expected)} = {e.pct:.0f}% of "
-                     f"{costmod.money(e.budget)} ({e.limit}); worst case at {e.replicas_max} replicas {costmod.money(e.worst_case)} — {state}</li>")
+        items.append(f"<li style='color:{colour}'><b>{e.name}</b>: expected {money(e.expected)} = {e.pct:.0f}% of "
+                     f"{money(e.budget)} ({e.limit}); worst case at {e.replicas_max} replicas {money(e.worst_case)} — {state}</li>")
     return "<p><b>Guardrails</b></p><ul>" + "".join(items) + "</ul>"
 
 
@@ -48,33 +52,31 @@ def _bar(width_pct: float, colour: str, title: str) -> str:
 def chart_html(plan) -> str:
     """The three charts as plain HTML bars: redrawn in about a millisecond on every slider move
     (the matplotlib versions, as in cost-plan.md, take 250+ ms and are drawn on request)."""
-    from opslib.documents.cost_plan_charts import COLOURS
-
     cats = plan.categories
     colour = {c: COLOURS[i % len(COLOURS)] for i, c in enumerate(cats)}
     top = max([e.high for e in plan.envs] + [e.budget for e in plan.envs] + [1.0])
     rows = []
     for e in plan.envs:
         parts = "".join(
-            _bar(100 * v / top, colour[c], f"{c}: {costmod.money(v)}")
+            _bar(100 * v / top, colour[c], f"{c}: {money(v)}")
             for c in cats
             for v in [sum(ln.cost[1] for ln in plan.lines if ln.cost and ln.category == c and ln.environment == e.name)] if v
         )
         rows.append(f"<tr><td>{e.name}</td><td style='width:100%'><div style='white-space:nowrap'>{parts}</div></td>"
-                    f"<td style='text-align:right'>{costmod.money(e.expected)}</td></tr>")
+                    f"<td style='text-align:right'>{money(e.expected)}</td></tr>")
     legend = " ".join(f"<span style='color:{colour[c]}'>■</span> {c}" for c in cats)
     breakdown = f"<p><b>Expected monthly cost by category</b> {legend}</p><table style='width:100%'>{''.join(rows)}</table>"
 
     span = max(plan.high, plan.p90, 1.0)
     marks = "".join(
-        f"<div title='{name} {costmod.money(v)}' style='position:absolute;left:{100 * v / span:.2f}%;top:0;height:18px;border-left:2px {style} #333'></div>"
+        f"<div title='{name} {money(v)}' style='position:absolute;left:{100 * v / span:.2f}%;top:0;height:18px;border-left:2px {style} #333'></div>"
         f"<div style='position:absolute;left:{100 * v / span:.2f}%;top:18px;font-size:10px'>{name}</div>"
         for name, v, style in (("P10", plan.p10, "dotted"), ("P50", plan.p50, "solid"), ("P90", plan.p90, "dotted"))
     )
     band = (f"<div style='position:absolute;left:{100 * plan.low / span:.2f}%;width:{100 * (plan.high - plan.low) / span:.2f}%;"
             f"top:4px;height:10px;background:#4e79a7;opacity:0.35'></div>")
-    distribution = (f"<p><b>Total range</b> {costmod.money(plan.low)}–{costmod.money(plan.high)}, P10/P50/P90 "
-                    f"{costmod.money(plan.p10)} / {costmod.money(plan.p50)} / {costmod.money(plan.p90)}</p>"
+    distribution = (f"<p><b>Total range</b> {money(plan.low)}–{money(plan.high)}, P10/P50/P90 "
+                    f"{money(plan.p10)} / {money(plan.p50)} / {money(plan.p90)}</p>"
                     f"<div style='position:relative;height:32px;border-bottom:1px solid #ccc'>{band}{marks}</div>")
 
     rows = []
@@ -83,12 +85,12 @@ def chart_html(plan) -> str:
         ticks = "".join(
             f"<div title='{t}% of budget' style='position:absolute;left:{100 * e.budget * t / 100 / scale:.2f}%;top:0;height:16px;"
             f"border-left:2px {'solid #333' if t >= 100 else 'dashed #f28e2b'}'></div>" for t in plan.thresholds)
-        worst = (f"<div title='worst case {costmod.money(e.worst_case)}' style='position:absolute;left:{100 * e.worst_case / scale:.2f}%;"
+        worst = (f"<div title='worst case {money(e.worst_case)}' style='position:absolute;left:{100 * e.worst_case / scale:.2f}%;"
                  f"top:-2px;color:#e15759;font-size:11px'>▼</div>")
         fill = "#cf222e" if e.breach else "#4e79a7"
         rows.append(f"<tr><td>{e.name}</td><td style='width:100%'><div style='position:relative;height:16px;background:#f6f8fa'>"
                     f"<div style='height:16px;width:{100 * e.expected / scale:.2f}%;background:{fill}'></div>{ticks}{worst}</div></td>"
-                    f"<td style='text-align:right;white-space:nowrap'>{e.pct:.0f}% of {costmod.money(e.budget)}</td></tr>")
+                    f"<td style='text-align:right;white-space:nowrap'>{e.pct:.0f}% of {money(e.budget)}</td></tr>")
     budget = ("<p><b>Estimate vs. budget</b> (lines: alert thresholds " + "/".join(f"{t}%" for t in plan.thresholds)
               + "; ▼ worst case at maximum scale)</p><table style='width:100%'>" + "".join(rows) + "</table>")
     return breakdown + distribution + budget
@@ -98,16 +100,12 @@ def show_charts(plan) -> None:
     """The cost plan's three charts, as written to figures/."""
     from IPython.display import Image, display
 
-    from opslib.documents.cost_plan_charts import figures, png_bytes
-
     if plan is not None:
         display(*[Image(png_bytes(f)) for f in figures(plan).values()])
 
 
 def size_options(params) -> tuple[str | None, list[str]]:
     """The first hourly or per-month compute component and the catalog prices it could switch to (same vendor service, unit, region)."""
-    from opslib.catalog.pricing import load_catalog
-
     prices = load_catalog(params.cost, params.base_dir)
     for comp in params.cost.components:
         p = prices.get(comp.price or "")
@@ -158,8 +156,6 @@ class CostExplorer:
 
     def draw_charts(self) -> None:
         """The cost plan's matplotlib charts (as written to figures/), at preview resolution."""
-        from opslib.documents.cost_plan_charts import figures, png_bytes
-
         figs = figures(self.plan, dpi=50)
         for image, key in zip(self.figures.children, ("breakdown", "distribution", "budget")):
             image.value = png_bytes(figs[key])

@@ -1,6 +1,6 @@
 """The notebook side of the cost report (notebooks/15-cost-actuals.ipynb): summary, charts and
 an explorer whose drop-downs (month, environment, service) update a table and a chart without
-re-running cells. Every number comes from `actuals.analyse`, the function the batch run uses.
+re-running cells. Every number comes from `spend.analyse`, the function the batch run uses.
 """
 
 from __future__ import annotations
@@ -8,6 +8,12 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from typing import Any
+
+from opslib.core.formatting import money
+from opslib.documents.cost_plan_charts import png_bytes
+from opslib.documents.cost_report import render_report
+from opslib.documents.cost_report_charts import cumulative_figure, daily_figure, figures
+from opslib.documents.spend import analyse, load, month_days, summary_text
 
 __all__ = [
     "ALL",
@@ -29,17 +35,13 @@ ALL = "(all)"
 
 def analyse_or_none(params, month: str | None = None):
     """The cost report of a project with an actuals: section, else None."""
-    from opslib.documents import cost_report as actuals
-
     if params.actuals is None:
         return None
-    return actuals.analyse(params, actuals.load(params), month)
+    return analyse(params, load(params), month)
 
 
 def show_summary(params, report) -> None:
     from IPython.display import Markdown, display
-
-    from opslib.documents.cost_report import summary_text
 
     if report is None:
         display(Markdown(NO_DATA))
@@ -50,17 +52,12 @@ def show_summary(params, report) -> None:
 def show_charts(report) -> None:
     from IPython.display import Image, display
 
-    from opslib.documents.cost_report_charts import figures
-    from opslib.documents.cost_plan_charts import png_bytes
-
     if report is not None:
         display(*[Image(png_bytes(f)) for f in figures(report).values()])
 
 
 def show_report(report) -> None:
     from IPython.display import Markdown, display
-
-    from opslib.documents.cost_report import render_report
 
     display(Markdown(render_report(report) if report is not None else NO_DATA))
 
@@ -75,25 +72,23 @@ def written_text(written) -> str:
 
 def service_table_html(report, month: str, env: str, service: str) -> str:
     """Cost per service (or, for one service, per day) in a month and environment, as an HTML table."""
-    from opslib.documents.cost_report import _money, _month_days
-
-    start, end = _month_days(month)
+    start, end = month_days(month)
     d = report.daily
     d = d[(d["day"] >= start) & (d["day"] <= end)]
     if env != ALL:
         d = d[d["env"] == env]
     if service != ALL:
         rows = d[d["service"] == service].groupby("day")["cost"].sum()
-        body = "".join(f"<tr><td>{day.isoformat()}</td><td style='text-align:right'>{_money(v)}</td></tr>" for day, v in rows.items())
+        body = "".join(f"<tr><td>{day.isoformat()}</td><td style='text-align:right'>{money(v)}</td></tr>" for day, v in rows.items())
         head = "<tr><th>day</th><th>cost</th></tr>"
         total = float(rows.sum())
     else:
         rows = d.groupby(["service", "category"])["cost"].sum().sort_values(ascending=False)
-        body = "".join(f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(c))}</td><td style='text-align:right'>{_money(v)}</td></tr>"
+        body = "".join(f"<tr><td>{html.escape(str(s))}</td><td>{html.escape(str(c))}</td><td style='text-align:right'>{money(v)}</td></tr>"
                        for (s, c), v in rows.items())
         head = "<tr><th>service</th><th>category</th><th>cost</th></tr>"
         total = float(rows.sum())
-    title = f"<p><b>{html.escape(env)}, {month}{'' if service == ALL else ', ' + html.escape(service)}: {_money(total)}</b></p>"
+    title = f"<p><b>{html.escape(env)}, {month}{'' if service == ALL else ', ' + html.escape(service)}: {money(total)}</b></p>"
     return title + f"<table class='opslib-actuals'>{head}{body or '<tr><td>no spend</td></tr>'}</table>"
 
 
@@ -108,9 +103,7 @@ class ActualsExplorer:
     chart: Any
 
     def services(self) -> list[str]:
-        from opslib.documents.cost_report import _month_days
-
-        start, end = _month_days(self.month.value)
+        start, end = month_days(self.month.value)
         d = self.report.daily
         d = d[(d["day"] >= start) & (d["day"] <= end)]
         if self.env.value != ALL:
@@ -118,9 +111,6 @@ class ActualsExplorer:
         return [ALL] + sorted({str(s) for s in d["service"]})
 
     def update(self, *_: Any) -> None:
-        from opslib.documents.cost_report_charts import cumulative_figure, daily_figure
-        from opslib.documents.cost_plan_charts import png_bytes
-
         options = self.services()
         if list(self.service.options) != options:
             keep = self.service.value if self.service.value in options else ALL

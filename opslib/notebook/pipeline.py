@@ -8,6 +8,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from opslib.params.models import ProjectParams
+from opslib.documents.monitoring import alert_specs
+from opslib.documents import pipeline
+from opslib.catalog.loaders import load_platform
+from opslib.params.models import load_params
 
 __all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
 
@@ -35,8 +39,6 @@ def files_table(p):
 
 def alerts_table(params: ProjectParams):
     import pandas as pd
-
-    from opslib.documents.monitoring import alert_specs
 
     return pd.DataFrame([{"alert": a.alert, "threshold": a.threshold, "for": a.for_, "severity": a.severity,
                           "rationale": a.rationale} for a in alert_specs(params)])
@@ -72,10 +74,6 @@ def pipeline_explorer(params_path: str | Path):
 
     import ipywidgets as w
 
-    from opslib.documents import pipeline
-    from opslib.catalog.loaders import load_platform
-    from opslib.params.models import load_params
-
     params = load_params(params_path)
     strategies = sorted(load_platform(params.platform).deploy)
     system = w.Dropdown(options=list(CHOICES), description="CI system")
@@ -86,14 +84,14 @@ def pipeline_explorer(params_path: str | Path):
 
     def refresh(*_):
         draft = pipeline.preview(params, systems=CHOICES[system.value], strategy=strategy.value)
-        state["p"] = draft.pipeline
-        paths = list(draft.pipeline.files)
+        state["p"] = draft.model
+        paths = list(draft.model.files)
         if list(file.options) != paths:
             file.options = paths
         rows = "".join(f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.trigger)}</td><td>{html.escape(s.gate)}</td></tr>"
-                       for s in draft.pipeline.stages)
+                       for s in draft.model.stages)
         checks = "".join(f"<li>{f.status}: {html.escape(f.item)}</li>" for f in draft.findings)
-        text = draft.pipeline.files.get(file.value or paths[0], "")
+        text = draft.model.files.get(file.value or paths[0], "")
         out.value = (f"<table><tr><th>stage</th><th>when</th><th>gate</th></tr>{rows}</table><ul>{checks}</ul>"
                      f"<pre style='max-height:30em;overflow:auto'>{html.escape(text)}</pre>")
 

@@ -9,6 +9,8 @@ from pathlib import Path
 from opslib.params.models import ProjectParams
 from opslib.documents.secrets import rotation_calendar, secret_path
 from opslib.params.secrets import secret_kinds, secret_stores
+from opslib.check.scan import cross_check, list_files, scan_paths
+from opslib.notebook.common import summary
 
 __all__ = ["show_written", "inventory_table", "calendar_table", "calendar_chart", "scan_project", "scan_table", "cross_check_table", "inventory_explorer"]
 
@@ -62,8 +64,6 @@ def calendar_chart(params: ProjectParams):
 
 def scan_project(params: ProjectParams, path: str | Path | None = None):
     """Scan the project's folder (default: the folder of its status.json) and cross-check with the inventory."""
-    from opslib.check.scan import cross_check, list_files, scan_paths
-
     root = Path(path) if path else (params.base_dir / params.project.status_file).resolve().parent
     files = list_files(root)
     findings = scan_paths(root, files)
@@ -107,8 +107,6 @@ def inventory_explorer(params: ProjectParams):
 
 def show_written(written) -> None:
     from IPython.display import Markdown, display
-
-    from opslib.notebook.common import summary
 
     if written is None:
         display(Markdown("Preview only: set `out_dir` (or run `opslib batch`) to write secrets.md, .env.example and .pre-commit-config.yaml."))

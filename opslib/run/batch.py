@@ -22,8 +22,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import shutil
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -31,9 +33,15 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
+from typing import Protocol
 
 from opslib.errors import InputError, OpslibError
+from opslib.documents.contract import document_modules
+from opslib.run import zygote
 from opslib.run.drift import compare_documents, document_files
+from opslib.run.export import export_review
+from opslib.run.executors import make_executor
+from opslib.run.fingerprint import is_unchanged, project_fingerprint
 from opslib.core.files import write_text_atomic
 from opslib.params.models import load_params, params_hash
 
@@ -80,8 +88,6 @@ def discover_params(paths: list[str] | None, default_dir: Path = Path("parameter
 
 def parse_shard(value: str) -> tuple[int, int]:
     """`I/N` → (I, N): the I-th (0-based, like Kubernetes' JOB_COMPLETION_INDEX) of N shards."""
-    import re
-
     m = re.fullmatch(r"\s*(\d+)\s*/\s*(\d+)\s*", value or "")
     if not m or int(m.group(2)) < 1 or int(m.group(1)) >= int(m.group(2)):
         raise InputError(f"--shard {value}: give I/N with 0 <= I < N (0-based, e.g. 0/4 to 3/4 for four shards).")
@@ -174,10 +180,6 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import papermill as pm
     from papermill.exceptions import PapermillExecutionError
-
-    from opslib.run import zygote
-    from opslib.documents.contract import document_modules
-    from opslib.run.export import export_review
 
     started = time.perf_counter()
     out = Path(task.out_root)
@@ -283,15 +285,21 @@ def _notebooks(notebooks_dir: Path) -> list[str]:
     return notebooks
 
 
+class Progress(Protocol):
+    """What the caller shows while projects run (the CLI's progress bar)."""
+
+    def start(self, total: int) -> None: ...
+
+    def advance(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
 def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, jobs: int, force: bool = False,
-              progress: bool = True, rebuild: bool = False, executor: str = "local", scheduler: str | None = None) -> list[ProjectResult]:
+              progress: Progress | None = None, rebuild: bool = False, executor: str = "local",
+              scheduler: str | None = None) -> list[ProjectResult]:
     """Validate every project, skip the unchanged ones (unless rebuild or force), run the rest
     on the executor; return one result each, sorted by project."""
-    from tqdm import tqdm
-
-    from opslib.run.executors import make_executor
-    from opslib.run.fingerprint import is_unchanged, project_fingerprint
-
     notebooks = _notebooks(notebooks_dir)
     out_root = Path(out_root)
     results: list[ProjectResult] = []
@@ -314,7 +322,8 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
             continue
         tasks.append(ProjectTask(str(Path(path).resolve()), name, notebooks, str(out_root.resolve()), force, fp))
     out_root.mkdir(parents=True, exist_ok=True)
-    bar = tqdm(total=len(tasks), desc="opslib batch", unit="project", file=sys.stderr, disable=not progress or not tasks)
+    if progress is not None:
+        progress.start(len(tasks))
     if tasks:
         with make_executor(executor, jobs, len(tasks), scheduler) as ex:
             for task, outcome in ex.run(execute_project, tasks):
@@ -323,19 +332,17 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
                                                  error=f"the worker running it stopped ({outcome.__class__.__name__}: {_first_line(str(outcome))}); run it again with --jobs 1 to see why"))
                 else:
                     results.append(store_outcome(outcome, out_root))
-                bar.update()
-    bar.close()
+                if progress is not None:
+                    progress.advance()
+    if progress is not None:
+        progress.close()
     return sorted(results, key=lambda r: r.project)
 
 
 def check_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, jobs: int, force: bool = False,
-                progress: bool = True, executor: str = "local", scheduler: str | None = None) -> tuple[list[ProjectResult], list[str]]:
+                progress: Progress | None = None, executor: str = "local", scheduler: str | None = None) -> tuple[list[ProjectResult], list[str]]:
     """Run every project into a temporary sibling of `out_root` (so relative links come out the
     same), diff its documents against `out_root`'s; nothing is written into `out_root`."""
-    import tempfile
-
-    from opslib.run.drift import compare_documents
-
     out_root = Path(out_root).resolve()
     out_root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.check-", dir=out_root.parent))

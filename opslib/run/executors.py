@@ -17,6 +17,7 @@ import os
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
+from opslib.documents.contract import document_modules
 from opslib.errors import InputError
 
 __all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "warm_imports"]
@@ -28,9 +29,6 @@ def warm_imports() -> None:
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
     from nbconvert import HTMLExporter  # noqa: F401
-
-    from opslib.run import export  # noqa: F401
-    from opslib.documents.contract import document_modules
 
     document_modules()
 

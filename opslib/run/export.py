@@ -25,6 +25,7 @@ from pathlib import Path
 
 from opslib.errors import OpslibError
 from opslib.core.files import write_text_atomic
+from opslib.params.models import load_params
 
 __all__ = ["export_review", "export_pdf", "review_context", "WIDGET_RENDERER", "CHROMIUM", "CHROMIUM_ARGS"]
 
@@ -116,8 +117,6 @@ def _title(nb) -> str:
 
 def review_context(nb, notebook: Path) -> dict:
     """Title, project and as-of date of an executed notebook (from its injected parameters)."""
-    from opslib.params.models import load_params
-
     meta = nb.metadata.get("papermill", {})
     given = meta.get("parameters", {}).get("params_path")
     project, as_of = "not recorded (run with opslib batch or papermill)", "not recorded"

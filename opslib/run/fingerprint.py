@@ -18,14 +18,15 @@ import os
 from functools import cache
 from pathlib import Path
 
+from opslib.check.scan import list_files
+from opslib.params.models import is_url, params_hash
+
 __all__ = ["input_files", "source_hash", "project_fingerprint", "is_unchanged"]
 
 _SKIP_DIRS = {"__pycache__", ".git", ".ipynb_checkpoints", "node_modules", ".venv"}
 
 
 def _local(base: Path, value: str | None) -> Path | None:
-    from opslib.params.models import is_url
-
     if not value or is_url(value):
         return None
     path = Path(value)
@@ -45,8 +46,6 @@ def input_files(params, exclude: Path | None = None) -> list[Path]:
     the billing exports (`actuals.billing`) and every file the secret scan reads in the project folder (the folder of status.json:
     git-tracked and untracked-not-ignored files, scan.list_files), minus anything under
     `exclude` (the output folder, when it lies inside the project folder)."""
-    from opslib.check.scan import list_files
-
     base = params.base_dir
     links = params.project.links
     named = [params.path, *(_local(base, v) for v in (links.architecture, links.plan, links.spec)),
@@ -81,8 +80,6 @@ def source_hash() -> str:
 
 def project_fingerprint(params, notebooks: list[str | Path], force: bool, versions: dict[str, str], out_root: Path | None = None) -> str:
     """SHA-256 of everything the project's documents depend on."""
-    from opslib.params.models import params_hash
-
     h = hashlib.sha256()
     parts = {"params": params_hash(params), "opslib_source": source_hash(), "versions": versions, "force": bool(force),
              "notebooks": [Path(nb).name for nb in notebooks]}

@@ -29,6 +29,7 @@ from __future__ import annotations
 import atexit
 import importlib
 import json
+import logging
 import os
 import selectors
 import shutil
@@ -54,6 +55,10 @@ SOCKET_NAME = "kernels.sock"
 BASE_MODULES = ("ipykernel.kernelapp", "ipykernel.ipkernel", "opslib", "pandas", "matplotlib.pyplot",
                 "matplotlib.backends.backend_agg", "PIL.PngImagePlugin", "ipywidgets", "IPython.display",
                 "duckdb", "detect_secrets.core.scan", "markdown_it", "jinja2", "nbformat")
+# …and calls that warm a cache the kernels use: jsonschema's validator, compiled the cheap way
+# the kernels compile it
+PRELOAD_CALLS = (("opslib.documents.ci_files", "draft7_validator"),)
+LOG = logging.getLogger(__name__)
 
 
 # --- the zygote process -----------------------------------------------------------------
@@ -67,9 +72,11 @@ def _preload(modules: list[str]) -> None:
             importlib.import_module(name)
         except Exception:  # the kernel will import it again and report the error in its cell
             pass
-    from opslib.documents.ci_files import draft7_validator
-
-    draft7_validator()  # jsonschema, imported the cheap way the kernels import it
+    for module, function in PRELOAD_CALLS:
+        try:
+            getattr(importlib.import_module(module), function)()
+        except Exception:  # as above: the kernel reports it
+            pass
 
 
 def _recv_request(conn: socket.socket) -> tuple[dict, list[int]]:
@@ -145,7 +152,7 @@ def serve(path: str, modules: list[str]) -> int:
         del sys.path[0]  # like ipykernel_launcher: the kernel adds its working directory itself
     _preload(modules)
     if threading.active_count() > 1:  # forking a process with Python threads is unsafe
-        print("opslib zygote: an imported module started a thread; not forking kernels.", file=sys.stderr)
+        LOG.warning("opslib zygote: an imported module started a thread; not forking kernels.")
         return 1
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     server.bind(path)
@@ -283,8 +290,8 @@ def start(modules: list[str] = (), notebooks: list[str] = ()) -> Zygote | None:
             return zygote
         zygote.close()
         if not _warned:
-            print("opslib: the kernel zygote did not start; running plain kernels (slower). "
-                  "Set OPSLIB_ZYGOTE=0 to silence this.", file=sys.stderr)
+            LOG.warning("opslib: the kernel zygote did not start; running plain kernels (slower). "
+                        "Set OPSLIB_ZYGOTE=0 to silence this.")
             _warned = True
         return None
 

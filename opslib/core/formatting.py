@@ -1,0 +1,84 @@
+"""Formatting for people: the one place that turns numbers, money, dates and text into the
+strings documents show. Models compute; templates look up and apply these as filters
+(registered in `opslib.core.templates`, nowhere else); Python code calls them directly.
+"""
+
+from __future__ import annotations
+
+import math
+from datetime import date
+from typing import Any
+
+__all__ = ["FILTERS", "anchor", "cell", "comment", "decimal", "isodate", "money", "number", "percent", "quantity",
+           "signed_money"]
+
+
+def number(value: float) -> str:
+    """99.9 → '99.9', 95.0 → '95', 0.6000000001 → '0.6'."""
+    return f"{round(value, 4):g}"
+
+
+def quantity(value: float) -> str:
+    """A usage quantity: 1,234,567 with separators from 1,000 up, else up to three decimals (0.125, 12.5)."""
+    if value >= 1000:
+        return f"{value:,.0f}"
+    return f"{round(value, 3):g}"
+
+
+def money(value: float | None) -> str:
+    """$1,234 for whole-dollar amounts ≥ 100, $12.34 below, $0.00012 for tiny unit costs;
+    'unknown' for None (unknown is not zero)."""
+    if value is None:
+        return "unknown"
+    if abs(value) >= 100:
+        return f"${value:,.0f}"
+    if abs(value) >= 1 or value == 0:
+        return f"${value:,.2f}"
+    if abs(value) >= 0.01:
+        return f"${value:.2f}"
+    digits = 1 - math.floor(math.log10(abs(value)))
+    return f"${value:.{digits}f}"
+
+
+def signed_money(value: float) -> str:
+    """+$12.00, −$3.50 (a true minus sign), $0.00 for less than half a cent."""
+    return ("+" if value >= 0.005 else "−" if value <= -0.005 else "") + money(abs(value))
+
+
+def percent(value: float, places: int = 0, signed: bool = False) -> str:
+    """42.4 → '42%'; with places=1 and signed, 3.25 → '+3.2%'."""
+    return f"{value:{'+' if signed else ''}.{places}f}%"
+
+
+def decimal(value: float, places: int = 1) -> str:
+    """A number with a fixed count of decimals: 3.14159 → '3.1'."""
+    return f"{value:.{places}f}"
+
+
+def isodate(value: date) -> str:
+    return value.isoformat()
+
+
+def comment(text: Any) -> str:
+    """Prefix every line with '# ' (expected output inside a shell block)."""
+    return "\n".join(f"# {line}" if line else "#" for line in str(text).splitlines())
+
+
+def cell(text: Any) -> str:
+    """Make a value safe for a Markdown table cell."""
+    return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def anchor(title: str) -> str:
+    """GitHub-style heading anchor."""
+    out = []
+    for ch in title.lower().strip():
+        if ch.isalnum() or ch in "-_":
+            out.append(ch)
+        elif ch == " ":
+            out.append("-")
+    return "".join(out)
+
+
+FILTERS = {"number": number, "quantity": quantity, "money": money, "signed_money": signed_money, "percent": percent,
+           "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor}

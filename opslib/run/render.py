@@ -1,0 +1,105 @@
+"""`opslib render`: every document of one project, written directly (no notebook kernel).
+
+    render_project(params_path, out_root=None, force=False) -> Rendered   stage → check → swap
+    check_project(params_path, out_root=None, force=False)  -> Drift      the same into a staging folder, diffed
+
+Every document is drafted into a staging folder beside the final one (the same depth, so
+relative links come out the same); one failing check refuses the whole project and the
+previous `<out>/<project>/` stays as it was. The staging folder is removed however the run ends.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from opslib.check.findings import Finding
+from opslib.core.files import write_text_atomic
+from opslib.documents.commands import default_doc_dir
+from opslib.documents.contract import document_modules
+from opslib.params.models import ProjectParams, load_params
+from opslib.params.status import check_status
+from opslib.run.batch import run_record, swap_into_place
+from opslib.run.drift import compare_documents
+
+__all__ = ["Drift", "Rendered", "check_project", "render_project"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    params_path: Path
+    project: str
+    out_dir: Path
+    files: list[str]  # the documents written (main files)
+    findings: list[Finding]
+
+    @property
+    def passed(self) -> int:
+        return sum(f.status == "pass" for f in self.findings)
+
+
+@dataclass(frozen=True)
+class Drift:
+    params_path: Path
+    out_dir: Path
+    diff: list[str]  # unified-diff lines; empty when the documents match
+
+
+def _staging(final: Path) -> Path:
+    final.parent.mkdir(parents=True, exist_ok=True)
+    return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
+
+
+def _write_all(params: ProjectParams, force: bool, staging: Path) -> list[Finding]:
+    status = check_status(params, force=force)
+    findings: list[Finding] = []
+    for mod in document_modules():  # every document must pass before any replaces the old ones
+        findings += mod.write(params, status, staging).findings
+    return findings
+
+
+def render_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False) -> Rendered:
+    """Write every document of the project into `<out_root>/<project>/` (default: build/ beside
+    parameters/), with run.json. Raises OpslibError (bad input, blocked status, failing check)."""
+    started = time.perf_counter()
+    params = load_params(params_path)
+    final = default_doc_dir(params, Path(out_root) if out_root else None)
+    staging = _staging(final)
+    try:
+        findings = _write_all(params, force, staging)
+        names = sorted(p.name for p in staging.iterdir() if p.is_file())
+        record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
+        write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
+        if final.exists():  # keep what batch added (executed notebooks, review copies); replace the documents
+            for item in staging.iterdir():
+                target = final / item.name
+                if target.is_dir() and item.is_dir():
+                    shutil.rmtree(target)
+                os.replace(item, target)
+        else:
+            swap_into_place(staging, final)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    written = [w for w in (mod.FILE for mod in document_modules()) if w in names]
+    return Rendered(Path(params_path), params.project.name, final, written, findings)
+
+
+def check_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False) -> Drift:
+    """Draft every document into a staging folder and diff it against `<out_root>/<project>/`;
+    leaves no trace, not even an output folder it had to create."""
+    params = load_params(params_path)
+    final = default_doc_dir(params, Path(out_root) if out_root else None)
+    made_out = not final.parent.exists()
+    staging = _staging(final)
+    try:
+        _write_all(params, force, staging)
+        return Drift(Path(params_path), final, compare_documents(final, staging, label=str(final)))
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+        if made_out:
+            shutil.rmtree(final.parent, ignore_errors=True)
