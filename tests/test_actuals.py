@@ -251,6 +251,7 @@ def test_cli_without_actuals_section_needs_files(tmp_path, capsys):
 
 # shop-platform's notebook runs in tests/test_batch.py (batch mode); its explorer is tested in-process below
 @pytest.mark.parametrize("project, interactive", [("weather-api", False)])
+@pytest.mark.kernel
 def test_notebook_runs(project, interactive, tmp_path):
     import papermill as pm
     from conftest import REPO

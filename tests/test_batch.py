@@ -8,6 +8,8 @@ import pytest
 from conftest import FIXTURES, PARAMS, REPO
 from opslib.cli import main
 
+pytestmark = pytest.mark.kernel
+
 
 @pytest.fixture(scope="module")
 def batch_run(tmp_path_factory):

@@ -70,6 +70,7 @@ def test_moving_the_checkout_keeps_the_fingerprint(tmp_path):
     assert fa == fb
 
 
+@pytest.mark.kernel
 def test_unchanged_projects_are_skipped_and_rebuild_runs_them(tmp_path, capsys):
     params_path, nbdir = project_tree(tmp_path)
     out = tmp_path / "build"
@@ -117,6 +118,7 @@ def test_shards_cover_every_project_once(count):
     assert {p for i in range(count) for p in select_shard(more, i, count)} == set(more)
 
 
+@pytest.mark.kernel
 def test_shard_option_on_the_command_line(tmp_path, capsys):
     assert main(["batch", str(PARAMS), "--shard", "5/3", "--out", str(tmp_path / "b"), "--quiet"]) == 2
     assert "--shard 5/3: give I/N with 0 <= I < N" in capsys.readouterr().err

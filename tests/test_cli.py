@@ -34,6 +34,7 @@ def workspace(tmp_path):
     return tmp_path
 
 
+@pytest.mark.slow
 def test_render_writes_documents_and_run_record(workspace, capsys):
     assert main(["render", str(workspace / "parameters")]) == 0
     for name in ("weather-api", "shop-platform", "agent-orchestrator"):

@@ -54,6 +54,7 @@ def test_live_charts_and_save_scenario(tmp_path):
     assert cost.estimate(params, overlay).expected == ex.plan.expected
 
 
+@pytest.mark.kernel
 def test_cost_notebook_batch_and_interactive(tmp_path):
     out = tmp_path / "10-cost-plan.ipynb"
     pm.execute_notebook(

@@ -6,6 +6,8 @@ from opslib.run.drift import document_files
 from opslib.run.batch import run_batch
 from test_batch_scale import project_tree
 
+pytestmark = pytest.mark.kernel
+
 distributed = pytest.importorskip("distributed")
 
 

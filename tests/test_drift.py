@@ -1,3 +1,4 @@
+import pytest
 """--check: drift between committed documents and what the parameters produce."""
 
 import shutil
@@ -30,6 +31,7 @@ def test_compare_documents(tmp_path):
     assert limit([f"{i}\n" for i in range(10)], 3)[-1] == "… 7 more line(s) not shown\n"
 
 
+@pytest.mark.slow
 def test_render_check(tmp_path, capsys):
     (tmp_path / "parameters").mkdir()
     shutil.copy(PARAMS / "weather-api.yaml", tmp_path / "parameters")
@@ -54,6 +56,7 @@ def test_render_check(tmp_path, capsys):
     assert not list(out.glob(".*"))
 
 
+@pytest.mark.kernel
 def test_batch_check(tmp_path, capsys):
     params, nbdir = project_tree(tmp_path)
     out = tmp_path / "build"

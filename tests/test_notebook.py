@@ -24,6 +24,7 @@ def test_committed_without_outputs_and_thin(nb):
     assert len(tagged) == 1
 
 
+@pytest.mark.kernel
 def test_runbook_notebook_interactive(tmp_path):
     """Executed as a person would open it (interactive explorer on), previewing shop-platform."""
     out = tmp_path / "30-runbook.ipynb"

@@ -222,6 +222,7 @@ def test_explorer_dropdowns():
     assert "smoke" in out.value and "<li>fail:" not in out.value
 
 
+@pytest.mark.kernel
 def test_notebook_batch(tmp_path):
     import papermill as pm
 

@@ -79,6 +79,7 @@ def test_go_live_from_production_plan(tmp_path, rendered):
     assert by["prc-32"].status == "pass" and "2026-11-04 14:00" in by["prc-32"].evidence
 
 
+@pytest.mark.kernel
 def test_notebook_writes_readiness(tmp_path, rendered):
     params, status, d = rendered["agent-orchestrator"]
     out = tmp_path / "90.ipynb"

@@ -187,6 +187,7 @@ def test_precommit_config_runs_detect_secrets_and_opslib():
     assert cfg["repos"][1]["hooks"][0]["args"] == [".", "--params", "parameters/shop-platform.yaml"]
 
 
+@pytest.mark.kernel
 def test_everything_opslib_writes_is_free_of_secrets(tmp_path):
     """End to end: one example project through the batch run (documents, executed notebooks,
     HTML exports, run.json); the scan of the whole output finds nothing."""

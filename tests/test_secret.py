@@ -245,6 +245,7 @@ def test_store_of_another_platform_is_refused_by_secrets_only():
         inventory(moved, check_status(params, force=True))
 
 
+@pytest.mark.kernel
 def test_secret_notebook_interactive(tmp_path):
     """The inventory notebook as a person opens it: widgets on, preview only (nothing written)."""
     import json

@@ -15,7 +15,7 @@ import pytest
 
 from opslib.run import zygote
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
 
 PROBE = [
     "import os, sys, json, signal",

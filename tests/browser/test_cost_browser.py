@@ -23,6 +23,8 @@ from opslib.params.models import load_params
 
 from .conftest import REPO, free_port
 
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
+
 
 TOTAL = re.compile(r"^Total: ")
 

@@ -19,6 +19,8 @@ from opslib.params.models import load_params
 
 from .conftest import REPO, chromium_path
 
+pytestmark = [pytest.mark.browser, pytest.mark.kernel]
+
 PARAMS = REPO / "parameters" / "weather-api.yaml"
 
 
