@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Iterator
 
 from opslib.errors import InputError
+from opslib.params.models import load_params
 from opslib.params.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_rules
 
 __all__ = [
@@ -375,8 +376,6 @@ def scan_secrets_main(path: str, params_path: str | None = None, fmt: str = "tex
         raise InputError(f"{path}: no such file or folder; give the repository (or file) to scan.")
     params = None
     if params_path:
-        from opslib.params.models import load_params
-
         params = load_params(params_path)
     files = list_files(root)
     findings = scan_paths(root, files)

@@ -24,7 +24,7 @@ import numpy as np
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.findings import Finding, failed
-from opslib.check.cost_plan_strict import check_cost_plan
+from opslib.check.cost_plan import check_cost_plan
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.core.files import write_text_atomic
 from opslib.catalog.pricing import Price, load_catalog
@@ -659,7 +659,7 @@ def preview(params, overrides: Overrides | None = None) -> Preview:
     plan = estimate(params, overrides)
     plan.figures = _figure_names()
     text = render_plan(plan)
-    return Preview(text, check_cost_plan(text, environments=[e.name for e in params.environments]), plan)
+    return Preview(text, check_cost_plan(text, environments=[e.name for e in params.environments], strict=True), plan)
 
 
 def _figure_names() -> dict[str, str]:
@@ -689,7 +689,7 @@ def check_written(out_dir: str | Path, params) -> list[Finding]:
         return []
     if not path.is_file():
         return [Finding("cost-plan.md exists (if project uses paid resources)", "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
-    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])
+    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
 
 
 # --- cost diff ----------------------------------------------------------------------------

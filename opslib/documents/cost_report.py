@@ -40,6 +40,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from opslib.check.cost_report import check_cost_report
 from opslib.errors import InputError
 
 if TYPE_CHECKING:
@@ -67,7 +68,6 @@ __all__ = [
 
 DOC = "cost-report"
 FILE = "cost-report.md"
-SECTIONS = ("Budget vs. Actual", "Variance Against the Estimate", "Anomalies", "Attribution", "Data Quality")
 ITEM = "cost-report.md exists (if billing data is configured)"
 HOW = {"tag": "project tag", "account": "account mapping (actuals.accounts)", "service": "service mapping (actuals.services)"}
 NO_ENV = "project, no environment"
@@ -537,20 +537,6 @@ def render_report(report: CostReport) -> str:
     return render(DOC, report)
 
 
-def check_report(text: str, envs: list[str]) -> list[Finding]:
-    from opslib.check.findings import Finding
-
-    out = []
-    for s in SECTIONS:
-        ok = f"\n## {s}" in text
-        out.append(Finding(f"cost-report.md has a {s} section", "pass" if ok else "fail",
-                           f"section '{s}' present" if ok else f"no '## {s}' section; regenerate with opslib actuals", None, DOC))
-    missing = [e for e in envs if f"| {e} |" not in text]
-    out.append(Finding("cost-report.md covers every environment", "fail" if missing else "pass",
-                       f"no budget row for {', '.join(missing)}" if missing else f"budget rows for {', '.join(envs)}", None, DOC))
-    return out
-
-
 def _na() -> list[Finding]:
     from opslib.check.findings import Finding
 
@@ -569,7 +555,7 @@ def write_report(params, out_dir: str | Path, billing: list[str | Path] | None =
     report = analyse(params, load(params, billing), month, act)
     text = render_report(report)
     findings = [Finding(ITEM, "pass", f"{FILE}: {report.rows} billing rows, {report.first_day} to {report.last_day}", None, DOC)]
-    findings += check_report(text, [e.name for e in params.environments])
+    findings += check_cost_report(text, environments=[e.name for e in params.environments], strict=True)
     if failed(findings):
         raise ChecksFailed(str(out_dir / FILE), findings)
     save_figures(report, out_dir)
@@ -596,7 +582,7 @@ def check_written(out_dir: str | Path, params) -> list[Finding]:
     path = Path(out_dir) / FILE
     if not path.is_file():
         return [Finding(ITEM, "fail", f"{path} is missing; run opslib render or opslib actuals", None, DOC)]
-    return check_report(path.read_text(encoding="utf-8"), [e.name for e in params.environments])
+    return check_cost_report(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
 
 
 # --- the command ---------------------------------------------------------------------------
@@ -678,4 +664,4 @@ def register(sub) -> None:
     a.set_defaults(fn=_cmd)
 
 
-__all__ += ["check_report", "summary_json", "summary_text", "write_report"]
+__all__ += ["summary_json", "summary_text", "write_report"]

@@ -354,7 +354,7 @@ def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None
     doc_dir = default_doc_dir(params)
     text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
     environments = [e.name for e in moved.environments]
-    return Preview(markdown=text, findings=check_runbook(text, path=doc_dir / "runbook.md", environments=environments, virtual=True))
+    return Preview(markdown=text, findings=check_runbook(text, path=doc_dir / "runbook.md", environments=environments, strict=True))
 
 
 
@@ -364,7 +364,7 @@ def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Wr
     out_dir = Path(out_dir)
     text = render_runbook(build(params, status, doc_dir=out_dir))
     path = out_dir / "runbook.md"
-    findings = check_runbook(text, path=path, environments=[e.name for e in params.environments], virtual=True)
+    findings = check_runbook(text, path=path, environments=[e.name for e in params.environments], strict=True)
     if failed(findings):
         raise ChecksFailed(str(path), findings)
     write_text_atomic(path, text)
@@ -376,4 +376,4 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     path = Path(out_dir) / "runbook.md"
     if not path.is_file():
         return []
-    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])
+    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
