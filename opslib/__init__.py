@@ -5,7 +5,8 @@ Public API:
     load_params(path)                 -> ProjectParams   (every mistake at once, as ParamsError)
     check_status(params, force=False) -> StatusCheck     (the status.json gate)
     runbook.build / render_runbook / preview / write
-    check_runbook(text, path=None)    -> list[Finding]   (the quality bar's runbook checks)
+    check_runbook(text, *, path=None, environments=None, params=None, strict=False) -> list[Finding]
+                                      (the quality bar's runbook checks; strict: our generated runbooks)
     batch.run_batch(...)              (papermill over every notebook for every project)
 """
 

@@ -19,7 +19,7 @@ def statuses(findings, item_word):
 
 
 def test_generated_runbook_passes_everything(good_text):
-    findings = check_runbook(good_text, virtual=True)
+    findings = check_runbook(good_text, strict=True)
     assert not failed(findings), [f for f in failed(findings)]
     items = {f.item for f in findings}
     assert len(items) == len(RUNBOOK_CHECKS) >= 16
@@ -72,22 +72,22 @@ def drop_section(text, title):
 def test_each_check_can_fail(good_text, mutate, item_word, message):
     bad = mutate(good_text)
     assert bad != good_text
-    findings = [f for f in check_runbook(bad, virtual=True) if item_word.lower() in f.item.lower()]
+    findings = [f for f in check_runbook(bad, strict=True) if item_word.lower() in f.item.lower()]
     assert any(f.status == "fail" and message in f.message for f in findings), findings
 
 
 def test_sections_in_html_comments_do_not_count(good_text):
     hidden = good_text.replace("## Monitoring", "<!--\n## Monitoring\n-->", 1)
-    assert statuses(check_runbook(hidden, virtual=True), "required sections") == {"fail"}
+    assert statuses(check_runbook(hidden, strict=True), "required sections") == {"fail"}
 
 
 def test_broken_relative_link_fails(tmp_path, good_text):
-    findings = check_runbook(good_text, path=tmp_path / "runbook.md", virtual=True)
+    findings = check_runbook(good_text, path=tmp_path / "runbook.md", strict=True)
     assert any(f.status == "fail" and "does not resolve" in f.message for f in findings)
 
 
 def test_file_check_on_disk(tmp_path, good_text):
     path = tmp_path / "notes.md"
     path.write_text(good_text)
-    findings = check_runbook(path.read_text(), path=path)
-    assert statuses(findings, "file exists") == {"fail"}
+    assert statuses(check_runbook(path.read_text(), path=path), "file exists") == {"pass"}  # any name for a hand-written runbook
+    assert "fail" in statuses(check_runbook(path.read_text(), path=path, strict=True), "file exists")  # ours is runbook.md

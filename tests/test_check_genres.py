@@ -1,10 +1,10 @@
-"""`opslib check` genres beyond runbooks: hand-written cost plans (opslib/checkcost.py), deployment
-plans, deployment reports and readiness reviews (opslib/checkdeploy.py). Table tests: a snippet
+"""`opslib check` genres beyond runbooks: hand-written cost plans (opslib/check/cost_plan.py), deployment
+plans, deployment reports and readiness reviews (opslib/check/deployment.py, opslib/check/readiness.py). Table tests: a snippet
 that passes every rule, then one mutation per rule that must fail exactly that rule."""
 
 import pytest
 
-from opslib.check.cost_plan import check_cost_plan_text
+from opslib.check.cost_plan import check_cost_plan
 from opslib.check.document import check_document, detect_genre
 
 COST = """# Payments API cost plan
@@ -48,7 +48,7 @@ def failing(findings):
 
 
 def test_hand_written_cost_plan_passes_every_item():
-    findings = check_cost_plan_text(COST)
+    findings = check_cost_plan(COST)
     assert failing(findings) == []
     assert {f.status for f in findings if "Worst-case" in f.item} == {"not measured"}
     report = check_document(COST, name="payments-cost.md")
@@ -71,7 +71,7 @@ def test_hand_written_cost_plan_passes_every_item():
     (lambda t: t.replace("## Guardrails", "## Limits and alerts").replace("## Optimization Opportunities", "## Guardrails").replace("## Limits and alerts", "## Optimization Opportunities"), "All required sections"),
 ])
 def test_each_cost_rule_passes_then_fails(mutate, word):
-    bad = failing(check_cost_plan_text(mutate(COST)))
+    bad = failing(check_cost_plan(mutate(COST)))
     assert any(word.lower() in item.lower() for item in bad), bad
     assert len(bad) <= 2, bad  # the mutation breaks its own rule, not the whole plan
 
@@ -81,7 +81,7 @@ def test_each_cost_rule_passes_then_fails(mutate, word):
     "# Payments\n\n## Costs\n\nIt costs around $1000/month. This includes servers, databases, and storage.\n",  # the quality bar's bad example
 ])
 def test_cost_traps_are_not_a_breakdown(text):
-    assert any("break down by component" in i for i in failing(check_cost_plan_text(text)))
+    assert any("break down by component" in i for i in failing(check_cost_plan(text)))
 
 
 @pytest.mark.parametrize("title, found", [
@@ -90,7 +90,7 @@ def test_cost_traps_are_not_a_breakdown(text):
 ])
 def test_cost_section_synonyms_at_any_level(title, found):
     text = f"# Plan\n\n## Intro\n\n### {title}\n\n$10 per month\n"
-    findings = check_cost_plan_text(text)
+    findings = check_cost_plan(text)
     sections = next(f for f in findings if f.item.startswith("All required sections"))
     assert found not in sections.message.split("for ", 1)[-1].split(";")[0]
 

@@ -6,7 +6,7 @@ from conftest import EXAMPLES, FIXTURES, PARAMS
 from opslib.cli import main
 from opslib.core.formatting import money
 from opslib.documents import cost_plan as cost
-from opslib.check.cost_plan_strict import COST_ITEMS, check_cost_plan
+from opslib.check.cost_plan import ITEMS as COST_ITEMS, check_cost_plan
 from opslib.errors import ChecksFailed, InputError, ParamsError
 from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import check_status
@@ -216,7 +216,7 @@ def test_every_checklist_item_is_checked(tiny):
 def test_vague_plan_fails():
     bad = ("# Cost plan\n\n## Estimated Costs\n\nCloud infrastructure will cost around $1000/month.\n\n"
            "## Guardrails\n\nSet spending limits for each environment.\n")
-    failing = {f.item for f in check_cost_plan(bad, environments=["prod"]) if f.status == "fail"}
+    failing = {f.item for f in check_cost_plan(bad, environments=["prod"], strict=True) if f.status == "fail"}
     assert failing >= {COST_ITEMS[k] for k in ("sections", "ranges", "components", "tracking", "limits", "autoscaling", "priority", "right_sizing", "as_of")}
 
 

@@ -7,6 +7,7 @@ import pytest
 
 from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_status, load_params
+from opslib.check.findings import failed
 from opslib.documents import readiness
 from opslib.documents.contract import document_modules
 
@@ -32,8 +33,8 @@ def test_golden_readiness(rendered, name, golden):
     params, status, d = rendered[name]
     written = readiness.write(params, status, d)
     text = written.path.read_text()
-    assert [f.status for f in written.findings] == ["pass"]
-    assert readiness.check_written(d, params)[0].status == "pass"
+    assert not failed(written.findings) and "pass" in {f.status for f in written.findings}
+    assert not failed(readiness.check_written(d, params))
     assert str(d) not in text
     golden(f"{name}/readiness.md", text)
 

@@ -24,7 +24,7 @@ def test_golden_runbook(name, golden):
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_examples_pass_every_check(name):
     params, text = generate(name)
-    findings = check_runbook(text, path=REPO / "build" / name / "runbook.md", environments=[e.name for e in params.environments], virtual=True)
+    findings = check_runbook(text, path=REPO / "build" / name / "runbook.md", environments=[e.name for e in params.environments], strict=True)
     assert not failed(findings), failed(findings)
 
 

@@ -1,11 +1,10 @@
-"""`opslib check` on any cost plan: every item of the quality bar's "Cost Plan Validation" list
-(plus the "as of" date from its Common Mistakes), read from the text of a hand-written or a
-generated cost plan.
+"""Quality-bar checks of a cost plan: every item of the quality bar's "Cost Plan Validation"
+list, plus the "as of" date from its Common Mistakes and the worst case at maximum scale
+against the spending limit, read from the text of a hand-written or a generated cost plan.
 
-costcheck.py holds our own generated plans to their exact shape (### Spending limits,
-### Assumptions, a Component table); a team's cost plan is written in other words and shapes
-(an AWS implementation guide's "Cost" page, a FinOps budget guide, a README section). These
-rules look for what each item asks for wherever it is written:
+A team's cost plan is written in its own words and shapes (an AWS implementation guide's
+"Cost" page, a FinOps budget guide, a README section). These rules look for what each item
+asks for wherever it is written:
 
 - sections: the four cost-plan sections after mapping synonyms (data/check-synonyms.yaml) at any
   heading level, in order;
@@ -18,19 +17,29 @@ rules look for what each item asks for wherever it is written:
   two environments, auto-scaling limits (min/max), budget alerts with % thresholds;
 - optimisation with a priority or an estimated saving, right-sizing, an "as of" date.
 
-Each finding names the line it refers to and what to add.
+`strict=True` is the profile of our generated plans: the same findings plus a failing finding
+for each demand of their exact shape that is not met (### Assumptions, a Component table,
+### Infrastructure, ### Third-party services, ### Spending limits with a row per environment,
+### Auto-scaling limits, a price for every component, …). Each finding names the line it
+refers to and what to add. Item texts: opslib/data/quality-bar.yaml, genre cost-plan.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 
-from opslib.check.markdown import Document, Section, norm_title, canonical_section, parse
-from opslib.check.findings import Finding
-from opslib.check.cost_plan_strict import COST_ITEMS, COST_SECTIONS
+from opslib.check.findings import Finding, environment_names
+from opslib.check.items import item_texts
+from opslib.check.markdown import Document, Section, canonical_section, norm_title, parse
+from opslib.params.models import ProjectParams
 
-__all__ = ["check_cost_plan_text"]
+__all__ = ["GENRE", "ITEMS", "COST_SECTIONS", "MONEY", "ENV_WORDS", "check_cost_plan"]
+
+GENRE = "cost-plan"
+ITEMS = item_texts(GENRE)
+COST_SECTIONS = ("Estimated Costs", "Cost Tracking", "Guardrails", "Optimization Opportunities")
 
 MONEY = r"(?:US)?\$\s?\d[\d,]*(?:\.\d+)?(?:\s?[kKmM]\b)?"
 MONEY_RX = re.compile(MONEY)
@@ -52,7 +61,7 @@ AS_OF = re.compile(r"\b(?:as of|as at|prices? (?:were |are )?(?:taken|retrieved|
 
 
 def _f(key: str, status: str, message: str, line: int | None = None) -> Finding:
-    return Finding(COST_ITEMS[key], status, message, line, "cost-plan")
+    return Finding(ITEMS[key], status, message, line, "cost-plan")
 
 
 def _line_of(text: str, pos: int) -> int:
@@ -89,11 +98,19 @@ def _component_rows(doc: Document) -> list[int]:
     return out
 
 
-def check_cost_plan_text(text: str, path: Path | None = None, environments: list[str] | None = None,
-                         doc: Document | None = None) -> list[Finding]:
-    """Every "Cost Plan Validation" item read from any cost plan's text, each as a Finding
-    (`doc`: the text already parsed)."""
-    doc = doc if doc is not None and doc.text == text else parse(text, path)
+def check_cost_plan(text: str, *, path: Path | None = None, environments: Sequence[str] | None = None,
+                    params: ProjectParams | None = None, strict: bool = False, doc: Document | None = None) -> list[Finding]:
+    """Every "Cost Plan Validation" item read from any cost plan's text, each as a Finding;
+    `strict` adds the demands of our generated plans' shape (`doc`: the text already parsed)."""
+    doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
+    out = _lenient(doc, environment_names(environments, params))
+    if strict:
+        out += _strict(doc, environment_names(environments, params, default=()))
+    return out
+
+
+def _lenient(doc: Document, envs: list[str]) -> list[Finding]:
+    text = doc.text
     low = text.lower()
     out: list[Finding] = [_f("exists", "pass" if text.strip() else "fail",
                              "the cost plan has content" if text.strip() else "the cost plan is empty; write it")]
@@ -160,7 +177,6 @@ def check_cost_plan_text(text: str, path: Path | None = None, environments: list
                   _line_of(text, tool.start()) if tool else None))
 
     # spending limits per environment
-    envs = environments or ["dev", "staging", "prod"]
     limited: dict[str, int] = {}
     budget_table = False
     for n, ln in enumerate(doc.lines, 1):
@@ -239,39 +255,68 @@ def check_cost_plan_text(text: str, path: Path | None = None, environments: list
     return out
 
 
-# --- cost report (actual spend against the plan) ---------------------------------------------
+# --- the strict profile: the exact shape of our generated plans ---------------------------------
 
-REPORT_ITEM = {
-    "budget_actual": "Cost breakdown by environment: actual spend against each budget",
-    "thresholds": "Budget alerts and notification thresholds",
-    "variance": "Cost actuals compared with the estimate (variance)",
-    "next": "What to do when spend is over budget or outside the estimate",
-}
+MONEY_RANGE = re.compile(r"\$[\d,]+(\.\d+)?\s*[–-]\s*\$[\d,]+(\.\d+)?")
 
 
-def check_cost_report(text: str, path: Path | None = None) -> list[Finding]:
-    """A cost report records actual spend (billing exports) against the cost plan: judged by the
-    quality bar's Cost Tracking items (breakdown by environment, alert thresholds) and the
-    estimate-versus-actual variance that seeds 000/001 track; its procedure items are n/a."""
-    doc = parse(text, path)
+def _body(doc: Document, name: str) -> str:
+    sec = doc.find(name)
+    return doc.body(sec) if sec else ""
+
+
+def _strict(doc: Document, envs: list[str]) -> list[Finding]:
+    """A failing finding for each demand of our generated plans' shape that is not met (a met
+    demand adds nothing: the lenient finding of its item already reports the pass)."""
     out: list[Finding] = []
-    header = next((ln for ln in doc.lines if ln.strip().startswith("|") and re.search(r"budget", ln, re.I) and re.search(r"actual|spend", ln, re.I)), None)
-    rows = [ln for ln in doc.lines if ln.strip().startswith("|") and MONEY_RX.search(ln)
-            and any(re.search(rf"\|\s*({rx})\b", ln, re.I) for rx in ENV_WORDS.values())]
-    ok = header is not None and bool(rows)
-    out.append(Finding(REPORT_ITEM["budget_actual"], "pass" if ok else "fail", f"{len(rows)} environment rows of budget against actual" if ok else
-                       "no budget-against-actual table; list each environment's budget, actual spend and % of budget",
-                       doc.lines.index(header) + 1 if header else None, "cost-report"))
-    m = re.search(r"threshold[^\n]*\d+\s?%|\d+\s?%[^\n]*threshold", text, re.I)
-    out.append(Finding(REPORT_ITEM["thresholds"], "pass" if m else "fail", "alert thresholds stated" if m else
-                       "no alert thresholds; say which thresholds (e.g. 70/90/100% of the budget) were crossed and when",
-                       _line_of(text, m.start()) if m else None, "cost-report"))
-    m = re.search(r"variance[^\n]*(\d+(\.\d+)?\s?%)|estimate[^\n]*actual|actual[^\n]*estimate", text, re.I)
-    out.append(Finding(REPORT_ITEM["variance"], "pass" if m else "fail", "actual compared with the estimate" if m else
-                       "no comparison with the estimate; give the variance of actual against the cost plan's estimate",
-                       _line_of(text, m.start()) if m else None, "cost-report"))
-    nxt = next((s for s in doc.sections if re.search(r"next steps|actions?|recommendations?|what to do|follow-?up", s.title, re.I)), None)
-    out.append(Finding(REPORT_ITEM["next"], "pass" if nxt else "fail", "next steps stated" if nxt else
-                       "no next steps; say what to do when an environment is over budget (review process, owner)", nxt.line if nxt else None,
-                       "cost-report", "warning"))
+
+    def demand(key: str, ok: bool, bad: str, line: int | None = None) -> None:
+        if not ok:
+            out.append(_f(key, "fail", bad, line))
+
+    found = [(s, doc.find(s)) for s in COST_SECTIONS]
+    missing = [s for s, sec in found if sec is None]
+    lines = [sec.line for _, sec in found if sec is not None]
+    demand("sections", not missing and lines == sorted(lines),
+           f"missing or out of order: {', '.join(missing) or 'order'}; use ## Estimated Costs, ## Cost Tracking, ## Guardrails, ## Optimization Opportunities in that order")
+    est = _body(doc, "Estimated Costs")
+    unknown = [i + 1 for i, ln in enumerate(doc.lines) if "price unknown" in ln and "|" in ln]
+    ok = bool(MONEY_RANGE.search(est)) and doc.find("Assumptions") is not None and not unknown
+    demand("ranges", ok, (
+        f"a component's price is unknown (line {unknown[0]}); add it under cost.prices or pick a catalog price id" if unknown else
+        "Estimated Costs needs $low–$high ranges and an ### Assumptions list"), unknown[0] if unknown else None)
+    demand("components", bool(re.search(r"^\|\s*Component\s*\|", est, re.M | re.I)),
+           "add a table with a Component column listing every priced component")
+    infra = _body(doc, "Infrastructure")
+    demand("infrastructure", all(re.search(w, infra, re.I) for w in ("compute", "storage", "network")),
+           "add ### Infrastructure with compute, storage and networking (write 'none' where there is none)")
+    third = _body(doc, "Third-party services")
+    demand("third_party", bool(third.strip()) and ("$" in third or re.search(r"\bnone\b", third, re.I) is not None),
+           "add ### Third-party services with their costs (or 'none' if there are none)")
+    tr = _body(doc, "Cost Tracking")
+    demand("tracking", bool(re.search(r"https?://|port-forward", tr)) and bool(re.search(r"dashboard", tr, re.I)),
+           "name the cost tools and give dashboard links or creation steps")
+    lim = _body(doc, "Spending limits")
+    lacking = [e for e in envs if not re.search(rf"^\|\s*{re.escape(e)}\s*\|.*\$", lim, re.M)]
+    demand("limits", bool(lim) and not lacking and "$" in lim,
+           f"add ### Spending limits with a $ limit for {', '.join(lacking) or 'each environment'}")
+    auto = _body(doc, "Auto-scaling limits")
+    demand("autoscaling", bool(re.search(r"\d", auto)) and bool(re.search(r"max", auto, re.I)),
+           "add ### Auto-scaling limits with min/max per environment")
+    gr = _body(doc, "Guardrails")
+    demand("alerts", bool(re.search(r"alert", gr, re.I)) and bool(re.search(r"\d+%", gr)),
+           "document budget alert thresholds (e.g. 70/90/100%) and who receives them")
+    opt = _body(doc, "Optimization Opportunities")
+    demand("priority", bool(re.search(r"quick win|complex", opt, re.I)) and "$" in opt,
+           "list optimization opportunities with an estimated saving and a priority (quick win / complex)")
+    demand("right_sizing", bool(re.search(r"right-siz", opt, re.I)), "add a right-sizing recommendation")
+    demand("as_of", bool(re.search(r"as of\**:?\**\s*\d{4}-\d{2}-\d{2}", est, re.I)),
+           "state the date the estimate is as of (e.g. 'Estimated as of: 2026-11-02')")
+    breach = [i + 1 for i, ln in enumerate(doc.lines) if "BREACH" in ln]
+    if breach:
+        demand("worst_case", False, f"line {breach[0]}: the worst case at maximum scale exceeds the spending limit; lower replicas.max or raise the budget with approval",
+               breach[0])
+    else:
+        demand("worst_case", bool(re.search(r"worst[- ]case", doc.text, re.I)),
+               "the plan states no worst-case cost at maximum scale; add it to ### Auto-scaling limits")
     return out

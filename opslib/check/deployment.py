@@ -1,4 +1,4 @@
-"""`opslib check` on deployment plans, deployment reports and readiness reviews.
+"""Quality-bar checks of deployment plans and deployment reports (seed 003 formats).
 
 The quality bar judges operational documentation; a deployment plan is one (a procedure for
 one release and environment), so it gets the quality bar's documentation items plus the
@@ -6,51 +6,41 @@ plan format of seed 003 (Overview, Pre-Deployment Checklist, Deployment Steps, V
 Steps, Rollback Steps, Escalation Contacts; rollback triggers; an expected rollback time).
 A deployment report records what happened: the procedure items (commands, expected outputs,
 durations, prerequisites) are n/a for it; it is held to seed 003's report format instead.
-A readiness review is the quality bar's checklist itself, answered item by item: it is held to
-answering every item with a status and evidence, to counts that add up, to a date and to the
-status.json result.
+(A readiness review, the quality bar's checklist answered item by item, is opslib/check/readiness.py.)
+No extra demands are made of our generated plans and reports: `strict` adds nothing.
 
-Section shapes are data: opslib/data/check-documents.yaml.
+Section shapes are data: opslib/data/check-documents.yaml; item texts: opslib/data/quality-bar.yaml
+(genres deployment-plan, deployment-report, and documentation for the items every genre shares).
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from functools import cache
+from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
-from opslib.check.markdown import Document, Section, norm_title
+from opslib.check.commands import is_command
 from opslib.check.findings import Finding
+from opslib.check.items import item_texts, not_a_procedure
+from opslib.check.markdown import Document, Section, norm_title, parse
 from opslib.core.yamlio import read_yaml
+from opslib.params.models import ProjectParams
 
-__all__ = ["NOT_A_PROCEDURE", "check_deployment_plan", "check_deployment_report", "check_readiness"]
+__all__ = ["PLAN_ITEMS", "REPORT_ITEMS", "check_deployment_plan", "check_deployment_report"]
 
+PLAN_ITEMS = item_texts("deployment-plan")
+REPORT_ITEMS = item_texts("deployment-report")
+DOC_ITEMS = item_texts("documentation")
+# the item of each key: (genre items, id)
 DOC_ITEM = {
-    "plan_sections": "Deployment plan sections present, in order (seed 003: Overview, Pre-Deployment Checklist, Deployment Steps, "
-                     "Verification Steps, Rollback Steps, Escalation Contacts)",
-    "plan_commands": "All procedures use specific commands (not abstractions)",
-    "plan_triggers": "Rollback triggers defined with thresholds (seed 003: error rate, latency, health checks)",
-    "plan_rollback_time": "Expected rollback time documented",
-    "plan_environment": "Environment-specific differences noted",
-    "plan_links": "Links between related procedures",
-    "plan_architecture": "Documentation links to architecture.md, plan.md",
-    "report_sections": "Deployment report sections present, in order (seed 003: Summary, Pre-Deployment State, Deployment Timeline, "
-                       "Verification Results, Post-Deployment State, Issues Encountered, Rollback Status)",
-    "report_outcome": "Deployment outcome stated (success, failed or rolled back)",
-    "report_timeline": "Deployment timeline with times",
-    "report_verification": "Verification results with expected and actual values",
-    "report_rollback": "Rollback status stated, with the reason when a rollback happened",
-    "report_dated": "Last updated or \"as of\" dates included",
-    "readiness_status": "Every checklist item answered with pass, fail, n/a or not measured",
-    "readiness_evidence": "Every checklist item names its evidence",
-    "readiness_counts": "Stated totals match the items listed",
-    "readiness_status_json": "status.json checked before starting work",
+    "plan_sections": (PLAN_ITEMS, "sections"), "plan_commands": (DOC_ITEMS, "commands"), "plan_triggers": (PLAN_ITEMS, "triggers"),
+    "plan_rollback_time": (PLAN_ITEMS, "rollback_time"), "plan_environment": (DOC_ITEMS, "environments"),
+    "plan_links": (DOC_ITEMS, "links"), "plan_architecture": (DOC_ITEMS, "architecture"),
+    "report_sections": (REPORT_ITEMS, "sections"), "report_outcome": (REPORT_ITEMS, "outcome"), "report_timeline": (REPORT_ITEMS, "timeline"),
+    "report_verification": (REPORT_ITEMS, "verification"), "report_rollback": (REPORT_ITEMS, "rollback"), "report_dated": (DOC_ITEMS, "as_of"),
 }
-# the quality bar's procedure items, which a record of past events cannot be held to
-NOT_A_PROCEDURE = ("All procedures use specific commands (not abstractions)", "Expected outputs documented",
-                   "Expected durations documented", "Prerequisites documented for each procedure",
-                   "Environment-specific differences noted")
-STATUSES = ("pass", "fail", "n/a", "not measured")
 
 
 @cache
@@ -63,7 +53,8 @@ def _shapes() -> dict:
 
 def _f(key: str, ok: bool | None, message: str, line: int | None = None, area: str = "deployment", severity: str = "error") -> Finding:
     status = "n/a" if ok is None else ("pass" if ok else "fail")
-    return Finding(DOC_ITEM[key], status, message, line, area, severity)
+    texts, item = DOC_ITEM[key]
+    return Finding(texts[item], status, message, line, area, severity)
 
 
 def _line(text: str, pos: int) -> int:
@@ -101,10 +92,11 @@ def _table(doc: Document, sec: Section | None) -> list[list[str]]:
 
 # --- deployment plan ---------------------------------------------------------------------------
 
-def check_deployment_plan(doc: Document) -> list[Finding]:
-    from opslib.check.commands import is_command  # the shared "real command" rule
-
-    text = doc.text
+def check_deployment_plan(text: str, *, path: Path | None = None, environments: Sequence[str] | None = None,
+                          params: ProjectParams | None = None, strict: bool = False, doc: Document | None = None) -> list[Finding]:
+    """Seed 003's plan format and the documentation items a plan decides itself (`doc`: the
+    text already parsed)."""
+    doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
     out = [_sections_finding(doc, "deployment-plan", "plan_sections")]
 
     procs = [s for s in doc.sections if any(rx.search(norm_title(s.title)) for rx in _shapes()["deployment-plan"]["procedures"])]
@@ -147,8 +139,11 @@ def check_deployment_plan(doc: Document) -> list[Finding]:
 
 # --- deployment report -----------------------------------------------------------------------
 
-def check_deployment_report(doc: Document) -> list[Finding]:
-    text = doc.text
+def check_deployment_report(text: str, *, path: Path | None = None, environments: Sequence[str] | None = None,
+                            params: ProjectParams | None = None, strict: bool = False, doc: Document | None = None) -> list[Finding]:
+    """Seed 003's report format; the procedure items are n/a for a record of what happened
+    (`doc`: the text already parsed)."""
+    doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
     out = [_sections_finding(doc, "deployment-report", "report_sections")]
     found = _match_sections(doc, "deployment-report")
 
@@ -178,58 +173,5 @@ def check_deployment_report(doc: Document) -> list[Finding]:
     m = re.search(r"\b\d{4}-\d{2}-\d{2}\b", text)
     out.append(_f("report_dated", bool(m), "dated" if m else "the report has no date; state when the deployment happened (YYYY-MM-DD)",
                   _line(text, m.start()) if m else None, "documentation", "warning"))
-    out += [Finding(item, "n/a", "a deployment report records what happened; it has no procedure to follow", None, "documentation")
-            for item in NOT_A_PROCEDURE]
-    return out
-
-
-# --- readiness review ----------------------------------------------------------------------
-
-def check_readiness(doc: Document) -> list[Finding]:
-    text = doc.text
-    out: list[Finding] = []
-    rows: list[tuple[int, dict[str, str]]] = []
-    header: list[str] | None = None
-    for n, ln in enumerate(doc.lines, 1):
-        s = ln.strip()
-        if not s.startswith("|"):
-            header = None
-            continue
-        cells = [c.strip() for c in re.split(r"(?<!\\)\|", s)[1:-1]]
-        if header is None:
-            header = [c.lower() for c in cells]
-            continue
-        if re.match(r"^\|[\s:|-]+\|?$", s):
-            continue
-        if "status" in header and "item" in header and len(cells) == len(header):
-            rows.append((n, dict(zip(header, cells))))
-    if not rows:
-        out.append(_f("readiness_status", False, "no checklist table with Item and Status columns; answer every item in a table (item, status, evidence)", area="readiness"))
-    else:
-        bad = [(n, r) for n, r in rows if r["status"].strip("* ").lower() not in STATUSES]
-        out += [_f("readiness_status", False, f"item {r.get('id') or r['item'][:40]!r} has status {r['status']!r}; use pass, fail, n/a or not measured", n, "readiness")
-                for n, r in bad]
-        if not bad:
-            out.append(_f("readiness_status", True, f"{len(rows)} items, each with a status", rows[0][0], "readiness"))
-        if "evidence" in rows[0][1]:
-            empty = [(n, r) for n, r in rows if not r["evidence"].strip(" -")]
-            out += [_f("readiness_evidence", False, f"item {r.get('id') or r['item'][:40]!r} has no evidence; name the document and check that decided it", n, "readiness")
-                    for n, r in empty]
-            if not empty:
-                out.append(_f("readiness_evidence", True, "every item names its evidence", rows[0][0], "readiness"))
-        else:
-            out.append(_f("readiness_evidence", False, "the checklist has no Evidence column; say what decided each item", rows[0][0], "readiness"))
-        m = re.search(r"\((\d+) pass, (\d+) fail, (\d+) n/a, (\d+) not measured\)", text)
-        if m:
-            stated = dict(zip(STATUSES, map(int, m.groups())))
-            counted = {s: sum(r["status"].strip("* ").lower() == s for _n, r in rows) for s in STATUSES}
-            out.append(_f("readiness_counts", stated == counted, "stated totals match the items listed" if stated == counted else
-                          f"the totals say {stated} but the tables list {counted}; regenerate the review", _line(text, m.start()), "readiness"))
-        else:
-            out.append(_f("readiness_counts", None, "the review states no totals", None, "readiness"))
-    m = re.search(r"status\.json\**:?\**\s*(active|blocked|completed|on-hold)", text)
-    out.append(_f("readiness_status_json", bool(m), "status.json result stated" if m else
-                  "the review does not say what status.json said; state it (status.json: active / deployment)", _line(text, m.start()) if m else None, "readiness"))
-    out += [Finding(item, "n/a", "a readiness review answers the checklist; the procedures it judges are in the other documents", None, "documentation")
-            for item in NOT_A_PROCEDURE]
+    out += not_a_procedure("a deployment report records what happened; it has no procedure to follow")
     return out

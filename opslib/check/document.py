@@ -7,11 +7,12 @@
     check_document(text, path=None, genre=None, …) -> Report  findings (pass/fail/n/a/not measured) and scores
     find_placeholders(doc)                         -> list[(line, text, severity)]
 
-Genre-specific checks come from check.py (runbooks), checkcost.py (cost plans), secret.py
-(secret documents) and checkdeploy.py (deployment plans, deployment reports, readiness reviews); the rules here are the documentation-quality and actionability items that
-apply to every genre (placeholders, commands, expected outputs, verification, thresholds with a
-rationale, escalation contacts, links, "as of" dates, no secret values). Synonyms, genre
-signals and placeholder patterns are data: opslib/data/check-*.yaml.
+Genre-specific checks come from the genre's checker (opslib.check.genres.check_genre: the same
+checker that judges our generated documents, in its lenient profile); the rules here are the
+documentation-quality and actionability items that apply to every genre (placeholders,
+commands, expected outputs, verification, thresholds with a rationale, escalation contacts,
+links, "as of" dates, no secret values). Synonyms, genre signals and placeholder patterns are
+data: opslib/data/check-*.yaml; item texts: opslib/data/quality-bar.yaml, genre documentation.
 """
 
 from __future__ import annotations
@@ -22,21 +23,28 @@ from functools import cache
 from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
-from opslib.check.runbook import DEFAULT_ENVIRONMENTS, check_runbook
-from opslib.check.markdown import Document, norm_title, canonical_section, parse
-from opslib.check.findings import Finding
 from opslib.check.commands import inline_commands, is_command
+from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding
+from opslib.check.genres import check_genre
+from opslib.check.items import item_text, item_texts
+from opslib.check.markdown import Document, canonical_section, norm_title, parse
 from opslib.check.placeholders import find_placeholders
+from opslib.check.scan import scan_text
 from opslib.core.yamlio import read_yaml
 
-__all__ = ["GENRES", "Report", "detect_genre", "check_document", "find_placeholders", "score"]
+__all__ = ["GENRES", "ITEMS", "Report", "detect_genre", "check_document", "find_placeholders", "score", "area_scores"]
 
 GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
           "deployment-plan", "deployment-report", "readiness", "cost-report")
 WARNING_WEIGHT = 0.5
 # the quality bar states "specific commands (not abstractions)" in both the Runbook Validation
 # and the Documentation Quality lists and names it first among the Common Mistakes: it counts twice
-ITEM_WEIGHT = {"All procedures use specific commands (not abstractions)": 2.0, "All procedures have specific commands (not abstractions)": 2.0}
+DOUBLE_WEIGHT = (("documentation", "commands"), ("service-runbook", "commands"))
+ITEMS = item_texts("documentation")
+
+
+def _item_weights() -> dict[str, float]:
+    return {item_text(genre, key): 2.0 for genre, key in DOUBLE_WEIGHT}
 
 
 @dataclass
@@ -68,7 +76,8 @@ def score(findings: list[Finding]) -> float:
         elif ok:
             w = 1.0
         items[key] = (ok, w)
-    items = {k: (ok, w * ITEM_WEIGHT.get(k[1], 1.0)) for k, (ok, w) in items.items()}
+    weights = _item_weights()
+    items = {k: (ok, w * weights.get(k[1], 1.0)) for k, (ok, w) in items.items()}
     den = sum(w for _ok, w in items.values())
     num = sum(w for ok, w in items.values() if ok)
     return round(100 * num / den, 1) if den else 0.0
@@ -118,29 +127,11 @@ def detect_genre(text: str, name: str = "", doc: Document | None = None) -> str:
 
 # --- rules ----------------------------------------------------------------------------------------
 
-Q = {
-    "placeholders": "Examples use realistic values (not just placeholders)",
-    "commands": "All procedures use specific commands (not abstractions)",
-    "outputs": "Expected outputs documented",
-    "errors": "Error cases documented",
-    "durations": "Expected durations documented",
-    "verification": "Procedures validated or include validation criteria",
-    "thresholds": "Thresholds with a rationale (Monitoring: metrics without thresholds, thresholds without rationale)",
-    "escalation": "Contact information for escalations",
-    "links": "Links between related procedures",
-    "architecture": "Documentation links to architecture.md, plan.md",
-    "as_of": "Last updated or \"as of\" dates included",
-    "environments": "Environment-specific differences noted",
-    "prerequisites": "Prerequisites documented for each procedure",
-    "secrets": "Never expose actual secret values in documentation",
-    "sections": "Required sections present (after mapping synonyms), in order",
-    "template": "Document is filled in, not an unfilled template",
-}
 CAND_SECRET = re.compile(r"(?=[A-Za-z0-9+/_\-.=]*\d)(?=[A-Za-z0-9+/_\-.=]*[A-Za-z])[A-Za-z0-9+/_\-.=]{16,}|://[^\s/]*@|-----BEGIN|(?i:pass(word|wd)?|secret|token|api[_-]?key)\s*[:=]")
 
 
 def _q(key: str, status: str, message: str, line: int | None = None, area: str = "documentation", severity: str = "error") -> Finding:
-    return Finding(Q[key], status, message, line, area, severity)
+    return Finding(ITEMS[key], status, message, line, area, severity)
 
 
 def _main_sections(doc: Document):
@@ -294,36 +285,11 @@ def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
 
 
 def _rule_secrets(doc: Document, genre: str) -> list[Finding]:
-    from opslib.check.scan import scan_text
-
     idx = [i for i, ln in enumerate(doc.lines) if CAND_SECRET.search(ln)]
     hits = scan_text("\n".join(doc.lines[i] for i in idx), str(doc.path or "<document>")) if idx else []
     out = [_q("secrets", "fail", f"looks like a {h.kind} (sha1 {h.hash[:10]}); remove the value, rotate it, and name the secret instead", idx[h.line - 1] + 1, "secrets")
            for h in hits]
     return out or [_q("secrets", "pass", "no value that looks like a secret", area="secrets")]
-
-
-PIPELINE_ITEMS = [
-    ("Build automation documented or implemented", r"\bbuild\b"),
-    ("Test automation in pipeline", r"\b(unit |integration )?tests?\b"),
-    ("Security scanning in pipeline (dependencies, containers)", r"security scan|trivy|snyk|grype|dependabot|codeql|npm audit|pip-audit|bandit|semgrep"),
-    ("Deployment automation for each environment", r"deploy\w*\b[^\n]*\b(staging|prod)"),
-    ("Approval gates for production", r"approv|required reviewers|manual (gate|job)|when: manual"),
-    ("Smoke tests post-deployment", r"smoke"),
-    ("Rollback automation or procedure", r"roll ?back"),
-    ("Deployment notifications configured", r"notif|slack|teams|webhook|e-?mail"),
-]
-
-
-def check_pipeline_doc(text: str, path: Path | None = None) -> list[Finding]:
-    """Every "CI/CD Pipeline Validation" item, read from a pipeline document's text."""
-    doc = parse(text, path)
-    out = []
-    for item, rx in PIPELINE_ITEMS:
-        m = re.search(rx, text, re.I)
-        out.append(Finding(item, "pass" if m else "fail", "documented" if m else f"not found; document it ({item.lower()})",
-                           text[: m.start()].count("\n") + 1 if m else (doc.sections[0].line if doc.sections else None), "pipeline"))
-    return out
 
 
 GENERIC_RULES = [_rule_template, _rule_sections, _rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification,
@@ -337,7 +303,7 @@ SKIP = {
                   _rule_as_of, _rule_environments, _rule_links},
     "secrets": {_rule_outputs, _rule_errors, _rule_durations, _rule_thresholds, _rule_escalation, _rule_environments, _rule_links, _rule_commands},
     "pipeline": {_rule_outputs, _rule_thresholds, _rule_escalation, _rule_links, _rule_commands, _rule_durations},
-    # checkdeploy.py decides these for the deployment genres (seed 003 formats); a report and a
+    # the deployment checkers decide these for the deployment genres (seed 003 formats); a report and a
     # readiness review are records, not procedures: the procedure items are n/a there
     "deployment-plan": {_rule_commands, _rule_links, _rule_environments, _rule_sections},
     "deployment-report": {_rule_commands, _rule_outputs, _rule_errors, _rule_durations, _rule_verification, _rule_prerequisites,
@@ -359,36 +325,7 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
     genre = genre or detect_genre(text, name or (p.name if p else ""), doc)
     if genre not in GENRES:
         raise ValueError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
-    findings: list[Finding] = []
-    if genre == "service-runbook":
-        findings += check_runbook(text, path=p, environments=environments, lint=True, doc=doc)
-    elif genre == "cost-plan":
-        # the same items as costcheck.py, read from any cost plan's wording
-        from opslib.check.cost_plan import check_cost_plan_text
-
-        findings += check_cost_plan_text(text, path=p, environments=environments, doc=doc)
-    elif genre == "cost-report":
-        from opslib.check.cost_plan import check_cost_report
-        from opslib.check.deployment import NOT_A_PROCEDURE
-
-        findings += check_cost_report(text, path=p)
-        findings += [Finding(item, "n/a", "a cost report records actual spend; it has no procedure to follow", None, "documentation")
-                     for item in NOT_A_PROCEDURE]
-    elif genre == "secrets":
-        from opslib.documents.secrets import check_secrets_doc
-
-        findings += check_secrets_doc(text, path=p)
-    elif genre == "pipeline":
-        try:  # the pipeline document's own checks (opslib/pipeline.py), when that module is present
-            from opslib.documents.pipeline import check_pipeline_doc as own
-        except ImportError:
-            own = None
-        findings += own(text, path=p, environments=environments) if own else check_pipeline_doc(text, p)
-    elif genre in ("deployment-plan", "deployment-report", "readiness"):
-        from opslib.check import deployment as checkdeploy
-
-        findings += {"deployment-plan": checkdeploy.check_deployment_plan, "deployment-report": checkdeploy.check_deployment_report,
-                     "readiness": checkdeploy.check_readiness}[genre](doc)
+    findings = check_genre(genre, text, path=p, environments=environments, doc=doc)
     skip = SKIP.get(genre, set())
     for rule in GENERIC_RULES:
         if rule not in skip:

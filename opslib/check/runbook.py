@@ -5,27 +5,34 @@ Markdown document.
 Checks collect every finding and never stop at the first. Each `Finding` names the
 checklist item it enforces, a status (pass / fail / n/a / not measured), the line it
 refers to and, when it fails, what to do. The same checks run on generated runbooks and
-on hand-written ones (`opslib check runbook.md`).
+on hand-written ones (`opslib check runbook.md`); the strict profile of our generated
+runbooks adds two demands: the file is named runbook.md, and the status.json result is stated
+(a hand-written runbook that does not say is "not measured").
+
+Item texts: opslib/data/quality-bar.yaml, genre service-runbook.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Callable
 
 from opslib.check.commands import has_command
-from opslib.check.findings import Finding
-from opslib.check.markdown import Document, Section, canonical_section, parse
+from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, environment_names
+from opslib.check.items import item_texts
+from opslib.check.markdown import Document, Section, parse
 from opslib.check.placeholders import find_placeholders
+from opslib.params.models import ProjectParams
 
-__all__ = ["RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "check_runbook"]
+__all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook"]
 
+GENRE = "service-runbook"
+ITEMS = item_texts(GENRE)
 RUNBOOK_SECTIONS = ("Deployment", "Operations", "Monitoring", "Troubleshooting", "Rollback")
-DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
 ENV_SYNONYMS = {"prod": ("prod", "production"), "dev": ("dev", "development"), "staging": ("staging", "stage")}
-
-
+MIN_ISSUES = 5
 
 NOT_APPLICABLE = re.compile(r"^\s*(\*\*)?(not applicable|n/a)\b", re.I | re.M)
 
@@ -33,9 +40,10 @@ Check = Callable[[Document, dict], list[Finding]]
 RUNBOOK_CHECKS: list[tuple[str, Check]] = []
 
 
-def _check(item: str):
+def _check(key: str):
+    """Register a check of the item `key` (its text: ITEMS[key])."""
     def register(fn: Check) -> Check:
-        RUNBOOK_CHECKS.append((item, fn))
+        RUNBOOK_CHECKS.append((key, fn))
         return fn
 
     return register
@@ -65,60 +73,37 @@ def _env_sections(doc: Document, envs: list[str]) -> dict[str, Section | None]:
     return out
 
 
-ITEM = {
-    "exists": "runbook.md file exists",
-    "sections": "All required sections present: Deployment, Operations, Monitoring, Troubleshooting, Rollback",
-    "environments": "Deployment procedures for each environment (dev, staging, prod)",
-    "commands": "All procedures have specific commands (not abstractions)",
-    "prerequisites": "Prerequisites documented for each procedure",
-    "durations": "Expected durations documented",
-    "verification": "Verification steps included",
-    "health": "Health check endpoints and expected responses documented",
-    "logs": "Log locations and viewing commands provided",
-    "scaling": "Scaling procedures (manual and auto) documented",
-    "metrics": "Key metrics defined with thresholds",
-    "dashboards": "Dashboard links provided",
-    "escalation": "Escalation procedures documented",
-    "issues": "Common issues documented with symptoms, causes, solutions",
-    "rollback": "Rollback procedure with verification steps",
-    "links": "Links to architecture.md and other artifacts",
-    "placeholders": "Examples use realistic values (not just placeholders)",
-    "as_of": "Last updated or \"as of\" dates included",
-    "status": "status.json checked before starting work",
-}
-
-
-@_check(ITEM["exists"])
+@_check("exists")
 def check_exists(doc: Document, ctx: dict) -> list[Finding]:
-    if doc.path is None or ctx.get("virtual") or ctx.get("lint"):
-        return [Finding(ITEM["exists"], "pass" if doc.text.strip() else "fail", "document has content" if doc.text.strip() else "the document is empty; generate or write it")]
-    ok = doc.path.is_file() and doc.path.name == "runbook.md"
-    return [_f(ITEM["exists"], ok, f"{doc.path} exists", f"{doc.path}: name the file runbook.md so operators and tools find it")]
+    out = [Finding(ITEMS["exists"], "pass" if doc.text.strip() else "fail", "document has content" if doc.text.strip() else "the document is empty; generate or write it")]
+    if ctx["strict"] and doc.path is not None and doc.path.name != "runbook.md":
+        out.append(Finding(ITEMS["exists"], "fail", f"{doc.path}: name the file runbook.md so operators and tools find it"))
+    return out
 
 
-@_check(ITEM["sections"])
+@_check("sections")
 def check_sections(doc: Document, ctx: dict) -> list[Finding]:
     found = {name: _section(doc, name) for name in RUNBOOK_SECTIONS}
     missing = [n for n, s in found.items() if s is None]
     if missing:
-        return [Finding(ITEM["sections"], "fail", f"missing section(s) {', '.join(missing)}; add a heading for each")]
+        return [Finding(ITEMS["sections"], "fail", f"missing section(s) {', '.join(missing)}; add a heading for each")]
     lines = [found[n].line for n in RUNBOOK_SECTIONS]
     if lines != sorted(lines):
         order = ", ".join(n for n in sorted(RUNBOOK_SECTIONS, key=lambda n: found[n].line))
-        return [Finding(ITEM["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", found[RUNBOOK_SECTIONS[0]].line)]
-    return [Finding(ITEM["sections"], "pass", "all five sections present in order", lines[0])]
+        return [Finding(ITEMS["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", found[RUNBOOK_SECTIONS[0]].line)]
+    return [Finding(ITEMS["sections"], "pass", "all five sections present in order", lines[0])]
 
 
-@_check(ITEM["environments"])
+@_check("environments")
 def check_environments(doc: Document, ctx: dict) -> list[Finding]:
     envs = _env_sections(doc, ctx["environments"])
     missing = [e for e, s in envs.items() if s is None]
     dep = _section(doc, "Deployment")
-    return [_f(ITEM["environments"], not missing, f"deployment procedure for {', '.join(envs)}",
+    return [_f(ITEMS["environments"], not missing, f"deployment procedure for {', '.join(envs)}",
                f"no deployment procedure for {', '.join(missing)}; add a 'Deployment to <env>' subsection for each", dep.line if dep else None)]
 
 
-@_check(ITEM["commands"])
+@_check("commands")
 def check_commands(doc: Document, ctx: dict) -> list[Finding]:
     out = []
     procedures = [s for s in _env_sections(doc, ctx["environments"]).values() if s]
@@ -130,10 +115,10 @@ def check_commands(doc: Document, ctx: dict) -> list[Finding]:
     procedures = [s for s in procedures if not NOT_APPLICABLE.search(doc.body(s))]
     for sec in procedures:
         if not any(has_command(f) for f in doc.fences_in(sec)):
-            out.append(Finding(ITEM["commands"], "fail", f"'{sec.title}' has no command block with a known CLI; add the exact commands an operator runs", sec.line))
+            out.append(Finding(ITEMS["commands"], "fail", f"'{sec.title}' has no command block with a known CLI; add the exact commands an operator runs", sec.line))
     if not procedures:
-        return [Finding(ITEM["commands"], "fail", "no procedures found; add Deployment, Operations and Rollback procedures with commands")]
-    return out or [Finding(ITEM["commands"], "pass", f"{len(procedures)} procedures, each with commands")]
+        return [Finding(ITEMS["commands"], "fail", "no procedures found; add Deployment, Operations and Rollback procedures with commands")]
+    return out or [Finding(ITEMS["commands"], "pass", f"{len(procedures)} procedures, each with commands")]
 
 
 def _per_env(doc: Document, ctx: dict, item: str, pattern: str, what: str) -> list[Finding]:
@@ -147,22 +132,22 @@ def _per_env(doc: Document, ctx: dict, item: str, pattern: str, what: str) -> li
     return out
 
 
-@_check(ITEM["prerequisites"])
+@_check("prerequisites")
 def check_prerequisites(doc: Document, ctx: dict) -> list[Finding]:
-    out = _per_env(doc, ctx, ITEM["prerequisites"], r"^#+\s*prerequisites|\*\*prerequisites", "prerequisites")
-    return out or [Finding(ITEM["prerequisites"], "pass", "every environment's deployment lists prerequisites")]
+    out = _per_env(doc, ctx, ITEMS["prerequisites"], r"^#+\s*prerequisites|\*\*prerequisites", "prerequisites")
+    return out or [Finding(ITEMS["prerequisites"], "pass", "every environment's deployment lists prerequisites")]
 
 
 DURATION = r"expected (deployment |rollback )?(duration|time)\**:?\**\s*~?\d+\s*(s|sec|seconds|min|minutes|h|hours)\b"
 
 
-@_check(ITEM["durations"])
+@_check("durations")
 def check_durations(doc: Document, ctx: dict) -> list[Finding]:
-    out = _per_env(doc, ctx, ITEM["durations"], DURATION, "expected duration")
+    out = _per_env(doc, ctx, ITEMS["durations"], DURATION, "expected duration")
     rb = _section(doc, "Rollback")
     if rb and not re.search(DURATION, doc.body(rb), re.I):
-        out.append(Finding(ITEM["durations"], "fail", "Rollback has no expected rollback time; add 'Expected rollback time: N minutes'", rb.line))
-    return out or [Finding(ITEM["durations"], "pass", "expected durations for every deployment and the rollback")]
+        out.append(Finding(ITEMS["durations"], "fail", "Rollback has no expected rollback time; add 'Expected rollback time: N minutes'", rb.line))
+    return out or [Finding(ITEMS["durations"], "pass", "expected durations for every deployment and the rollback")]
 
 
 def _verification(doc: Document, sec: Section) -> bool:
@@ -172,41 +157,41 @@ def _verification(doc: Document, sec: Section) -> bool:
     return False
 
 
-@_check(ITEM["verification"])
+@_check("verification")
 def check_verification(doc: Document, ctx: dict) -> list[Finding]:
     out = []
     for env, sec in _env_sections(doc, ctx["environments"]).items():
         if sec is not None and not _verification(doc, sec):
-            out.append(Finding(ITEM["verification"], "fail", f"'{sec.title}' has no Verification subsection with commands; add health checks and expected output", sec.line))
-    return out or [Finding(ITEM["verification"], "pass", "every deployment has verification commands")]
+            out.append(Finding(ITEMS["verification"], "fail", f"'{sec.title}' has no Verification subsection with commands; add health checks and expected output", sec.line))
+    return out or [Finding(ITEMS["verification"], "pass", "every deployment has verification commands")]
 
 
-@_check(ITEM["health"])
+@_check("health")
 def check_health(doc: Document, ctx: dict) -> list[Finding]:
     ops = _section(doc, "Operations")
     sec = next((s for s in doc.subsections(ops) if "health" in s.title.lower()), None) if ops else None
     if sec is None:
-        return [Finding(ITEM["health"], "fail", "Operations has no health-check subsection; add endpoints and expected responses", ops.line if ops else None)]
+        return [Finding(ITEMS["health"], "fail", "Operations has no health-check subsection; add endpoints and expected responses", ops.line if ops else None)]
     body = doc.body(sec)
     ok = re.search(r"https?://\S+|/\w*health\w*", body) and re.search(r"expected", body, re.I)
-    return [_f(ITEM["health"], bool(ok), "health endpoints with expected responses", "health checks lack an endpoint URL or an 'Expected:' response; add both", sec.line)]
+    return [_f(ITEMS["health"], bool(ok), "health endpoints with expected responses", "health checks lack an endpoint URL or an 'Expected:' response; add both", sec.line)]
 
 
-@_check(ITEM["logs"])
+@_check("logs")
 def check_logs(doc: Document, ctx: dict) -> list[Finding]:
     ops = _section(doc, "Operations")
     sec = next((s for s in doc.subsections(ops) if "log" in s.title.lower()), None) if ops else None
     ok = sec is not None and any(has_command(f) for f in doc.fences_in(sec)) and re.search(r"location|stored|retention", doc.body(sec), re.I)
-    return [_f(ITEM["logs"], bool(ok), "log location and viewing commands", "Operations needs a logs subsection with where logs are kept and the commands to view them", sec.line if sec else None)]
+    return [_f(ITEMS["logs"], bool(ok), "log location and viewing commands", "Operations needs a logs subsection with where logs are kept and the commands to view them", sec.line if sec else None)]
 
 
-@_check(ITEM["scaling"])
+@_check("scaling")
 def check_scaling(doc: Document, ctx: dict) -> list[Finding]:
     ops = _section(doc, "Operations")
     sec = next((s for s in doc.subsections(ops) if "scal" in s.title.lower()), None) if ops else None
     body = doc.body(sec) if sec else ""
     ok = sec is not None and re.search(r"manual", body, re.I) and re.search(r"auto", body, re.I) and any(has_command(f) for f in doc.fences_in(sec))
-    return [_f(ITEM["scaling"], bool(ok), "manual and auto-scaling procedures", "Operations needs a scaling subsection covering manual and auto-scaling with commands", sec.line if sec else None)]
+    return [_f(ITEMS["scaling"], bool(ok), "manual and auto-scaling procedures", "Operations needs a scaling subsection covering manual and auto-scaling with commands", sec.line if sec else None)]
 
 
 def _table_rows(body: str) -> list[list[str]]:
@@ -214,38 +199,38 @@ def _table_rows(body: str) -> list[list[str]]:
     return [[c.strip() for c in re.split(r"(?<!\\)\|", r.strip())[1:-1]] for r in rows]
 
 
-@_check(ITEM["metrics"])
+@_check("metrics")
 def check_metrics(doc: Document, ctx: dict) -> list[Finding]:
     mon = _section(doc, "Monitoring")
     if mon is None:
-        return [Finding(ITEM["metrics"], "fail", "no Monitoring section; add key metrics with thresholds")]
+        return [Finding(ITEMS["metrics"], "fail", "no Monitoring section; add key metrics with thresholds")]
     rows = _table_rows(doc.body(mon))
     header = next((r for r in rows if any("threshold" in c.lower() for c in r)), None)
     if header is None:
-        return [Finding(ITEM["metrics"], "fail", "Monitoring has no metrics table with a Threshold column; add metric, threshold and rationale", mon.line)]
+        return [Finding(ITEMS["metrics"], "fail", "Monitoring has no metrics table with a Threshold column; add metric, threshold and rationale", mon.line)]
     ti = next(i for i, c in enumerate(header) if "threshold" in c.lower())
     ri = next((i for i, c in enumerate(header) if "rationale" in c.lower() or "why" in c.lower()), None)
     body_rows = [r for r in rows[rows.index(header) + 2 :] if len(r) == len(header)]
     bad = [r[0] for r in body_rows if not re.search(r"\d", r[ti]) or (ri is not None and not r[ri])]
     if ri is None:
-        return [Finding(ITEM["metrics"], "fail", "metric thresholds have no rationale column; say why each threshold is what it is", mon.line)]
+        return [Finding(ITEMS["metrics"], "fail", "metric thresholds have no rationale column; say why each threshold is what it is", mon.line)]
     if len(body_rows) < 3 or bad:
-        return [Finding(ITEM["metrics"], "fail", f"{len(body_rows)} metric(s); need at least 3 with numeric thresholds and rationale (incomplete: {', '.join(bad) or '-'})", mon.line)]
-    return [Finding(ITEM["metrics"], "pass", f"{len(body_rows)} metrics with thresholds and rationale", mon.line)]
+        return [Finding(ITEMS["metrics"], "fail", f"{len(body_rows)} metric(s); need at least 3 with numeric thresholds and rationale (incomplete: {', '.join(bad) or '-'})", mon.line)]
+    return [Finding(ITEMS["metrics"], "pass", f"{len(body_rows)} metrics with thresholds and rationale", mon.line)]
 
 
-@_check(ITEM["dashboards"])
+@_check("dashboards")
 def check_dashboards(doc: Document, ctx: dict) -> list[Finding]:
     mon = _section(doc, "Monitoring")
     ok = mon is not None and re.search(r"https?://", doc.body(mon))
-    return [_f(ITEM["dashboards"], bool(ok), "dashboard links in Monitoring", "Monitoring has no dashboard link; add the URL of the dashboard on-call opens first", mon.line if mon else None)]
+    return [_f(ITEMS["dashboards"], bool(ok), "dashboard links in Monitoring", "Monitoring has no dashboard link; add the URL of the dashboard on-call opens first", mon.line if mon else None)]
 
 
-@_check(ITEM["escalation"])
+@_check("escalation")
 def check_escalation(doc: Document, ctx: dict) -> list[Finding]:
     secs = [s for s in doc.sections if "escalat" in s.title.lower() or "contact" in s.title.lower()]
     ok = any(re.search(r"\d+\s*min", doc.body(s)) and re.search(r"#[\w-]+|@|https?://|\+\d", doc.body(s)) for s in secs)
-    return [_f(ITEM["escalation"], ok, "escalation chain with timing and contacts",
+    return [_f(ITEMS["escalation"], ok, "escalation chain with timing and contacts",
                "no escalation procedure with contacts and timing; add who is called after how many minutes and how to reach them", secs[0].line if secs else None)]
 
 
@@ -256,7 +241,7 @@ def _issue_sections(doc: Document) -> list[Section]:
     return [s for s in ts.children if re.search(r"\*\*symptoms?\**|^#+\s*symptom", doc.body(s), re.I | re.M)]
 
 
-@_check(ITEM["issues"])
+@_check("issues")
 def check_issues(doc: Document, ctx: dict) -> list[Finding]:
     issues = _issue_sections(doc)
     out = []
@@ -264,70 +249,74 @@ def check_issues(doc: Document, ctx: dict) -> list[Finding]:
         body = doc.body(sec)
         missing = [w for w in ("cause", "solution", "diagnos") if not re.search(w, body, re.I)]
         if missing:
-            out.append(Finding(ITEM["issues"], "fail", f"'{sec.title}' lacks {', '.join(missing)}; every issue needs symptom, cause, diagnostic commands and solution", sec.line))
+            out.append(Finding(ITEMS["issues"], "fail", f"'{sec.title}' lacks {', '.join(missing)}; every issue needs symptom, cause, diagnostic commands and solution", sec.line))
     minimum = ctx.get("min_issues", 5)
     if len(issues) < minimum:
         ts = _section(doc, "Troubleshooting")
-        out.append(Finding(ITEM["issues"], "fail", f"{len(issues)} troubleshooting issue(s); document at least {minimum} with symptom, cause and solution", ts.line if ts else None))
-    return out or [Finding(ITEM["issues"], "pass", f"{len(issues)} issues with symptom, cause, diagnostics and solution")]
+        out.append(Finding(ITEMS["issues"], "fail", f"{len(issues)} troubleshooting issue(s); document at least {minimum} with symptom, cause and solution", ts.line if ts else None))
+    return out or [Finding(ITEMS["issues"], "pass", f"{len(issues)} issues with symptom, cause, diagnostics and solution")]
 
 
-@_check(ITEM["rollback"])
+@_check("rollback")
 def check_rollback(doc: Document, ctx: dict) -> list[Finding]:
     rb = _section(doc, "Rollback")
     ok = rb is not None and any(has_command(f) for f in doc.fences_in(rb)) and _verification(doc, rb)
-    return [_f(ITEM["rollback"], ok, "rollback procedure with verification commands",
+    return [_f(ITEMS["rollback"], ok, "rollback procedure with verification commands",
                "Rollback needs step-by-step commands and a verification subsection with commands", rb.line if rb else None)]
 
 
-@_check(ITEM["links"])
+@_check("links")
 def check_links(doc: Document, ctx: dict) -> list[Finding]:
     out = []
     for name in ("architecture", "plan"):
         hits = [(h, ln) for h, ln in doc.links if name in h.lower()]
         if not hits:
-            out.append(Finding(ITEM["links"], "fail", f"no link to {name}.md; link the project's {name} document"))
+            out.append(Finding(ITEMS["links"], "fail", f"no link to {name}.md; link the project's {name} document"))
             continue
         for href, line in hits:
             if re.match(r"https?://", href):
                 continue
             if doc.path is not None and not (doc.path.parent / href.split("#")[0]).resolve().is_file():
-                out.append(Finding(ITEM["links"], "fail", f"link {href} does not resolve from {doc.path.parent}; fix the path", line))
-    return out or [Finding(ITEM["links"], "pass", "links to architecture and plan resolve")]
+                out.append(Finding(ITEMS["links"], "fail", f"link {href} does not resolve from {doc.path.parent}; fix the path", line))
+    return out or [Finding(ITEMS["links"], "pass", "links to architecture and plan resolve")]
 
 
 PLACEHOLDER = re.compile(r"<(your|insert|replace|enter)[^>]*>|\bTODO\b|\bTBD\b|\bFIXME\b|\bxxx+\b", re.I)
 
 
-@_check(ITEM["placeholders"])
+@_check("placeholders")
 def check_placeholders(doc: Document, ctx: dict) -> list[Finding]:
-    out = [Finding(ITEM["placeholders"], "fail", f"unfilled placeholder {hit!r}; replace it with a real value", n, severity=sev)
+    out = [Finding(ITEMS["placeholders"], "fail", f"unfilled placeholder {hit!r}; replace it with a real value", n, severity=sev)
            for n, hit, sev in find_placeholders(doc)]
-    return out or [Finding(ITEM["placeholders"], "pass", "no unfilled placeholders")]
+    return out or [Finding(ITEMS["placeholders"], "pass", "no unfilled placeholders")]
 
 
-@_check(ITEM["as_of"])
+@_check("as_of")
 def check_as_of(doc: Document, ctx: dict) -> list[Finding]:
     m = re.search(r"(as of|last updated)\**:?\**\s*\d{4}-\d{2}-\d{2}", doc.text, re.I)
-    return [_f(ITEM["as_of"], bool(m), "'as of' date present", "no 'As of: YYYY-MM-DD' date; add when the document was last reviewed")]
+    return [_f(ITEMS["as_of"], bool(m), "'as of' date present", "no 'As of: YYYY-MM-DD' date; add when the document was last reviewed")]
 
 
-@_check(ITEM["status"])
+@_check("status")
 def check_status_noted(doc: Document, ctx: dict) -> list[Finding]:
     m = re.search(r"status\.json:\s*(active|blocked|completed|on-hold)", doc.text)
-    if (ctx.get("virtual") is None or ctx.get("lint")) and m is None:
-        return [Finding(ITEM["status"], "not measured", "the document does not say whether status.json was checked")]
-    return [_f(ITEM["status"], bool(m), "status.json result stated", "the document does not state the status.json result; generate it with opslib")]
+    if m is not None:
+        return [Finding(ITEMS["status"], "pass", "status.json result stated")]
+    out = [Finding(ITEMS["status"], "not measured", "the document does not say whether status.json was checked")]
+    if ctx["strict"]:
+        out.append(Finding(ITEMS["status"], "fail", "the document does not state the status.json result; generate it with opslib"))
+    return out
 
 
-def check_runbook(text: str, path: Path | None = None, environments: list[str] | None = None,
-                  virtual: bool | None = None, min_issues: int = 5, lint: bool = False, doc: Document | None = None) -> list[Finding]:
-    """Run every runbook check; `virtual` means the text is not (yet) the file at `path`;
-    `lint` (opslib check on any file) accepts any file name and reports an unstated
-    status.json result as not measured; `doc` is the text already parsed (saves a parse)."""
+def check_runbook(text: str, *, path: Path | None = None, environments: Sequence[str] | None = None,
+                  params: ProjectParams | None = None, strict: bool = False, doc: Document | None = None) -> list[Finding]:
+    """Every "Runbook Validation" item (plus the documentation items read from the text), each
+    as a Finding. `strict` (our generated runbooks) adds a failing finding when the file at
+    `path` is not named runbook.md or the status.json result is not stated; `doc` is the text
+    already parsed (saves a parse)."""
     doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
-    ctx = {"environments": list(environments or DEFAULT_ENVIRONMENTS), "virtual": virtual, "min_issues": min_issues, "lint": lint}
+    ctx = {"environments": environment_names(environments, params), "strict": strict, "min_issues": MIN_ISSUES}
     findings: list[Finding] = []
-    for _item, fn in RUNBOOK_CHECKS:
+    for _key, fn in RUNBOOK_CHECKS:
         findings += fn(doc, ctx)
     return findings

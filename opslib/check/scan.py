@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Iterator
 
 from opslib.errors import InputError
+from opslib.params.models import load_params
 from opslib.params.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_rules
 
 __all__ = [
@@ -363,8 +364,6 @@ def cross_check(root: str | Path, params, findings: list[ScanFinding], files: li
     result.unreferenced_secrets = sorted(v for v in declared if not re.search(rf"\b{v}\b", blob))
     return result
 
-
-# --- command line ------------------------------------------------------------------------
 
 def precommit_config(params_path: str | None = None) -> str:
     """A .pre-commit-config.yaml running detect-secrets and opslib scan-secrets on every commit."""

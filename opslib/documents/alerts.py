@@ -17,11 +17,10 @@ severity, the rationale of its threshold and a runbook_url.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import tempfile
 from pathlib import Path
 
+from opslib.check.alerts import ITEMS, TEST_FILE, check_alerts, check_rules_file, promtool, test_rules_file
 from opslib.check.findings import Finding, failed
 from opslib.documents.ci_files import dump
 from opslib.documents.contract import Draft, Written, write_draft
@@ -36,12 +35,6 @@ __all__ = ["DOC", "FILE", "ITEMS", "TEST_FILE", "build_rules", "render_rules", "
 
 DOC = "alerts"
 FILE = "alerts.yml"
-TEST_FILE = "alerts-test.yml"
-ITEMS = {
-    "check": "alerts.yml passes promtool check rules",
-    "test": "alert rules fire on a synthetic burn and stay silent on a healthy series (promtool test rules)",
-    "meaning": "Every alert has a summary, severity, threshold rationale and runbook link",
-}
 _PER_STEP = 1000  # synthetic requests per 5-minute sample
 
 
@@ -139,41 +132,6 @@ def render_tests(params: ProjectParams) -> str:
             f"# burn and stays silent on a healthy series. Run: promtool test rules {TEST_FILE}\n") + dump(build_tests(params))
 
 
-def promtool(*args: str, cwd: Path | None = None) -> tuple[int, str] | None:
-    exe = shutil.which("promtool")
-    if exe is None:
-        return None
-    proc = subprocess.run([exe, *args], cwd=cwd, capture_output=True, text=True, timeout=120)
-    return proc.returncode, (proc.stdout + proc.stderr).strip()
-
-
-def _promtool_finding(item: str, res: tuple[int, str] | None) -> Finding:
-    if res is None:
-        return Finding(item, "not measured", "promtool is not installed (Debian/Ubuntu: apt-get install prometheus)", area="alerts")
-    rc, out = res
-    last = out.splitlines()[-1] if out else ""
-    return Finding(item, "pass" if rc == 0 else "fail", last if rc == 0 else out[-2000:], area="alerts")
-
-
-def check_rules_file(path: Path) -> Finding:
-    return _promtool_finding(ITEMS["check"], promtool("check", "rules", path.name, cwd=path.parent))
-
-
-def test_rules_file(path: Path) -> Finding:
-    return _promtool_finding(ITEMS["test"], promtool("test", "rules", path.name, cwd=path.parent))
-
-
-def _meaning(params: ProjectParams) -> Finding:
-    rules = [r for g in build_rules(params)["groups"] for r in g["rules"]]
-    bad = [r["alert"] for r in rules
-           if not all(r["annotations"].get(k) for k in ("summary", "rationale", "runbook_url")) or "severity" not in r["labels"]]
-    return Finding(ITEMS["meaning"], "fail" if bad else "pass",
-                   f"incomplete: {', '.join(bad)}" if bad else f"{len(rules)} rules with summary, severity, rationale and runbook_url",
-                   area="alerts")
-
-
-
-
 def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str | Path | None = None) -> Draft:
     """Render alerts.yml and alerts-test.yml and check them with promtool (in a temporary folder)."""
     rules, tests = render_rules(params), render_tests(params)
@@ -181,7 +139,7 @@ def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str
         t = Path(tmp)
         (t / FILE).write_text(rules, encoding="utf-8")
         (t / TEST_FILE).write_text(tests, encoding="utf-8")
-        findings = [_meaning(params), check_rules_file(t / FILE), test_rules_file(t / TEST_FILE)]
+        findings = check_alerts(rules, path=t / FILE, params=params, strict=True)
     return Draft(DOC, FILE, rules, findings, files={TEST_FILE: tests})
 
 
@@ -195,7 +153,4 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     path = out_dir / FILE
     if not path.is_file():
         return []
-    findings = [check_rules_file(path)]
-    if (out_dir / TEST_FILE).is_file():
-        findings.append(test_rules_file(out_dir / TEST_FILE))
-    return findings
+    return check_alerts(path.read_text(encoding="utf-8"), path=path, params=params, strict=True)

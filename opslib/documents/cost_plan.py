@@ -24,7 +24,7 @@ import numpy as np
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.findings import Finding, failed
-from opslib.check.cost_plan_strict import check_cost_plan
+from opslib.check.cost_plan import check_cost_plan
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.core.files import write_text_atomic
 from opslib.core.formatting import money, number, quantity, signed_money
@@ -655,7 +655,7 @@ def draft(params, status: StatusCheck | None = None, out_dir: str | Path | None 
     plan = estimate(params, overrides)
     plan.figures = dict(FIGURES)
     text = render_plan(plan)
-    findings = check_cost_plan(text, environments=[e.name for e in params.environments])
+    findings = check_cost_plan(text, environments=[e.name for e in params.environments], strict=True)
     return Draft(DOC, FILE, text, findings, files=figure_files(plan) if figures else {}, model=plan)
 
 
@@ -675,7 +675,7 @@ def check_written(out_dir: str | Path, params) -> list[Finding]:
         return []
     if not path.is_file():
         return [Finding(EXISTS, "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
-    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments])
+    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
 
 
 # --- cost diff ----------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from opslib.check.cost_report import check_cost_report
 from opslib.check.findings import Finding
 from opslib.core.templates import render
 from opslib.documents.contract import Draft, Written, write_draft
@@ -18,29 +19,16 @@ from opslib.documents.cost_report_charts import FIGURES, figure_files
 from opslib.documents.spend import CostReport, actuals_section, analyse, load
 from opslib.params.status import StatusCheck
 
-__all__ = ["DOC", "FILE", "FIGURES", "SECTIONS", "check_report", "check_written", "draft", "preview", "render_report", "write", "write_report"]
+__all__ = ["DOC", "FILE", "FIGURES", "check_written", "draft", "preview", "render_report", "write", "write_report"]
 
 DOC = "cost-report"
 FILE = "cost-report.md"
-SECTIONS = ("Budget vs. Actual", "Variance Against the Estimate", "Anomalies", "Attribution", "Data Quality")
 ITEM = "cost-report.md exists (if billing data is configured)"
 
 
 def render_report(report: CostReport) -> str:
     report.figures = dict(FIGURES)
     return render(DOC, report)
-
-
-def check_report(text: str, envs: list[str]) -> list[Finding]:
-    out = []
-    for s in SECTIONS:
-        ok = f"\n## {s}" in text
-        out.append(Finding(f"cost-report.md has a {s} section", "pass" if ok else "fail",
-                           f"section '{s}' present" if ok else f"no '## {s}' section; regenerate with opslib actuals", None, DOC))
-    missing = [e for e in envs if f"| {e} |" not in text]
-    out.append(Finding("cost-report.md covers every environment", "fail" if missing else "pass",
-                       f"no budget row for {', '.join(missing)}" if missing else f"budget rows for {', '.join(envs)}", None, DOC))
-    return out
 
 
 def _na() -> list[Finding]:
@@ -57,7 +45,7 @@ def draft(params, status: StatusCheck | None = None, out_dir: str | Path | None 
     report = analyse(params, load(params, billing), month, act)
     text = render_report(report)
     findings = [Finding(ITEM, "pass", f"{FILE}: {report.rows} billing rows, {report.first_day} to {report.last_day}", None, DOC)]
-    findings += check_report(text, [e.name for e in params.environments])
+    findings += check_cost_report(text, environments=[e.name for e in params.environments], strict=True)
     return Draft(DOC, FILE, text, findings, files=figure_files(report) if figures else {}, model=report)
 
 
@@ -85,4 +73,4 @@ def check_written(out_dir: str | Path, params) -> list[Finding]:
     path = Path(out_dir) / FILE
     if not path.is_file():
         return [Finding(ITEM, "fail", f"{path} is missing; run opslib render or opslib actuals", None, DOC)]
-    return check_report(path.read_text(encoding="utf-8"), [e.name for e in params.environments])
+    return check_cost_report(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)

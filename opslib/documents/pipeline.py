@@ -27,7 +27,7 @@ from typing import Any
 
 from opslib.catalog import loaders as catalog
 from opslib.check.findings import Finding, failed
-from opslib.check.markdown import parse
+from opslib.check.pipeline import ITEMS, check_pipeline as check_pipeline_doc
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
 from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed
@@ -51,18 +51,6 @@ GITLEAKS_IMAGE = "zricethezav/gitleaks:v8.21.2"
 TRIVY_VERSION = "v0.57.1"
 TRIVY_INSTALL = ("wget -qO- https://raw.githubusercontent.com/aquasecurity/trivy/main/contrib/install.sh"
                  f" | sh -s -- -b /usr/local/bin {TRIVY_VERSION}")
-
-ITEMS = {
-    "build": "Build automation documented or implemented",
-    "test": "Test automation in pipeline",
-    "security": "Security scanning in pipeline (dependencies, containers)",
-    "deploy": "Deployment automation for each environment",
-    "approval": "Approval gates for production",
-    "smoke": "Smoke tests post-deployment",
-    "rollback": "Rollback automation or procedure",
-    "notify": "Deployment notifications configured",
-}
-
 
 @dataclass(frozen=True)
 class Lang:
@@ -417,57 +405,6 @@ def render_pipeline(p: Pipeline) -> str:
 
 # ---------------------------------------------------------------- checks
 
-def _f(item: str, ok: bool, good: str, bad: str, line: int | None = None) -> Finding:
-    return Finding(item, "pass" if ok else "fail", good if ok else bad, line, area="pipeline")
-
-
-def _sections(doc, *words: str):
-    return [s for s in doc.sections if any(w in s.title.lower() for w in words)]
-
-
-def _text(doc, secs) -> str:
-    return "\n".join(doc.body(s) for s in secs)
-
-
-def check_pipeline_doc(text: str, path: Path | None = None, environments: list[str] | None = None) -> list[Finding]:
-    """Every item of the quality bar's "CI/CD Pipeline Validation" list, on a generated or
-    hand-written pipeline document."""
-    doc = parse(text, path)
-    low = text.lower()
-    envs = environments or ["staging", "prod"]
-    out = []
-    b = _text(doc, _sections(doc, "build", "stage"))
-    out.append(_f(ITEMS["build"], bool(re.search(r"docker build|package|zip|wheel|npm pack|go build", b, re.I)),
-                  "build stage with its command", "no build stage with a command (docker build, package, …); document or add it"))
-    t = _text(doc, _sections(doc, "test", "stage"))
-    out.append(_f(ITEMS["test"], bool(re.search(r"\b(pytest|jest|go test|npm test|unit test)", t, re.I)),
-                  "test stage runs the unit and integration tests", "no test stage with a test command; add one"))
-    dep = bool(re.search(r"pip-audit|npm audit|govulncheck|dependency audit|snyk|dependabot", low))
-    cont = bool(re.search(r"trivy|grype|container (image )?scan|image scan", low)) or "not containerized" in low
-    out.append(_f(ITEMS["security"], dep and cont, "dependency audit and container image scan (or not containerized)",
-                  f"missing: {', '.join(w for w, ok in (('dependency audit', dep), ('container image scan', cont)) if not ok)}"))
-    missing = []
-    for env in envs:
-        secs = [s for s in doc.sections if re.search(rf"\bdeploy\w* (to )?{re.escape(env)}\b", s.title, re.I)]
-        if not secs or not any(doc.fences_in(s) for s in secs):
-            missing.append(env)
-    out.append(_f(ITEMS["deploy"], not missing, f"automated deploy with commands for {', '.join(envs)}",
-                  f"no deploy section with commands for: {', '.join(missing)} (heading 'Deploy to <env>')"))
-    ap = _text(doc, _sections(doc, "approval"))
-    out.append(_f(ITEMS["approval"], bool(re.search(r"approv\w*:?\s*\S", ap, re.I)) and ("production" in ap.lower() or "prod" in ap.lower()),
-                  "production approval gate and approvers named", "no Approval section naming who approves production deploys"))
-    sm = _text(doc, _sections(doc, "smoke", "deploy"))
-    out.append(_f(ITEMS["smoke"], "smoke" in sm.lower() and bool(re.search(r"curl|http", sm)) and "expect" in sm.lower(),
-                  "post-deploy smoke test with endpoint and expected response", "no smoke test (endpoint and expected response) after deploys"))
-    rb = _text(doc, _sections(doc, "roll"))
-    out.append(_f(ITEMS["rollback"], bool(rb) and any(doc.fences_in(s) for s in _sections(doc, "roll")),
-                  "rollback automation with the platform's rollback command", "no rollback section with commands"))
-    nt = _text(doc, _sections(doc, "notif"))
-    out.append(_f(ITEMS["notify"], bool(re.search(r"#[\w-]+|@[\w.-]+|slack|teams|e-?mail", nt, re.I)),
-                  "notification channel configured", "no Notifications section naming a channel"))
-    return out
-
-
 def _validation_findings(p: Pipeline) -> list[Finding]:
     return [
         Finding(f"{v.path} validates against the official {v.schema} schema", "pass" if v.ok else "fail",
@@ -486,7 +423,7 @@ def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str
     `strategy` are the notebook's drop-downs (default: the parameters')."""
     p = build(params, systems=systems, strategy=strategy)
     text = render_pipeline(p)
-    findings = check_pipeline_doc(text, environments=[e.name for e in params.environments]) + _validation_findings(p)
+    findings = check_pipeline_doc(text, environments=[e.name for e in params.environments], strict=True) + _validation_findings(p)
     return Draft(DOC, FILE, text, findings, files={f"ci/{rel}": body for rel, body in p.files.items()}, model=p)
 
 
@@ -507,7 +444,7 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     path = out_dir / FILE
     if not path.is_file():
         return []
-    findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path, [e.name for e in params.environments])
+    findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
     ci = out_dir / "ci"
     files = sorted([*ci.glob(".github/workflows/*.yml"), *ci.glob(".gitlab-ci.yml")]) if ci.is_dir() else []
     for f in files:

@@ -24,13 +24,14 @@ Decisions:
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.findings import Finding
-from opslib.errors import CatalogError
+from opslib.check.items import readiness_checks, readiness_items
+from opslib.check.readiness import check_readiness
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render
@@ -50,24 +51,12 @@ GENRES = {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets
 KEY_OF_DOC = {"runbook": "runbook", "cost-plan": "cost", "secrets": "secret", "pipeline": "pipeline", "alerts": "alert"}
 
 
-def _names() -> dict[str, dict[str, str]]:
-    from opslib.documents import alerts as alert, pipeline, secrets as secret
-    from opslib.check import runbook as check, cost_plan_strict as costcheck, document as doccheck
-
-    return {"runbook": check.ITEM, "cost": costcheck.COST_ITEMS, "secret": secret.ITEMS, "pipeline": pipeline.ITEMS,
-            "alert": alert.ITEMS, "doc": doccheck.Q}
+def _names() -> dict[str, Mapping[str, str]]:
+    return readiness_checks()
 
 
-@cache
 def items() -> tuple[dict, ...]:
-    raw = read_yaml(DATA_DIR / "readiness-items.yaml")
-    names = _names()
-    for it in raw["items"]:
-        for ref in it.get("checks", []):
-            mod, _, key = ref.partition(".")
-            if key not in names.get(mod, {}):
-                raise CatalogError(f"opslib/data/readiness-items.yaml: item {it['id']} refers to unknown check {ref}; fix the entry.")
-    return tuple(raw["items"])
+    return readiness_items()
 
 
 @dataclass(frozen=True)
@@ -193,11 +182,7 @@ def render_review(rv: Review) -> str:
 
 
 def _own_findings(text: str) -> list[Finding]:
-    missing = [it["id"] for it in items() if not re.search(rf"^\| {re.escape(it['id'])} \|.*\| (pass|fail|n/a|not measured) \|", text, re.M)]
-    return [Finding("readiness.md lists every Definition-of-Done and production-readiness item with a status",
-                    "fail" if missing else "pass",
-                    f"items without a status: {', '.join(missing)}" if missing else f"{len(items())} items with a status and evidence",
-                    area="readiness")]
+    return check_readiness(text, strict=True)
 
 
 def draft(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path, *, review_of: Review | None = None) -> Draft:

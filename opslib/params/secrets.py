@@ -20,7 +20,8 @@ from opslib.catalog.loaders import DATA_DIR
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-__all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_stores", "secret_rules"]
+__all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_stores", "secret_rules",
+           "secret_path", "classify_text", "PLACEHOLDER_PASSWORD"]
 
 
 # stores bound to one platform: the secret only reaches workloads on that platform
@@ -85,6 +86,11 @@ class SecretItem(_Model):
         if value not in secret_stores():
             raise ValueError(f"unknown secret store {value!r}; use one of: {', '.join(sorted(secret_stores()))}")
         return value
+
+
+def secret_path(item: SecretItem, env: str) -> str:
+    """The secret's name in the store for one environment ({env} in the name replaced)."""
+    return item.name.replace("{env}", env)
 
 
 class SecretsSection(_Model):
