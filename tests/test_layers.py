@@ -17,7 +17,8 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parent.parent / "opslib"
 RANK = {"errors": 0, "core": 1, "catalog": 2, "params": 3, "check": 4, "documents": 5, "run": 6, "notebook": 6,
-        "cli": 7, "costgate": 7, "__init__": 7, "__main__": 7}
+        "entry": 7, "__init__": 7}
+ENTRY_POINTS = {"cli", "costgate", "__main__"}  # top-level modules a user runs: one room
 # modules that may import opslib inside functions: the CLI imports a command's code only when
 # that command runs, so `opslib --help` and `opslib validate` stay fast
 LAZY_OK = {"opslib.cli"}
@@ -35,7 +36,9 @@ def modules() -> dict[str, Path]:
 
 def room(module: str) -> str:
     parts = module.split(".")
-    return parts[1] if len(parts) > 1 else "__init__"
+    if len(parts) == 1:
+        return "__init__"
+    return "entry" if parts[1] in ENTRY_POINTS else parts[1]
 
 
 def _resolve(module: str, node: ast.ImportFrom) -> str:

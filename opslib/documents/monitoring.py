@@ -27,7 +27,7 @@ from opslib.core.templates import render_string
 from opslib.params.ci import DEFAULT as CI_DEFAULT
 from opslib.core.yamlio import read_yaml
 
-__all__ = ["MetricRow", "AlertSpec", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
+__all__ = ["production_approvers", "MetricRow", "AlertSpec", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
            "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]
 
 RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"

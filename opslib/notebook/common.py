@@ -16,7 +16,7 @@ from opslib.catalog.loaders import platform_names
 from opslib.params.models import load_params
 from opslib.params.status import check_status
 
-__all__ = ["escape_dollars", "findings_table", "show_status", "show_findings", "show_markdown", "show_written", "runbook_explorer"]
+__all__ = ["summary", "escape_dollars", "findings_table", "show_status", "show_findings", "show_markdown", "show_written", "runbook_explorer"]
 
 
 def findings_table(findings: list[Finding]):

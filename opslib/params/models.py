@@ -33,7 +33,8 @@ from opslib.params import cost as cost_schema
 from opslib.params import secrets as secret_schema
 from opslib.core.yamlio import line_of, read_yaml
 
-__all__ = ["SCHEMA_VERSION", "ProjectParams", "load_params", "params_hash", "is_url", "field_path"]
+__all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url", "field_path",
+           "validation_problems"]
 
 SCHEMA_VERSION = 1
 

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from opslib.errors import StatusError, StatusGateError
 from opslib.params.models import ProjectParams, field_path
 
-__all__ = ["ProjectStatus", "StatusCheck", "check_status", "load_status"]
+__all__ = ["HALTING", "ProjectStatus", "StatusCheck", "check_status", "load_status"]
 
 HALTING = ("blocked", "on-hold")
 
