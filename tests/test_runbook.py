@@ -4,7 +4,7 @@ import pytest
 
 from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_runbook, check_status, load_params
-from opslib.catalog.loaders import load_platform, load_troubleshooting, platform_names
+from opslib.catalog.catalog import load_platform, open_catalog, platform_names
 from opslib.check.findings import failed
 from opslib.errors import ParamsError
 from opslib.documents.runbook import build, preview, render_runbook, with_platform
@@ -84,7 +84,7 @@ def test_platform_switch_that_cannot_work_says_why():
 
 @pytest.mark.parametrize("platform", platform_names())
 def test_troubleshooting_library_per_platform(platform):
-    always = [e for e in load_troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
+    always = [e for e in open_catalog().troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
     assert len(always) >= 8
     assert len({e.category for e in always}) >= 5
 

@@ -137,10 +137,8 @@ def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[str
         why = f"{plan.relative_to(out_dir).as_posix()} has no window" if plan else "no production deployment plan in this folder"
         return "not measured", f"{why}; `opslib plan … --env {params.production.name} --window START/END` would confirm the date"
     if it.get("needs_cost") and params.cost is None:
-        from opslib.catalog import loaders as catalog
-
         if params.platform not in read_yaml(DATA_DIR / "readiness-items.yaml").get("free_platforms", []):
-            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {catalog.load_platform(params.platform).title} "
+            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {params.catalog.platform(params.platform).title} "
                             "is a paid platform — add a cost: section and run opslib render")
     names = _names()
     hits, missing = [], []

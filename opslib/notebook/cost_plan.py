@@ -108,7 +108,7 @@ def size_options(params) -> tuple[str | None, list[str]]:
     """The first hourly or per-month compute component and the catalog prices it could switch to (same vendor service, unit, region)."""
     from opslib.catalog.pricing import load_catalog
 
-    prices = load_catalog(params.cost, params.base_dir)
+    prices = load_catalog(params.cost, params.base_dir, params.catalog.prices)
     for comp in params.cost.components:
         p = prices.get(comp.price or "")
         if comp.category == "compute" and p is not None and comp.autoscaled:

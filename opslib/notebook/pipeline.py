@@ -73,11 +73,10 @@ def pipeline_explorer(params_path: str | Path):
     import ipywidgets as w
 
     from opslib.documents import pipeline
-    from opslib.catalog.loaders import load_platform
     from opslib.params.models import load_params
 
     params = load_params(params_path)
-    strategies = sorted(load_platform(params.platform).deploy)
+    strategies = sorted(params.catalog.platform(params.platform).deploy)
     system = w.Dropdown(options=list(CHOICES), description="CI system")
     strategy = w.Dropdown(options=strategies, value=params.deploy.strategy, description="Strategy")
     file = w.Dropdown(options=[], description="File")
