@@ -293,3 +293,10 @@ def test_catalogs_read_the_same_in_yaml_1_1_and_1_2(path):
 
     assert pyyaml.load(path.read_text(), Loader=pyyaml.SafeLoader) == YAML(typ="safe").load(path.read_text())
 
+
+def test_the_batch_fingerprint_covers_the_project_catalogs(tmp_path, acme):
+    """Editing a platform of the project's own rebuilds its documents in `opslib batch`."""
+    from opslib.run.fingerprint import input_files
+
+    params = load_params(project(tmp_path, platform="acme-pool", catalogs=["../catalogs/acme"], deploy={"strategy": "rolling"}))
+    assert (acme / "platforms" / "acme-pool" / "ci.yaml").resolve() in input_files(params)
