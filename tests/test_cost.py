@@ -279,3 +279,30 @@ def test_own_catalog_file_overrides_shipped_prices(tmp_path):
     dev = next(e for e in plan.envs if e.name == "dev")
     assert dev.expected == pytest.approx(730 * 0.03)
     assert any(row[2] == "our EDP rate card" and row[4] == "current" for row in plan.prices)
+
+
+def test_heroku_scaling_caps_are_the_runbooks_commands_on_the_process_type():
+    """A Heroku process type is the service's kind (web), not its name, and ps:autoscale:enable
+    takes no process argument: with a web service named api, cost-plan.md caps the dynos with
+    the very commands runbook.md gives (it used to print `ps:autoscale:enable api` and
+    `ps:scale api=1`, which Heroku refuses)."""
+    from opslib.documents import runbook
+
+    params = load_params(PARAMS / "weather-api.yaml")
+    data = params.model_dump(mode="json", exclude_none=True)
+    data["services"][0]["name"] = "api"
+    for item in data["secrets"]["items"]:
+        item["services"] = ["api" if s == "web" else s for s in item["services"]]
+    for c in data["cost"]["components"]:
+        if c.get("service") == "web":
+            c["service"] = "api"
+    moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    moved._path = params.path
+    text = cost.preview(moved).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert len(caps) == len(moved.environments)
+    for env in moved.environments:
+        book = runbook.preview(moved, check_status(moved, force=True), focus=env.name).markdown
+        mine = [c.split("   #")[0] for c in caps if c.split("   #")[0].endswith(f"weather-api-{env.name}") or f"-a weather-api-{env.name} " in c]
+        assert len(mine) == 1 and mine[0] in book, (env.name, mine)
+    assert "ps:autoscale:enable api" not in text and "ps:scale api=" not in text
