@@ -114,3 +114,18 @@ def test_every_command_block_is_valid_shell(platform, tmp_path):
         if res.returncode:
             bad.append(f"{res.stderr.strip()}\n{block}")
     assert not bad, "\n---\n".join(bad[:3])
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_alerts_a_platform_cannot_have_are_named_with_the_reason(platform):
+    """A shared alert the platform declares `unsupported` (Lambda has no CPU metric) is listed
+    under the alert table with the platform's reason, not dropped without a word."""
+    params = with_platform(load_params(PARAMS / "shop-platform.yaml"), platform)
+    declared = {n: a.unsupported for n, a in load_platform(platform).alerts.alerts.items() if a.unsupported}
+    text = preview(params, check_status(params, force=True)).markdown
+    monitoring = text.split("### Key metrics and alert thresholds")[1].split("### Service level objectives")[0]
+    for name, reason in declared.items():
+        assert f"(`{name}`): {' '.join(reason.split())}" in monitoring
+        assert f"| `{name}` |" not in monitoring
+    assert ("cannot have, and why" in monitoring) == bool(declared)
+    assert platform != "aws-lambda" or {"HighCpuUtilisation", "InstanceRestarts"} <= set(declared)

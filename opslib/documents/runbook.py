@@ -20,7 +20,7 @@ from opslib.check.runbook import check_runbook
 from opslib.documents.contract import Written
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.documents.monitoring import MetricRow, metric_rows
+from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.core.templates import render, render_string
@@ -144,6 +144,7 @@ class Runbook:
     rollback_triggers: list[str]
     deploy: Any
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
 
 
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
@@ -298,6 +299,7 @@ def build(
         maintenance=[Procedure(title=render_string(p.title, ctx, where), steps=steps(p.steps, params, ctx, where)) for p in platform.maintenance],
         datastores=stores,
         metrics=metrics,
+        unmonitored=unmonitored(params),
         monitoring=params.monitoring,
         contacts=params.contacts,
         tree=tree,
