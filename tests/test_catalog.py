@@ -94,8 +94,8 @@ def test_a_platform_in_a_folder_of_its_own_renders_every_document(tmp_path, acme
     unit = "acmepool-agent-orchestrator-api"
     text = {name: (docs / name).read_text() for name in ("runbook.md", "cost-plan.md", "secrets.md", "pipeline.md", "alerts.yml")}
     assert "Acme VM pool" in text["runbook.md"] and f"sudo systemctl restart {unit}" in text["runbook.md"]
-    assert "Acme pool cost console" in text["cost-plan.md"]
-    assert "sudo systemctl restart acmepool-agent-orchestrator-task-runner" in text["secrets.md"]
+    assert "Acme pool cost console" in text["cost-plan.md"] and "aws autoscaling update-auto-scaling-group" in text["cost-plan.md"]
+    assert f'sudo systemctl restart {unit}" &' in text["secrets.md"]  # the emergency restart of the folder's restart_now
     assert "Acme VM pool" in text["pipeline.md"] and unit in text["pipeline.md"]
     assert unit in (docs / "ci" / ".gitlab-ci.yml").read_text()
     assert any(unit in p.read_text() for p in (docs / "ci" / ".github" / "workflows").glob("*.yml"))
@@ -137,7 +137,7 @@ def test_a_malformed_platform_folder_reports_every_problem_at_once(tmp_path):
     yaml_edit(folder / "platform.yaml", lambda d: d["deploy"].__setitem__("yolo", []))
     yaml_edit(folder / "ci.yaml", lambda d: d.__setitem__("imagee", "debian"))
     yaml_edit(folder / "alerts.yaml", lambda d: d["alerts"].pop("HighCpuUtilisation"))
-    edit(folder / "cost.yaml", "{{ project.name }}-{{ env.name }} at", "{{ target.asgg }} at")
+    edit(folder / "cost.yaml", "{{ target.asg }} --min-size", "{{ target.asgg }} --min-size")
     yaml_edit(folder / "troubleshooting.yaml", lambda d: d["entries"][0].__setitem__("category", "nope"))
     (folder / "alert.yaml").write_text("alerts: {}\n")
     with pytest.raises(CatalogError) as err:
@@ -151,7 +151,7 @@ def test_a_malformed_platform_folder_reports_every_problem_at_once(tmp_path):
         r"alerts\.yaml line \d+: alerts\.HighCpuUtilisation: missing; give expr and source",
         r"troubleshooting\.yaml line \d+: entries\[0\]\.category: unknown category 'nope'",
         r"alert\.yaml: unknown file",
-        r"cost\.yaml line \d+: scaling_caps\.steps\[0\]\.(text|command): uses target\.asgg, which platform\.yaml's target does not define",
+        r"cost\.yaml line \d+: scaling_caps\.steps\[0\]\.command: uses target\.asgg, which platform\.yaml's target does not define",
     ]
     for pattern in expected:
         assert re.search(pattern, message), (pattern, message)

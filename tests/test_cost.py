@@ -306,3 +306,16 @@ def test_heroku_scaling_caps_are_the_runbooks_commands_on_the_process_type():
         mine = [c.split("   #")[0] for c in caps if c.split("   #")[0].endswith(f"weather-api-{env.name}") or f"-a weather-api-{env.name} " in c]
         assert len(mine) == 1 and mine[0] in book, (env.name, mine)
     assert "ps:autoscale:enable api" not in text and "ps:scale api=" not in text
+
+
+def test_vm_scaling_caps_are_commands_not_comments():
+    """The VM platform's cost plan capped nothing: it printed '# cap the instance group … at N
+    instances'. Its cost.yaml now gives the auto-scaling group command of the runbook."""
+    from opslib.documents.runbook import with_platform
+
+    params = with_platform(load_params(PARAMS / "agent-orchestrator.yaml"), "vm-systemd")
+    text = cost.preview(params).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert caps == [f"aws autoscaling update-auto-scaling-group --region {e.region} --auto-scaling-group-name agent-orchestrator-{e.name} "
+                    f"--min-size {e.replicas.min} --max-size {e.replicas.max}" for e in params.environments]
+    assert "EC2 Auto Scaling has no quota object" in text
