@@ -319,3 +319,15 @@ def test_vm_scaling_caps_are_commands_not_comments():
     assert caps == [f"aws autoscaling update-auto-scaling-group --region {e.region} --auto-scaling-group-name agent-orchestrator-{e.name} "
                     f"--min-size {e.replicas.min} --max-size {e.replicas.max}" for e in params.environments]
     assert "EC2 Auto Scaling has no quota object" in text
+
+
+def test_kubernetes_caps_name_the_cluster_like_every_runbook_command():
+    """The caps patched the HPA of whatever cluster kubectl's current context was (no --context),
+    so capping dev could patch prod; the runbook's kubectl commands all name the context."""
+    params = load_params(PARAMS / "shop-platform.yaml")
+    text = cost.preview(params).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert len(caps) == len(params.environments) * len(params.services)
+    for env in params.environments:
+        mine = [c for c in caps if f" -n shop-platform-{env.name} " in c]
+        assert mine and all(c.startswith(f"kubectl --context shop-platform-{env.name} -n shop-platform-{env.name} patch hpa ") for c in mine), mine
