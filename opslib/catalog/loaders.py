@@ -190,9 +190,9 @@ def validate_file(path: Path, model: type[M], label: str | None = None, raw: Any
         return None, out
 
 
-def catalog_error(where: str | Path, problems: list[str]) -> CatalogError:
+def catalog_error(where: str | Path, problems: list[str], hint: str = "opslib/data/platforms/README.md describes the files") -> CatalogError:
     noun = "problem" if len(problems) == 1 else "problems"
-    lines = [f"{where}: {len(problems)} {noun} in the catalog; fix each one below (opslib/data/platforms/README.md describes the files)."]
+    lines = [f"{where}: {len(problems)} {noun} in the catalog; fix each one below ({hint})."]
     return CatalogError("\n".join(lines + [f"  {p}" for p in problems]))
 
 
@@ -200,7 +200,7 @@ def load_file(path: Path, model: type[M]) -> M:
     """One catalog file, validated; CatalogError listing every problem otherwise."""
     obj, problems = validate_file(path, model)
     if obj is None:
-        raise catalog_error(path, problems)
+        raise catalog_error(path, problems, "the comment at the top of the file describes it")
     return obj
 
 

@@ -378,6 +378,7 @@ class _Where:
         return f"{fname} line {line}: {key_path(loc)}" if line else f"{fname}: {key_path(loc)}"
 
 
+@cache
 def _known_stores() -> dict[str, Any]:
     return dict(read_yaml(DATA_DIR / "secret-stores.yaml", lines=False)["stores"])
 
