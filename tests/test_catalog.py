@@ -260,6 +260,11 @@ def test_a_project_secret_kind_validates_in_the_parameters(tmp_path):
     assert params.secrets.items[0].kind == "vpn-psk"
     row = secrets.rotation_calendar(params)[0]
     assert row.rotation_days == 30
+    doc = secrets.render_secrets(secrets.inventory(params, check_status(params, force=True)))
+    assert "VPN pre-shared key" in doc and "Acme security policy 4.2" in doc
+    from opslib.notebook.secrets import inventory_table
+
+    assert set(inventory_table(params)["kind"]) == {"VPN pre-shared key"}
 
 
 @pytest.mark.parametrize("name", platform_names())
