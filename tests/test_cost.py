@@ -331,3 +331,17 @@ def test_kubernetes_caps_name_the_cluster_like_every_runbook_command():
     for env in params.environments:
         mine = [c for c in caps if f" -n shop-platform-{env.name} " in c]
         assert mine and all(c.startswith(f"kubectl --context shop-platform-{env.name} -n shop-platform-{env.name} patch hpa ") for c in mine), mine
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_a_platform_without_budgets_api_or_quota_says_why_in_the_cost_plan(name):
+    """Heroku has no budgets API, Lambda and Heroku no quota object: the platform's cost.yaml
+    gives the reason and the cost plan prints it."""
+    params = load_params(PARAMS / f"{name}.yaml")
+    platform = params.catalog.platform(params.platform)
+    text = cost.preview(params).markdown
+    guardrails = text.split("## Guardrails")[1].split("## Optimization Opportunities")[0]
+    for capability in (platform.cost.budgets, platform.cost.quota, platform.cost.scaling_caps):
+        if capability.unsupported:
+            assert " ".join(capability.unsupported.split()) in guardrails
+    assert name != "weather-api" or "Heroku has no budget API" in guardrails
