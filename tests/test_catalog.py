@@ -55,6 +55,8 @@ def project(tmp_path: Path, base: str = "agent-orchestrator", **top) -> Path:
     for key in ("architecture", "plan", "spec"):
         links[key] = str((PARAMS / links[key]).resolve())
     raw["project"]["status_file"] = str((PARAMS / raw["project"]["status_file"]).resolve())
+    if "actuals" in raw:
+        raw["actuals"]["billing"] = [str((PARAMS / b).resolve()) for b in raw["actuals"]["billing"]]
     for env in raw["environments"]:
         env.pop("target", None)
     for key, value in top.items():
@@ -305,3 +307,16 @@ def test_the_batch_fingerprint_covers_the_project_catalogs(tmp_path, acme):
 
     params = load_params(project(tmp_path, platform="acme-pool", catalogs=["../catalogs/acme"], deploy={"strategy": "rolling"}))
     assert (acme / "platforms" / "acme-pool" / "ci.yaml").resolve() in input_files(params)
+
+
+@pytest.mark.parametrize("src, base, strategy", [
+    ("heroku", "weather-api", None), ("kubernetes", "shop-platform", None),
+    ("aws-lambda", "agent-orchestrator", None), ("vm-systemd", "agent-orchestrator", "rolling"),
+])
+def test_every_shipped_platform_works_copied_under_another_name(tmp_path, capsys, src, base, strategy):
+    """Copy and rename is all it takes: every document is written and passes its checks."""
+    copy_platform(tmp_path / "catalogs" / "ours", f"our-{src}", src=src, title=f"Our {src}")
+    top = {"platform": f"our-{src}", "catalogs": ["../catalogs/ours"]}
+    path = project(tmp_path, base, **top, **({"deploy": {"strategy": strategy}} if strategy else {}))
+    assert cli(["render", str(path), "--out", str(tmp_path / "build")]) == 0, capsys.readouterr().err
+    assert f"Our {src}" in (tmp_path / "build" / base / "runbook.md").read_text()
