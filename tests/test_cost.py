@@ -281,3 +281,69 @@ def test_own_catalog_file_overrides_shipped_prices(tmp_path):
     dev = next(e for e in plan.envs if e.name == "dev")
     assert dev.expected == pytest.approx(730 * 0.03)
     assert any(row[2] == "our EDP rate card" and row[4] == "current" for row in plan.prices)
+
+
+def test_heroku_scaling_caps_are_the_runbooks_commands_on_the_process_type():
+    """A Heroku process type is the service's kind (web), not its name, and ps:autoscale:enable
+    takes no process argument: with a web service named api, cost-plan.md caps the dynos with
+    the very commands runbook.md gives (it used to print `ps:autoscale:enable api` and
+    `ps:scale api=1`, which Heroku refuses)."""
+    from opslib.documents import runbook
+
+    params = load_params(PARAMS / "weather-api.yaml")
+    data = params.model_dump(mode="json", exclude_none=True)
+    data["services"][0]["name"] = "api"
+    for item in data["secrets"]["items"]:
+        item["services"] = ["api" if s == "web" else s for s in item["services"]]
+    for c in data["cost"]["components"]:
+        if c.get("service") == "web":
+            c["service"] = "api"
+    moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    moved._path = params.path
+    text = cost.preview(moved).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert len(caps) == len(moved.environments)
+    for env in moved.environments:
+        book = runbook.preview(moved, check_status(moved, force=True), focus=env.name).markdown
+        mine = [c.split("   #")[0] for c in caps if c.split("   #")[0].endswith(f"weather-api-{env.name}") or f"-a weather-api-{env.name} " in c]
+        assert len(mine) == 1 and mine[0] in book, (env.name, mine)
+    assert "ps:autoscale:enable api" not in text and "ps:scale api=" not in text
+
+
+def test_vm_scaling_caps_are_commands_not_comments():
+    """The VM platform's cost plan capped nothing: it printed '# cap the instance group … at N
+    instances'. Its cost.yaml now gives the auto-scaling group command of the runbook."""
+    from opslib.documents.runbook import with_platform
+
+    params = with_platform(load_params(PARAMS / "agent-orchestrator.yaml"), "vm-systemd")
+    text = cost.preview(params).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert caps == [f"aws autoscaling update-auto-scaling-group --region {e.region} --auto-scaling-group-name agent-orchestrator-{e.name} "
+                    f"--min-size {e.replicas.min} --max-size {e.replicas.max}" for e in params.environments]
+    assert "EC2 Auto Scaling has no quota object" in text
+
+
+def test_kubernetes_caps_name_the_cluster_like_every_runbook_command():
+    """The caps patched the HPA of whatever cluster kubectl's current context was (no --context),
+    so capping dev could patch prod; the runbook's kubectl commands all name the context."""
+    params = load_params(PARAMS / "shop-platform.yaml")
+    text = cost.preview(params).markdown
+    caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
+    assert len(caps) == len(params.environments) * len(params.services)
+    for env in params.environments:
+        mine = [c for c in caps if f" -n shop-platform-{env.name} " in c]
+        assert mine and all(c.startswith(f"kubectl --context shop-platform-{env.name} -n shop-platform-{env.name} patch hpa ") for c in mine), mine
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_a_platform_without_budgets_api_or_quota_says_why_in_the_cost_plan(name):
+    """Heroku has no budgets API, Lambda and Heroku no quota object: the platform's cost.yaml
+    gives the reason and the cost plan prints it."""
+    params = load_params(PARAMS / f"{name}.yaml")
+    platform = params.catalog.platform(params.platform)
+    text = cost.preview(params).markdown
+    guardrails = text.split("## Guardrails")[1].split("## Optimization Opportunities")[0]
+    for capability in (platform.cost.budgets, platform.cost.quota, platform.cost.scaling_caps):
+        if capability.unsupported:
+            assert " ".join(capability.unsupported.split()) in guardrails
+    assert name != "weather-api" or "Heroku has no budget API" in guardrails

@@ -7,7 +7,7 @@ import pytest
 
 from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
 from opslib.documents import pipeline
-from opslib.catalog.loaders import load_platform
+from opslib.catalog.catalog import load_platform
 from opslib.documents.ci_files import load, validate
 from opslib.errors import ChecksFailed
 from opslib.params.models import ProjectParams, load_params

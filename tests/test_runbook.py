@@ -4,7 +4,7 @@ import pytest
 
 from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_runbook, check_status, load_params
-from opslib.catalog.loaders import load_platform, load_troubleshooting, platform_names
+from opslib.catalog.catalog import load_platform, open_catalog, platform_names
 from opslib.check.findings import failed
 from opslib.errors import ParamsError
 from opslib.documents.runbook import build, preview, render_runbook, with_platform
@@ -84,7 +84,7 @@ def test_platform_switch_that_cannot_work_says_why():
 
 @pytest.mark.parametrize("platform", platform_names())
 def test_troubleshooting_library_per_platform(platform):
-    always = [e for e in load_troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
+    always = [e for e in open_catalog().troubleshooting(platform) if e.requires_engine is None and e.requires_kind is None]
     assert len(always) >= 8
     assert len({e.category for e in always}) >= 5
 
@@ -114,3 +114,18 @@ def test_every_command_block_is_valid_shell(platform, tmp_path):
         if res.returncode:
             bad.append(f"{res.stderr.strip()}\n{block}")
     assert not bad, "\n---\n".join(bad[:3])
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_alerts_a_platform_cannot_have_are_named_with_the_reason(platform):
+    """A shared alert the platform declares `unsupported` (Lambda has no CPU metric) is listed
+    under the alert table with the platform's reason, not dropped without a word."""
+    params = with_platform(load_params(PARAMS / "shop-platform.yaml"), platform)
+    declared = {n: a.unsupported for n, a in load_platform(platform).alerts.alerts.items() if a.unsupported}
+    text = preview(params, check_status(params, force=True)).markdown
+    monitoring = text.split("### Key metrics and alert thresholds")[1].split("### Service level objectives")[0]
+    for name, reason in declared.items():
+        assert f"(`{name}`): {' '.join(reason.split())}" in monitoring
+        assert f"| `{name}` |" not in monitoring
+    assert ("cannot have, and why" in monitoring) == bool(declared)
+    assert platform != "aws-lambda" or {"HighCpuUtilisation", "InstanceRestarts"} <= set(declared)

@@ -277,3 +277,18 @@ def test_inventory_filters():
     env.value = "dev"
     store.value = "heroku-config-vars"
     assert len(inventory_table(params, env=env.value, store=store.value)) == 2
+
+
+def test_emergency_restart_on_vms_restarts_the_unit_on_every_host():
+    """The immediate restart comes from the platform folder (operations.restart_now). On VMs it
+    used to be a bare `sudo systemctl restart <project>-<service>`: run on the operator's machine,
+    not on the hosts, and blind to the platform's unit_prefix."""
+    from opslib.documents.runbook import with_platform
+
+    params = with_platform(_params("agent-orchestrator"), "vm-systemd")
+    inv = inventory(params, check_status(params, force=True))
+    restarts = [r for e in inv.emergencies for r in e.restart]
+    assert restarts
+    for r in restarts:
+        assert r.command.startswith("for host in agent-orchestrator-prod-1.internal agent-orchestrator-prod-2.internal; do")
+        assert 'ssh "deploy@${host}" "sudo systemctl restart agent-orchestrator-' in r.command and r.command.rstrip().endswith("wait")

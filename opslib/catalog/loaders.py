@@ -1,39 +1,51 @@
-"""Data catalogs in opslib/data: platform command sets, troubleshooting entries,
-datastore services, migration tools, the decision tree and the metric catalog.
+"""Data catalogs in opslib/data that are not platforms: the shared troubleshooting entries,
+datastore services, migration tools, the decision tree, the shared alert definitions and the
+secret kinds; and the one way every catalog file is validated.
 
-Catalogs are data, not code: adding a platform is adding `data/platforms/<name>.yaml`
-(and `data/troubleshooting/<name>.yaml`). Each file is validated on load; a malformed
-catalog raises CatalogError naming the file and field.
+A platform is a folder of its own (opslib/catalog/platforms.py); the shipped catalogs plus a
+project's own folders make a Catalog (opslib/catalog/catalog.py). Each file is validated on
+load; a malformed file raises one CatalogError that lists every problem with its file, line
+and key path.
 """
 
 from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opslib.errors import CatalogError
-from opslib.core.yamlio import read_yaml
+from opslib.errors import CatalogError, InputError
+from opslib.core.yamlio import line_of, read_yaml
 
 __all__ = [
     "DATA_DIR",
     "Step",
-    "Platform",
     "TroubleshootingEntry",
+    "TroubleshootingFile",
     "DatastoreService",
     "MigrationTool",
-    "platform_names",
-    "load_platform",
-    "load_troubleshooting",
+    "DecisionNode",
+    "AlertDefinition",
+    "SecretKind",
+    "SecretKindsFile",
+    "key_path",
+    "validate_file",
+    "catalog_error",
+    "load_file",
     "datastore_services",
     "migration_tools",
     "load_decision_tree",
+    "alert_definitions",
+    "shared_troubleshooting",
     "clear_caches",
 ]
 
+# the shipped catalogs: the one place that knows where opslib's data lives
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+M = TypeVar("M", bound=BaseModel)
 
 
 class _Model(BaseModel):
@@ -51,75 +63,21 @@ class Step(_Model):
     )
 
 
-class TargetField(_Model):
-    default: str = Field(description="Jinja template over project and env giving the default value")
-    description: str = Field(description="what the name is, e.g. 'Kubernetes namespace'")
-
-
-class Procedure(_Model):
-    title: str
-    steps: list[Step] = Field(min_length=1)
-
-
-class Operations(_Model):
-    start: list[Step] = Field(min_length=1)
-    stop: list[Step] = Field(min_length=1)
-    restart: list[Step] = Field(min_length=1)
-    status: list[Step] = Field(min_length=1, description="process/instance status check")
-    automated_checks: list[str] = Field(min_length=1, description="what checks health automatically (probes, uptime checks)")
-
-
-class Logs(_Model):
-    location: str = Field(description="where logs are written and kept on this platform")
-    tail: list[Step] = Field(min_length=1)
-    search: list[Step] = Field(min_length=1)
-
-
-class Scaling(_Model):
-    manual: list[Step] = Field(min_length=1)
-    auto: list[Step] = Field(min_length=1)
-    auto_notes: list[str] = Field(default_factory=list)
-
-
-class Rollback(_Model):
-    identify: list[Step] = Field(min_length=1, description="how to find the last good version")
-    steps: list[Step] = Field(min_length=1)
-    verify: list[Step] = Field(min_length=1)
-    expected_minutes: int = Field(ge=1)
-
-
-class Platform(_Model):
-    name: str
-    title: str
-    docs_url: str
-    tools: list[str] = Field(min_length=1, description="CLIs the commands use (checked against the documents)")
-    requires_image: bool = False
-    target: dict[str, TargetField] = Field(min_length=1)
-    prerequisites: list[Step] = Field(min_length=1)
-    deploy: dict[Literal["rolling", "blue-green", "canary", "recreate"], list[Step]] = Field(min_length=1)
-    verify: list[Step] = Field(min_length=1)
-    operations: Operations
-    logs: Logs
-    scaling: Scaling
-    maintenance: list[Procedure] = Field(min_length=1)
-    rollback: Rollback
-
-
 class TroubleshootingEntry(_Model):
-    id: str = Field(pattern=r"^[a-z0-9-]+$")
-    title: str
+    id: str = Field(pattern=r"^[a-z0-9-]+$", description="unique id (lower-case letters, digits, dashes)")
+    title: str = Field(description="the problem as the on-call engineer would name it")
     category: str = Field(description="a category of data/decision-tree.yaml")
-    symptoms: list[str] = Field(min_length=1)
-    cause: str
-    diagnostics: list[Step] = Field(min_length=1)
-    solution: list[Step] = Field(min_length=1)
-    escalate_after_minutes: int = Field(ge=1)
+    symptoms: list[str] = Field(min_length=1, description="what the engineer sees")
+    cause: str = Field(description="why it happens")
+    diagnostics: list[Step] = Field(min_length=1, description="how to confirm the cause")
+    solution: list[Step] = Field(min_length=1, description="how to fix it")
+    escalate_after_minutes: int = Field(ge=1, description="escalate when not solved after this many minutes")
     requires_engine: str | None = Field(default=None, description="only when the project has a datastore of this engine")
     requires_kind: Literal["web", "worker"] | None = Field(default=None, description="only when the project has a service of this kind")
 
 
 class TroubleshootingFile(_Model):
-    entries: list[TroubleshootingEntry] = Field(min_length=1)
+    entries: list[TroubleshootingEntry] = Field(min_length=1, description="the troubleshooting entries")
 
 
 class DatastoreService(_Model):
@@ -144,45 +102,37 @@ class DecisionNode(_Model):
     question: str
 
 
-def _load(path: Path, model):
-    raw = read_yaml(path, lines=False)
-    try:
-        return model.model_validate(raw)
-    except ValidationError as exc:
-        err = exc.errors(include_url=False)[0]
-        loc = ".".join(str(p) for p in err["loc"])
-        raise CatalogError(f"{path}: {loc}: {err['msg']} ({exc.error_count()} problem(s)); fix the catalog file.") from None
+class AlertDefinition(_Model):
+    """A service alert shared by every platform (opslib/data/metrics.yaml); a platform's
+    alerts.yaml gives its expression, or an alert of its own (`extra`) in the same shape."""
+
+    alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$", description="alert name in alerts.yml (CamelCase)")
+    name: str = Field(description="what is measured, as the runbook's Metric column shows it")
+    signal: Literal["latency", "traffic", "errors", "saturation"] = Field(description="golden signal")
+    kinds: list[Literal["web", "worker"]] = Field(default_factory=lambda: ["web", "worker"], description="service kinds the alert applies to")
+    severity: Literal["page", "ticket"] = Field(description="page: wake someone; ticket: next working day")
+    for_: str = Field(alias="for", pattern=r"^\d+[smhd]$", description="how long the condition must hold (Prometheus `for`)")
+    window: str = Field(description="the window in words, e.g. '10 min'")
+    threshold: str = Field(description="the threshold in words (Jinja)")
+    rationale: str = Field(description="why this threshold (Jinja)")
+    action: str = Field(description="what the on-call engineer does")
+    expr: str | None = Field(default=None, description="PromQL over metrics the service exposes itself; absent: every platform gives its own")
 
 
-@cache
-def platform_names() -> tuple[str, ...]:
-    return tuple(sorted(p.stem for p in (DATA_DIR / "platforms").glob("*.yaml")))
+class _Alerts(_Model):
+    metrics: list[AlertDefinition] = Field(min_length=1)
 
 
-@cache
-def load_platform(name: str) -> Platform:
-    path = DATA_DIR / "platforms" / f"{name}.yaml"
-    if not path.is_file():
-        raise CatalogError(f"platform {name!r} has no catalog file {path}; use one of: {', '.join(platform_names())}.")
-    platform = _load(path, Platform)
-    if platform.name != name:
-        raise CatalogError(f"{path}: name: says {platform.name!r} but the file is named {name!r}; make them match.")
-    return platform
+class SecretKind(_Model):
+    title: str = Field(min_length=1, description="what the secret is, as secrets.md shows it")
+    rotation_days: int | None = Field(ge=1, description="default rotation period in days; null: rotate on compromise only")
+    source: str = Field(min_length=1, description="where the period comes from (standard, vendor guidance)")
+    generate: str = Field(min_length=1, description="how a new value is made")
+    generate_command: str | None = Field(default=None, description="the shell command when the team makes the value itself")
 
 
-@cache
-def load_troubleshooting(name: str) -> tuple[TroubleshootingEntry, ...]:
-    """The platform's entries followed by the shared ones (data/troubleshooting/common.yaml)."""
-    entries: list[TroubleshootingEntry] = []
-    for stem in (name, "common"):
-        path = DATA_DIR / "troubleshooting" / f"{stem}.yaml"
-        if path.is_file():
-            entries += _load(path, TroubleshootingFile).entries
-    ids = [e.id for e in entries]
-    dup = sorted({i for i in ids if ids.count(i) > 1})
-    if dup:
-        raise CatalogError(f"troubleshooting entries for {name} repeat id(s) {', '.join(dup)}; give each entry its own id.")
-    return tuple(entries)
+class SecretKindsFile(_Model):
+    kinds: dict[str, SecretKind] = Field(min_length=1, description="secret kinds by name")
 
 
 class _Services(_Model):
@@ -197,22 +147,91 @@ class _Tree(_Model):
     nodes: list[DecisionNode] = Field(min_length=1)
 
 
+_HINTS = {
+    "missing": "missing; add it",
+    "extra_forbidden": "unknown key; remove it or fix its spelling",
+}
+
+
+def key_path(loc: tuple) -> str:
+    """('deploy', 'rolling', 2, 'command') → deploy.rolling[2].command"""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def _message(err: dict) -> str:
+    if err["type"] in _HINTS:
+        return _HINTS[err["type"]]
+    if err["type"] == "value_error" and "ctx" in err:
+        return str(err["ctx"]["error"])
+    return err["msg"][:1].lower() + err["msg"][1:]
+
+
+def validate_file(path: Path, model: type[M], label: str | None = None, raw: Any = None) -> tuple[M | None, list[str]]:
+    """Validate one catalog file (or its already parsed `raw`); (the model, []) or (None, every
+    problem as '<label> line N: key.path: what is wrong; what to do')."""
+    label = label or str(path)
+    if raw is None:
+        try:
+            raw = read_yaml(path, lines=False)
+        except InputError as exc:
+            return None, [str(exc)]
+    try:
+        return model.model_validate(raw), []
+    except ValidationError as exc:
+        marked: Any = read_yaml(path)  # again, with line numbers, only when there is something to report
+        out = []
+        for err in exc.errors(include_url=False):
+            line = line_of(marked, tuple(err["loc"]))
+            where = f"{label} line {line}" if line else label
+            out.append(f"{where}: {key_path(tuple(err['loc']))}: {_message(err)}")
+        return None, out
+
+
+def catalog_error(where: str | Path, problems: list[str], hint: str = "opslib/data/platforms/README.md describes the files") -> CatalogError:
+    noun = "problem" if len(problems) == 1 else "problems"
+    lines = [f"{where}: {len(problems)} {noun} in the catalog; fix each one below ({hint})."]
+    return CatalogError("\n".join(lines + [f"  {p}" for p in problems]))
+
+
+def load_file(path: Path, model: type[M]) -> M:
+    """One catalog file, validated; CatalogError listing every problem otherwise."""
+    obj, problems = validate_file(path, model)
+    if obj is None:
+        raise catalog_error(path, problems, "the comment at the top of the file describes it")
+    return obj
+
+
 @cache
 def datastore_services() -> dict[str, DatastoreService]:
-    return _load(DATA_DIR / "datastores.yaml", _Services).services
+    return load_file(DATA_DIR / "datastores.yaml", _Services).services
 
 
 @cache
 def migration_tools() -> dict[str, MigrationTool]:
-    return _load(DATA_DIR / "migration-tools.yaml", _Tools).tools
+    return load_file(DATA_DIR / "migration-tools.yaml", _Tools).tools
 
 
 @cache
 def load_decision_tree() -> tuple[DecisionNode, ...]:
-    return tuple(_load(DATA_DIR / "decision-tree.yaml", _Tree).nodes)
+    return tuple(load_file(DATA_DIR / "decision-tree.yaml", _Tree).nodes)
+
+
+@cache
+def alert_definitions() -> tuple[AlertDefinition, ...]:
+    """The shared service alerts, in the order the runbook and alerts.yml list them."""
+    return tuple(load_file(DATA_DIR / "metrics.yaml", _Alerts).metrics)
+
+
+@cache
+def shared_troubleshooting() -> tuple[TroubleshootingEntry, ...]:
+    """The entries every platform shares (datastores, third-party APIs): data/troubleshooting.yaml."""
+    return tuple(load_file(DATA_DIR / "troubleshooting.yaml", TroubleshootingFile).entries)
 
 
 def clear_caches() -> None:
-    """Forget loaded catalogs (after DATA_DIR changed, e.g. in tests)."""
-    for fn in (platform_names, load_platform, load_troubleshooting, datastore_services, migration_tools, load_decision_tree):
+    """Forget loaded catalogs (after a catalog file changed, e.g. in tests)."""
+    for fn in (datastore_services, migration_tools, load_decision_tree, alert_definitions, shared_troubleshooting):
         fn.cache_clear()

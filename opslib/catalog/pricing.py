@@ -1,7 +1,7 @@
 """The pricing catalog: prices kept apart from quantities, each with its source and as-of date.
 
     shipped_catalog()                -> {id: Price}   opslib/data/pricing.csv
-    load_catalog(cost, base_dir)     -> {id: Price}   shipped, then cost.catalog file, then cost.prices
+    load_catalog(cost, base_dir, base=None) -> {id: Price}   base (default: shipped), then cost.catalog file, then cost.prices
     build_catalog(src, dst)          one-off: shared pricing-catalog.csv → opslib/data/pricing.csv
 """
 
@@ -88,9 +88,10 @@ def shipped_catalog() -> dict[str, Price]:
     return read_catalog(PRICING_CSV)
 
 
-def load_catalog(cost: Any, base_dir: Path | None) -> dict[str, Price]:
-    """Shipped prices, overridden by the project's catalog file, overridden by cost.prices."""
-    prices = dict(shipped_catalog())
+def load_catalog(cost: Any, base_dir: Path | None, base: dict[str, Price] | None = None) -> dict[str, Price]:
+    """`base` prices (default: the shipped ones; a project's: params.catalog.prices), overridden by
+    the project's catalog file (cost.catalog), overridden by cost.prices."""
+    prices = dict(shipped_catalog() if base is None else base)
     if cost.catalog:
         path = Path(cost.catalog)
         if not path.is_absolute():

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from opslib.catalog.loaders import DATA_DIR, load_platform, platform_names
+from opslib.catalog.catalog import load_platform, platform_names
+from opslib.catalog.loaders import DATA_DIR
 from opslib.check.markdown import Fence
 from opslib.core.yamlio import read_yaml
 

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from opslib.catalog import loaders as catalog
+from opslib.catalog.loaders import Step
+from opslib.catalog.platforms import Platform
 from opslib.core.templates import render_string
 from opslib.params.models import Environment, ProjectParams, is_url
 
@@ -24,20 +25,20 @@ class RStep:
     expected: str | None
 
 
-def resolve_targets(params: ProjectParams, env: Environment, platform: catalog.Platform) -> dict[str, str]:
+def resolve_targets(params: ProjectParams, env: Environment, platform: Platform) -> dict[str, str]:
     base = {"project": params.project, "env": env}
-    where = f"opslib/data/platforms/{platform.name}.yaml target"
+    where = f"{platform.label}/platform.yaml target"
     return {
         key: env.target.get(key) or render_string(spec.default, base, where)
         for key, spec in platform.target.items()
     }
 
 
-def command_context(params: ProjectParams, env: Environment, platform: catalog.Platform) -> dict[str, Any]:
+def command_context(params: ProjectParams, env: Environment, platform: Platform) -> dict[str, Any]:
     return {"project": params.project, "env": env, "target": resolve_targets(params, env, platform), "deploy": params.deploy}
 
 
-def _items(step: catalog.Step, params: ProjectParams) -> list[tuple[str, Any] | None]:
+def _items(step: Step, params: ProjectParams) -> list[tuple[str, Any] | None]:
     if step.for_each is None:
         return [None]
     if step.for_each == "datastore":
@@ -46,7 +47,7 @@ def _items(step: catalog.Step, params: ProjectParams) -> list[tuple[str, Any] | 
     return [("service", s) for s in params.services if kind is None or s.kind == kind]
 
 
-def steps(raw: list[catalog.Step], params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
+def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
     """Render catalog steps, expanding `for_each` over services or datastores."""
     out = []
     for step in raw:

@@ -34,6 +34,7 @@ from opslib.params.status import StatusCheck
 from opslib.catalog.pricing import Price, load_catalog
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
+from opslib.documents.commands import command_context, steps
 
 __all__ = [
     "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
@@ -185,6 +186,12 @@ class CostPlan:
     vendor_limits: list[str]
     figures: dict[str, str] = field(default_factory=dict)
     has_actuals: bool = False  # cost-report.md is written beside the plan (parameters have `actuals:`)
+    # from the platform's cost.yaml: the quota manifest's heading and language, or why the
+    # platform has no quota object / cannot cap its scale
+    quota_title: str = ""
+    quota_language: str = "yaml"
+    quota_unsupported: str = ""
+    scaling_unsupported: str = ""
 
     @property
     def categories(self) -> list[str]:
@@ -236,6 +243,7 @@ def rules() -> dict:
 
 @cache
 def tracking_catalog() -> dict:
+    """Third-party vendors' cost pages (a platform's own tools are in its folder's cost.yaml)."""
     return read_yaml(DATA_DIR / "cost-tracking.yaml", lines=False)
 
 
@@ -304,7 +312,7 @@ def _envs_of(params, comp) -> list[str]:
 
 def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict, dict[str, Price | None]]:
     cost = params.cost
-    catalog = load_catalog(cost, params.base_dir)
+    catalog = load_catalog(cost, params.base_dir, params.catalog.prices)
     chosen = {}
     for comp in cost.components:
         pid = (overrides.prices.get(comp.name) if overrides else None) or comp.price
@@ -563,38 +571,29 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
 # --- guardrails and tracking ---------------------------------------------------------------
 
 
-def _guardrail_details(params, plan: CostPlan, chosen) -> None:
-    from opslib.catalog import loaders as platform_catalog
-    from opslib.documents.commands import resolve_targets
-
-    platform = platform_catalog.load_platform(params.platform)
+def _caps(params, env) -> dict[str, Any]:
+    """What a platform's scaling caps and quota manifest read (cost.yaml `caps`)."""
     q = params.cost.quota
-    services = len(params.services)
+    most = env.replicas.max * len(params.services)
+    return {"min": max(env.replicas.min, 1), "max": env.replicas.max, "instances_max": most,
+            "cpu": quantity(most * q.cpu_per_replica), "memory_gib": quantity(most * q.memory_gib_per_replica), "storage_gib": quantity(q.storage_gib)}
+
+
+def _guardrail_details(params, plan: CostPlan, chosen) -> None:
+    platform = params.catalog.platform(params.platform)
+    cost = platform.cost
+    where = f"{platform.label}/cost.yaml"
+    plan.quota_title, plan.quota_language = cost.quota.title or "", cost.quota.language
+    plan.quota_unsupported = " ".join((cost.quota.unsupported or "").split())
+    plan.scaling_unsupported = " ".join((cost.scaling_caps.unsupported or "").split())
     for env in params.environments:
-        target = resolve_targets(params, env, platform)
         e = next(x for x in plan.envs if x.name == env.name)
-        if params.platform == "kubernetes":
-            plan.quotas.append((env.name, "\n".join([
-                "apiVersion: v1", "kind: ResourceQuota", "metadata:", f"  name: {params.project.name}-cost-quota",
-                f"  namespace: {target['namespace']}", "spec:", "  hard:",
-                f'    limits.cpu: "{quantity(env.replicas.max * services * q.cpu_per_replica)}"',
-                f'    limits.memory: "{quantity(env.replicas.max * services * q.memory_gib_per_replica)}Gi"',
-                f'    requests.storage: "{quantity(q.storage_gib)}Gi"', f'    pods: "{env.replicas.max * services + 5}"',
-            ])))
-            for s in params.services:
-                plan.scaling_commands.append((env.name, f"kubectl -n {target['namespace']} patch hpa {s.name} -p '{{\"spec\":{{\"minReplicas\":{max(env.replicas.min, 1)},\"maxReplicas\":{env.replicas.max}}}}}'"))
-        elif params.platform == "heroku":
-            for s in params.services:
-                if s.kind == "web" and env.replicas.max > env.replicas.min:
-                    cmd = f"heroku ps:autoscale:enable {s.name} --min {max(env.replicas.min, 1)} --max {env.replicas.max} -a {target['app']}   # Performance dynos only; otherwise keep the count fixed"
-                else:
-                    cmd = f"heroku ps:scale {s.name}={max(env.replicas.min, 1)} -a {target['app']}"
-                plan.scaling_commands.append((env.name, cmd))
-        elif params.platform == "aws-lambda":
-            for s in params.services:
-                plan.scaling_commands.append((env.name, f"aws lambda put-function-concurrency --region {env.region} --function-name {target['function_prefix']}-{s.name} --reserved-concurrent-executions {env.replicas.max}"))
-        else:
-            plan.scaling_commands.append((env.name, f"# cap the instance group of {params.project.name}-{env.name} at {env.replicas.max} instances"))
+        ctx = dict(command_context(params, env, platform), caps=_caps(params, env))
+        if cost.quota.manifest is not None:
+            plan.quotas.append((env.name, render_string(cost.quota.manifest, ctx, f"{where} quota.manifest")))
+        for step in steps(cost.scaling_caps.steps or [], params, ctx, f"{where} scaling_caps"):
+            if step.command:
+                plan.scaling_commands.append((env.name, step.command))
         if not any(p is not None and p.provider == "aws" for p in chosen.values()):
             continue
         budget = {
@@ -615,9 +614,8 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
             f"--notifications-with-subscribers file://notifications-{env.name}.json",
         ))
     providers = sorted({p.provider for p in chosen.values() if p is not None})
-    if "heroku" in providers:
-        plan.vendor_limits.append("Heroku has no budget API: the dyno counts above cap the spend, and the weekly review compares "
-                                  "Account → Billing usage with the limits; a dyno added by hand needs the approval below.")
+    if cost.budgets.unsupported is not None:
+        plan.vendor_limits.append(" ".join(cost.budgets.unsupported.split()))
     for v in ("anthropic", "openai"):
         if v in providers:
             plan.vendor_limits.append(f"{tracking_catalog()['vendors'][v]['name']}: set a monthly spend limit per environment equal to "
@@ -626,12 +624,14 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
 
 def _tracking(params, plan: CostPlan, chosen) -> None:
     data = tracking_catalog()
+    platform = params.catalog.platform(params.platform)
+    where = f"{platform.label}/cost.yaml tracking"
     ctx = {"project": params.project.name, "tags": ", ".join(plan.tags), "envs": ", ".join(e.name for e in params.environments)}
-    for tool in data["platforms"].get(params.platform, []):
+    for tool in platform.cost.tracking:
         plan.tracking.append({
-            "name": tool["name"], "dashboard": tool["dashboard"],
-            "steps": [render_string(s, ctx, "opslib/data/cost-tracking.yaml") for s in tool["steps"]],
-            "command": render_string(tool["command"], ctx, "opslib/data/cost-tracking.yaml"),
+            "name": tool.name, "dashboard": tool.dashboard,
+            "steps": [render_string(s, ctx, where) for s in tool.steps],
+            "command": render_string(tool.command, ctx, where),
         })
     for prov in sorted({p.provider for p in chosen.values() if p is not None}):
         if prov in data["vendors"]:

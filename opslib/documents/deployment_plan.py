@@ -46,8 +46,8 @@ from typing import Any
 
 import yaml
 
-from opslib.catalog import loaders as catalog
 from opslib.catalog.loaders import DATA_DIR
+from opslib.catalog.platforms import Platform
 from opslib.errors import InputError, OpslibError
 from opslib.documents.monitoring import alert_specs, production_approvers
 from opslib.core.files import write_text_atomic
@@ -309,7 +309,7 @@ class Plan:
     tag: str
     previous: str | None
     strategy: str
-    platform: catalog.Platform
+    platform: Platform
     unit_id: str
     window: str
     rollback_deadline: str
@@ -366,13 +366,13 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
                history: list[Deployment] | None = None, window: Window | None = None, strategy: str | None = None,
                force: bool = False) -> Plan:
     """Resolve every part of the plan (the gates are already checked)."""
-    platform = catalog.load_platform(params.platform)
+    platform = params.catalog.platform(params.platform)
     strategy = strategy or params.deploy.strategy
     if strategy not in platform.deploy:
         raise InputError(f"strategy {strategy!r} is not available on {platform.name}; use one of {', '.join(platform.deploy)}.")
     environment = params.environment(env)
     ctx = command_context(params, environment, platform)
-    where = f"opslib/data/platforms/{platform.name}.yaml"
+    where = f"{platform.label}/platform.yaml"
     good = _good(history, env)
     previous = good[-1].version if good else None
     tag = f"v{parse_version(version).text}" if parse_version(version) else version

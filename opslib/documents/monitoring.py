@@ -3,32 +3,33 @@ alerts.yml (opslib.alert), so the two never drift.
 
     alert_specs(params)  -> list[AlertSpec]   SLO burn-rate alerts, then the service alerts
     metric_rows(params)  -> list[MetricRow]   the same alerts as runbook table rows
+    unmonitored(params)  -> list[Unmonitored] service alerts the platform cannot have, with the reason
     burn_rate(spend_pct, period_days, long_hours) -> float
 
 SLO alerts are multi-window, multi-burn-rate alerts (Google SRE Workbook, "Alerting on
 SLOs"): each tier spends a share of the error budget within its long window; the burn rate
 is that share × period ÷ window, so a 30-day SLO gets 14.4× / 6× / 1× and a 28-day SLO
-13.44× / 5.6× / 0.93×. Service alerts (error rate, p95 latency, CPU, memory, restarts and the
-platform-specific ones) come from opslib/data/metrics.yaml.
+13.44× / 5.6× / 0.93×. Service alerts (error rate, p95 latency, CPU, memory, restarts) are
+defined in opslib/data/metrics.yaml; their expressions on the platform's own metrics, and the
+platform's own alerts, come from its folder's alerts.yaml.
 """
 
 from __future__ import annotations
 
 import re
-from functools import cache
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from opslib.catalog.loaders import DATA_DIR, load_platform
+from opslib.catalog.loaders import AlertDefinition
+from opslib.documents.commands import resolve_targets
 from opslib.params.models import ProjectParams, Slo
 from opslib.core.formatting import number as _fmt
 from opslib.core.templates import render_string
 from opslib.params.ci import DEFAULT as CI_DEFAULT
-from opslib.core.yamlio import read_yaml
 
-__all__ = ["production_approvers", "MetricRow", "AlertSpec", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
-           "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]
+__all__ = ["production_approvers", "MetricRow", "AlertSpec", "Unmonitored", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
+           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]
 
 RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"
 
@@ -40,8 +41,6 @@ BUDGET_POLICY = (
 )
 _HOURS = {"m": 1 / 60, "h": 1, "d": 24}
 _WORDS = {"m": "min", "h": "h", "d": "d"}
-# Heroku dyno memory quota in MB, by dyno size (memory alert denominator)
-HEROKU_MEMORY_MB = {"eco": 512, "basic": 512, "standard-1x": 512, "standard-2x": 1024, "performance-m": 2560, "performance-l": 14336}
 
 
 class MetricRow(BaseModel):
@@ -78,31 +77,14 @@ class AlertSpec(BaseModel):
     slo: str | None = None
 
 
-class _Metric(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+class Unmonitored(BaseModel):
+    """A service alert the platform cannot have, and why (its alerts.yaml `unsupported`)."""
 
-    alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$")
+    model_config = ConfigDict(frozen=True)
+
+    alert: str
     name: str
-    signal: Literal["latency", "traffic", "errors", "saturation"]
-    kinds: list[Literal["web", "worker"]] = Field(default_factory=lambda: ["web", "worker"])
-    severity: Literal["page", "ticket"]
-    for_: str = Field(alias="for", pattern=r"^\d+[smhd]$")
-    window: str
-    threshold: str
-    rationale: str
-    action: str
-    expr: dict[str, str]
-
-
-class _Metrics(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    metrics: list[_Metric]
-
-
-@cache
-def load_metric_catalog() -> tuple[_Metric, ...]:
-    return tuple(_Metrics.model_validate(read_yaml(DATA_DIR / "metrics.yaml")).metrics)
+    reason: str
 
 
 def ci_of(params: ProjectParams):
@@ -212,18 +194,30 @@ def _latency(params: ProjectParams) -> tuple[int, str] | None:
 
 
 def _context(params: ProjectParams) -> dict:
-    from opslib.documents.commands import resolve_targets
-
     env = params.production
-    platform = load_platform(params.platform)
+    platform = params.catalog.platform(params.platform)
     target = resolve_targets(params, env, platform)
     lat = _latency(params)
     return {
         "ci": ci_of(params), "sel": selector(params), "target": target, "env": env, "project": params.project,
         "latency_ms": lat[0] if lat else None, "latency_s": _seconds(lat[0]) if lat else None,
         "latency_basis": lat[1] if lat else None,
-        "memory_limit_mb": HEROKU_MEMORY_MB.get(target.get("dyno_size", ""), 512),
+        "constants": platform.alerts.constants,
     }
+
+
+def _service_alerts(params: ProjectParams) -> list[tuple[AlertDefinition, str | None, str | None]]:
+    """(definition, expression, reason it is unsupported) of every service alert that fits the
+    project's service kinds: the shared ones, then the platform's own."""
+    platform = params.catalog.platform(params.platform)
+    kinds = {s.kind for s in params.services}
+    out: list[tuple[AlertDefinition, str | None, str | None]] = []
+    for m in params.catalog.alert_definitions():
+        mine = platform.alerts.alerts.get(m.alert)
+        if kinds & set(m.kinds):  # the platform folder was refused at load if it left an alert out
+            out.append((m, mine.expr if mine else m.expr, mine.unsupported if mine else None))
+    out += [(m, m.expr, None) for m in platform.alerts.extra if kinds & set(m.kinds)]
+    return out
 
 
 def alert_specs(params: ProjectParams) -> list[AlertSpec]:
@@ -231,12 +225,10 @@ def alert_specs(params: ProjectParams) -> list[AlertSpec]:
     alerts that fit its service kinds and platform."""
     sel = selector(params)
     out = [a for slo in params.monitoring.slos for a in slo_alerts(slo, sel)]
-    kinds = {s.kind for s in params.services}
     ctx = _context(params)
-    where = "opslib/data/metrics.yaml"
-    for m in load_metric_catalog():
-        expr = m.expr.get(params.platform, m.expr.get("default"))
-        if expr is None or not kinds & set(m.kinds):
+    where = f"opslib/data/metrics.yaml and {params.catalog.platform(params.platform).label}/alerts.yaml"
+    for m, expr, _unsupported in _service_alerts(params):
+        if expr is None:
             continue
         if m.alert == "HighLatencyP95" and ctx["latency_ms"] is None:
             continue
@@ -249,6 +241,12 @@ def alert_specs(params: ProjectParams) -> list[AlertSpec]:
             action=m.action,
         ))
     return out
+
+
+def unmonitored(params: ProjectParams) -> list[Unmonitored]:
+    """The service alerts the project's platform cannot have (alerts.yaml `unsupported`), with the reason."""
+    return [Unmonitored(alert=m.alert, name=m.name, reason=" ".join(reason.split()))
+            for m, _expr, reason in _service_alerts(params) if reason is not None]
 
 
 def metric_rows(params: ProjectParams) -> list[MetricRow]:

@@ -25,7 +25,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opslib.catalog import loaders as catalog
 from opslib.check.findings import Finding, failed
 from opslib.check.pipeline import ITEMS, check_pipeline as check_pipeline_doc
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
@@ -35,7 +34,7 @@ from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render, render_string
-from opslib.params.ci import ci_languages, ci_platforms
+from opslib.params.ci import ci_languages
 from opslib.params.status import StatusCheck
 
 __all__ = ["DOC", "FILE", "ITEMS", "Pipeline", "Validation", "build", "draft", "ci_files", "validate_files",
@@ -227,8 +226,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
     from opslib.documents.commands import resolve_targets, steps as render_steps
 
     ci = ci_of(params)
-    platform = catalog.load_platform(params.platform)
-    pdata = ci_platforms()[params.platform]
+    platform = params.catalog.platform(params.platform)
+    pdata = platform.ci
     strategy = strategy or params.deploy.strategy
     langs = []
     for key in _languages(params):
@@ -239,15 +238,15 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         langs.append(Lang(key=key, **raw))
     account = getattr(params.secrets, "aws_account_id", None) if params.secrets else None
     prod = params.production
-    where = "opslib/data/ci-platforms.yaml"
+    where = f"{platform.label}/ci.yaml"
 
     build_cmds, scans, pushes = [], [], []
     registry_login = None
-    kind = pdata["build"]
+    kind = pdata.build
     if kind == "container":
         images = sorted({s.image for s in params.services if s.image})
         registry = images[0].split("/")[0] if images else ""
-        registry_login = render_string(pdata["registry_login"], {"env": prod, "registry": registry}, where)
+        registry_login = render_string(pdata.registry_login or "", {"env": prod, "registry": registry}, where)
         multi = len(params.services) > 1
         for s in params.services:
             ctxdir = f"./{s.name}" if multi else "."
@@ -273,10 +272,10 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
     for env in params.environments:
         target = resolve_targets(params, env, platform)
         ctx = {"project": params.project, "env": env, "target": target, "deploy": params.deploy, "aws_account_id": account}
-        role = render_string(pdata.get("role", ""), ctx, where) if pdata.get("aws_oidc") else ""
+        role = render_string(pdata.role or "", ctx, where) if pdata.aws_oidc else ""
         role_arn = f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-        deploy = [DStep(s.text.replace("**", ""), s.command) for s in render_steps([catalog.Step(**d) for d in pdata["deploy"]], params, ctx, where)]
-        rollback = [DStep(s.text.replace("**", ""), s.command) for s in render_steps([catalog.Step(**d) for d in pdata["rollback"]], params, ctx, where)]
+        deploy = [DStep(s.text.replace("**", ""), s.command) for s in render_steps(pdata.deploy, params, ctx, where)]
+        rollback = [DStep(s.text.replace("**", ""), s.command) for s in render_steps(pdata.rollback, params, ctx, where)]
         checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
                   for s in params.services if s.kind == "web" and s.health]
         is_prod = env is prod
@@ -291,14 +290,14 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             trigger=(f"push of a version tag `{ci.release_tag_pattern}`" if from_tag else f"push to `{ci.default_branch}` (automatic)"),
             github_if="startsWith(github.ref, 'refs/tags/')" if from_tag else f"github.ref == 'refs/heads/{ci.default_branch}'",
             role_arn=role_arn,
-            setup=render_string(pdata["setup"], ctx, where) if pdata.get("setup") else None,
+            setup=render_string(pdata.setup, ctx, where) if pdata.setup else None,
             deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback,
         ))
 
     inventory = {i.env_var: i for i in (params.secrets.items if params.secrets else []) if i.store in CI_STORES}
-    needed = {name: f"{platform.title} deploy credential" for name in pdata.get("credentials", [])}
+    needed = {name: f"{platform.title} deploy credential" for name in pdata.credentials}
     needed[ci.notify_secret] = "chat incoming-webhook URL for pipeline notifications"
     secrets = [CiSecret(i.env_var, i.description, CI_STORES[i.store], True) for i in inventory.values()]
     secrets += [CiSecret(n, purpose, "GitHub Actions secret / GitLab CI/CD variable", False)
@@ -330,10 +329,10 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         secret_scan_gitlab=gl_scan, gitleaks_image=GITLEAKS_IMAGE,
         cost_check=cost_cmd, budgets=budgets, opslib_requirement=ci.opslib_requirement,
         environments=envs, approvers=approvers, secrets=secrets,
-        ci_secrets_env=sorted(n for n in pdata.get("credentials", [])),
+        ci_secrets_env=sorted(n for n in pdata.credentials),
         notify_channel=channel, notify_secret=ci.notify_secret, notify_command=notify,
-        tools=pdata["tools"], deploy_image=pdata["image"], aws_oidc=bool(pdata.get("aws_oidc")),
-        fetch_full_history=bool(pdata.get("fetch_full_history")),
+        tools=pdata.tools, deploy_image=pdata.image, aws_oidc=pdata.aws_oidc,
+        fetch_full_history=pdata.fetch_full_history,
     )
     p.stages = _stages(p)
     p.gates = _gates(p)

@@ -35,7 +35,6 @@ from opslib.check.readiness import check_readiness
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render
-from opslib.catalog.loaders import load_platform
 from opslib.check.document import check_document, score
 from opslib.documents.contract import Draft, Written, document_modules, write_draft
 from opslib.params.status import StatusCheck
@@ -127,7 +126,7 @@ def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[str
         return "not measured", f"{why}; `opslib plan … --env {params.production.name} --window START/END` would confirm the date"
     if it.get("needs_cost") and params.cost is None:
         if params.platform not in read_yaml(DATA_DIR / "readiness-items.yaml").get("free_platforms", []):
-            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {load_platform(params.platform).title} "
+            return "fail", (f"the parameters have no cost: section, so there is no cost-plan.md; {params.catalog.platform(params.platform).title} "
                             "is a paid platform — add a cost: section and run opslib render")
     names = _names()
     hits, missing = [], []

@@ -16,13 +16,13 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from opslib.catalog import loaders as catalog
+from opslib.catalog.platforms import Platform
 from opslib.check.findings import Finding, failed
 from opslib.check.runbook import check_runbook
 from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.documents.monitoring import MetricRow, metric_rows
+from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.core.templates import render, render_string
@@ -116,7 +116,7 @@ class DataRollback:
 @dataclass(frozen=True)
 class Runbook:
     project: Any
-    platform: catalog.Platform
+    platform: Platform
     status: StatusCheck
     focus: str
     links: list[tuple[str, str]]
@@ -152,6 +152,7 @@ class Runbook:
     rollback_triggers: list[str]
     deploy: Any
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
 
     @property
     def escalate_step(self) -> int:
@@ -175,9 +176,10 @@ def build(
 ) -> Runbook:
     """Resolve everything the runbook shows. `focus` is the environment whose names the
     Operations, Troubleshooting and Rollback commands use (default: production)."""
-    platform = catalog.load_platform(params.platform)
+    catalog = params.catalog
+    platform = catalog.platform(params.platform)
     focus_env = params.environment(focus) if focus else params.production
-    where = f"opslib/data/platforms/{platform.name}.yaml"
+    where = f"{platform.label}/platform.yaml"
 
     envs = []
     for env in params.environments:
@@ -237,7 +239,7 @@ def build(
 
     engines = {catalog.datastore_services()[d.service].engine for d in params.datastores}
     kinds = {s.kind for s in params.services}
-    tw = f"opslib/data/troubleshooting/{platform.name}.yaml"
+    tw = f"{platform.label}/troubleshooting.yaml (or a shared troubleshooting.yaml)"
     issues = [
         Issue(
             id=e.id, title=render_string(e.title, ctx, tw), category=e.category,
@@ -246,13 +248,13 @@ def build(
             escalate_after_minutes=e.escalate_after_minutes,
             escalate_to=_escalation_for(params, e.escalate_after_minutes),
         )
-        for e in catalog.load_troubleshooting(platform.name)
+        for e in catalog.troubleshooting(platform.name)
         if (e.requires_engine is None or e.requires_engine in engines)
         and (e.requires_kind is None or e.requires_kind in kinds)
     ]
     tree = [
         TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category])
-        for n in catalog.load_decision_tree()
+        for n in catalog.decision_tree()
     ]
     tree = [n for n in tree if n.issues]
 
@@ -310,6 +312,7 @@ def build(
         maintenance=[Procedure(title=render_string(p.title, ctx, where), steps=steps(p.steps, params, ctx, where)) for p in platform.maintenance],
         datastores=stores,
         metrics=metrics,
+        unmonitored=unmonitored(params),
         monitoring=params.monitoring,
         contacts=params.contacts,
         tree=tree,
@@ -344,7 +347,7 @@ def with_platform(params: ProjectParams, name: str) -> ProjectParams:
     data["platform"] = name
     for env in data["environments"]:
         env["target"] = {}
-    strategies = list(catalog.load_platform(name).deploy)
+    strategies = list(params.catalog.platform(name).deploy)
     if data["deploy"]["strategy"] not in strategies:
         data["deploy"]["strategy"] = strategies[0]
     try:

@@ -19,7 +19,8 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
-from opslib.catalog import loaders as catalog
+from opslib.catalog.loaders import DATA_DIR
+from opslib.catalog.platforms import Platform
 from opslib.check.findings import Finding, failed
 from opslib.check.secrets import ITEMS, check_secrets as check_secrets_doc
 from opslib.errors import ChecksFailed, ParamsError
@@ -42,18 +43,13 @@ DOC = "secrets"
 FILE = "secrets.md"
 DUE_SOON_DAYS = 30
 
-# how to restart every instance at once after a compromise (the normal rotation uses the
-# platform's rolling restart from opslib/data/platforms/<platform>.yaml operations.restart)
-IMMEDIATE_RESTART = {
-    "kubernetes": "kubectl --context {{ target.context }} -n {{ target.namespace }} delete pods -l app={{ service.name }} --wait=false",
-    "heroku": "heroku ps:restart {{ service.kind }} -a {{ target.app }}",
-    "aws-lambda": "aws lambda put-function-concurrency --region {{ env.region }} --function-name {{ target.function_prefix }}-{{ service.name }} --reserved-concurrent-executions 0 && aws lambda delete-function-concurrency --region {{ env.region }} --function-name {{ target.function_prefix }}-{{ service.name }}",
-    "vm-systemd": "sudo systemctl restart {{ project.name }}-{{ service.name }}",
-}
+# after a compromise every instance restarts at once: the platform's operations.restart_now
+# (opslib/data/platforms/<platform>/platform.yaml); the normal rotation uses its rolling restart
 
 
-def rotation_days(item: SecretItem) -> int | None:
-    return item.rotation_days if item.rotation_days is not None else secret_kinds()[item.kind]["rotation_days"]
+def rotation_days(item: SecretItem, kinds: dict[str, dict] | None = None) -> int | None:
+    """The item's period, else its kind's default (`kinds`: the project's, params.catalog.secret_kinds)."""
+    return item.rotation_days if item.rotation_days is not None else (kinds or secret_kinds())[item.kind]["rotation_days"]
 
 
 @dataclass(frozen=True)
@@ -166,7 +162,7 @@ class CodeExample:
 @dataclass(frozen=True)
 class SecretInventory:
     project: Any
-    platform: catalog.Platform
+    platform: Platform
     status: StatusCheck
     as_of: date
     security_contact: str
@@ -196,7 +192,7 @@ def rotation_calendar(params: ProjectParams, as_of: date | None = None) -> list[
     envs = [e.name for e in params.environments]
     rows = []
     for item in params.secrets.items if params.secrets else []:
-        days = rotation_days(item)
+        days = rotation_days(item, params.catalog.secret_kinds)
         due = item.last_rotated + timedelta(days=days) if days is not None else None
         left = (due - as_of).days if due is not None else None
         if left is None:
@@ -249,12 +245,12 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
     mismatch = platform_problems(params)
     if mismatch:
         raise ParamsError(str(params.path), mismatch)
-    platform = catalog.load_platform(params.platform)
-    kinds, stores = secret_kinds(), secret_stores()
+    platform = params.catalog.platform(params.platform)
+    kinds, stores = params.catalog.secret_kinds, secret_stores()
     items = list(params.secrets.items)
     prod = params.production
     account = params.secrets.aws_account_id or "${AWS_ACCOUNT_ID}"
-    where_p = f"opslib/data/platforms/{platform.name}.yaml"
+    where_p = f"{platform.label}/platform.yaml"
 
     envs = []
     for env in params.environments:
@@ -262,8 +258,8 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
             SecretRow(
                 path=secret_path(i, env.name), env=env.name, env_var=i.env_var, kind=i.kind, kind_title=kinds[i.kind]["title"],
                 store=i.store, store_title=stores[i.store]["title"], description=i.description, services=list(i.services),
-                owner=i.owner, rotation=i.rotation, rotation_days=rotation_days(i),
-                rotation_text=_rotation_text(rotation_days(i), i.rotation),
+                owner=i.owner, rotation=i.rotation, rotation_days=rotation_days(i, kinds),
+                rotation_text=_rotation_text(rotation_days(i, kinds), i.rotation),
             )
             for i in items
             if i.environments is None or env.name in i.environments
@@ -301,9 +297,9 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
         ))
         sub = _consumers(params, consumers if spec["restarts_workload"] else [])
         immediate = [
-            RStep(text=f"**{s.name}**: restart every instance now (not rolling)" if len(sub.services) > 1 else "Restart every instance now (not rolling)",
-                  command=render_string(IMMEDIATE_RESTART[platform.name], dict(ctx, service=s), "opslib.secret.IMMEDIATE_RESTART"), expected=None)
+            RStep(text=f"**{s.name}**: {r.text[:1].lower()}{r.text[1:]}" if len(sub.services) > 1 else r.text, command=r.command, expected=r.expected)
             for s in sub.services
+            for r in steps(platform.operations.restart_now, _consumers(params, [s.name]), dict(ctx, service=s), f"{where_p} operations.restart_now")
         ]
         emergencies.append(Emergency(
             store=store, title=spec["title"], example=secret_path(example, env.name),
@@ -347,7 +343,7 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
 
 
 def _load_code() -> dict:
-    return read_yaml(catalog.DATA_DIR / "secret-stores.yaml")["code"]
+    return read_yaml(DATA_DIR / "secret-stores.yaml")["code"]
 
 
 def _camel(name: str) -> str:

@@ -12,7 +12,6 @@ from pathlib import Path
 from opslib.check.findings import Finding
 from opslib.errors import OpslibError
 from opslib.documents import runbook
-from opslib.catalog.loaders import platform_names
 from opslib.params.models import load_params
 from opslib.params.status import check_status
 
@@ -107,7 +106,7 @@ def runbook_explorer(params_path: str | Path, params_dir: str | Path | None = No
     projects = sorted(folder.glob("*.yaml"))
     project = w.Dropdown(description="Project", options=[(p.stem, str(p)) for p in projects], value=str(params_path))
     env = w.Dropdown(description="Environment")
-    platform = w.Dropdown(description="Platform", options=list(platform_names()))
+    platform = w.Dropdown(description="Platform")  # the project's catalog's platforms, set when a project loads
     message = w.HTML()
     checks = w.HTML()
     preview = w.HTML(layout=w.Layout(max_height="600px", overflow="auto", border="1px solid #d0d7de", padding="0 1em"))
@@ -127,6 +126,7 @@ def runbook_explorer(params_path: str | Path, params_dir: str | Path | None = No
         try:
             env.options = [e.name for e in p.environments]
             env.value = p.production.name
+            platform.options = list(p.catalog.platform_names())
             platform.value = p.platform
         finally:
             state["loading"] = False

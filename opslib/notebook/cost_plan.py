@@ -106,7 +106,7 @@ def show_charts(plan) -> None:
 
 def size_options(params) -> tuple[str | None, list[str]]:
     """The first hourly or per-month compute component and the catalog prices it could switch to (same vendor service, unit, region)."""
-    prices = load_catalog(params.cost, params.base_dir)
+    prices = load_catalog(params.cost, params.base_dir, params.catalog.prices)
     for comp in params.cost.components:
         p = prices.get(comp.price or "")
         if comp.category == "compute" and p is not None and comp.autoscaled:

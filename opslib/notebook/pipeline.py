@@ -10,7 +10,6 @@ from pathlib import Path
 from opslib.params.models import ProjectParams
 from opslib.documents.monitoring import alert_specs
 from opslib.documents import pipeline
-from opslib.catalog.loaders import load_platform
 from opslib.params.models import load_params
 
 __all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
@@ -75,7 +74,7 @@ def pipeline_explorer(params_path: str | Path):
     import ipywidgets as w
 
     params = load_params(params_path)
-    strategies = sorted(load_platform(params.platform).deploy)
+    strategies = sorted(params.catalog.platform(params.platform).deploy)
     system = w.Dropdown(options=list(CHOICES), description="CI system")
     strategy = w.Dropdown(options=strategies, value=params.deploy.strategy, description="Strategy")
     file = w.Dropdown(options=[], description="File")

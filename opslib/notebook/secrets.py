@@ -8,7 +8,7 @@ from pathlib import Path
 
 from opslib.params.models import ProjectParams
 from opslib.documents.secrets import rotation_calendar, secret_path
-from opslib.params.secrets import secret_kinds, secret_stores
+from opslib.params.secrets import secret_stores
 from opslib.check.scan import cross_check, list_files, scan_paths
 from opslib.notebook.common import summary
 
@@ -29,7 +29,7 @@ def inventory_table(params: ProjectParams, env: str | None = None, store: str | 
                 continue
             c = due[i.name]
             rows.append({"environment": e.name, "secret": secret_path(i, e.name), "env var": i.env_var,
-                         "kind": secret_kinds()[i.kind]["title"], "store": secret_stores()[i.store]["title"],
+                         "kind": params.catalog.secret_kinds[i.kind]["title"], "store": secret_stores()[i.store]["title"],
                          "services": ", ".join(i.services), "owner": i.owner, "rotation days": c.rotation_days,
                          "last rotated": c.last_rotated.isoformat(), "next due": c.next_due.isoformat() if c.next_due else "", "status": c.status})
     return pd.DataFrame(rows)

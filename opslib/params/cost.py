@@ -145,8 +145,9 @@ class CostSection(_Model):
         return self
 
 
-def cross_problems(params: Any) -> list[str]:
-    """Checks of the cost section against the rest of the parameters (environment names, price ids)."""
+def cross_problems(params: Any, prices: dict[str, Any]) -> list[str]:
+    """Checks of the cost section against the rest of the parameters (environment names) and the
+    project's catalog `prices` (price ids)."""
     cost = getattr(params, "cost", None)
     if cost is None:
         return []
@@ -163,11 +164,9 @@ def cross_problems(params: Any) -> list[str]:
         for env in drv.environments:
             if env not in envs:
                 out.append(f"cost.drivers.{dname}.environments.{env}: no environment named {env!r}; use one of {known}")
-    from opslib.catalog.pricing import shipped_catalog
-
     # a catalog file of the project's own is resolved against the parameters file, which is
     # not known while validating: its ids are checked when the plan is estimated
-    catalog = None if cost.catalog else {**shipped_catalog(), **{p.id: p for p in cost.prices}}
+    catalog = None if cost.catalog else {**prices, **{p.id: p for p in cost.prices}}
     for i, comp in enumerate(cost.components):
         for env in (comp.environments or []) + list(comp.per_environment):
             if env not in envs:

@@ -26,6 +26,7 @@ from pydantic import (
     model_validator,
 )
 
+from opslib.catalog.catalog import Catalog, open_catalog
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
 from opslib.params import ci as ci_schema
@@ -34,7 +35,7 @@ from opslib.params import secrets as secret_schema
 from opslib.core.yamlio import line_of, read_yaml
 
 __all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url", "field_path",
-           "validation_problems"]
+           "validation_problems", "catalog_folders", "catalog_in"]
 
 SCHEMA_VERSION = 1
 
@@ -55,6 +56,39 @@ def _http_url(value: str) -> str:
 
 
 Url = Annotated[str, AfterValidator(_http_url)]
+
+
+def catalog_folders(values: Any, base_dir: Path | str | None) -> tuple[Path, ...]:
+    """The `catalogs:` folders that exist, resolved against the parameters file's folder."""
+    base = Path(base_dir) if base_dir is not None else Path.cwd()
+    out = []
+    for value in values if isinstance(values, list) else []:
+        if isinstance(value, str) and value.strip():
+            path = Path(value.strip())
+            path = path if path.is_absolute() else base / path
+            if path.is_dir():
+                out.append(path)
+    return tuple(out)
+
+
+def _catalog_folder(value: str, info: ValidationInfo) -> str:
+    base = (info.context or {}).get("base_dir")
+    path = Path(value)
+    if base is not None and not path.is_absolute():
+        path = Path(base) / path
+    if not path.is_dir():
+        raise ValueError(f"folder {value!r} does not exist (relative to the parameters file); fix the path or create the folder")
+    return value
+
+
+CatalogFolder = Annotated[str, AfterValidator(_catalog_folder)]
+
+
+def catalog_in(info: ValidationInfo) -> Catalog:
+    """The catalog a validator checks names against: the project's (load_params puts it into the
+    validation context), else the shipped one."""
+    context = info.context if isinstance(info.context, dict) else {}
+    return context.get("catalog") or open_catalog()
 
 
 class Model(BaseModel):
@@ -155,21 +189,18 @@ class Datastore(Model):
 
     @field_validator("service")
     @classmethod
-    def _known_service(cls, value: str) -> str:
-        from opslib.catalog.loaders import datastore_services
-
-        known = datastore_services()
+    def _known_service(cls, value: str, info: ValidationInfo) -> str:
+        known = catalog_in(info).datastore_services()
         if value not in known:
             raise ValueError(f"unknown datastore service {value!r}; use one of: {', '.join(sorted(known))}")
         return value
 
     @field_validator("migration_tool")
     @classmethod
-    def _known_tool(cls, value: str | None) -> str | None:
-        from opslib.catalog.loaders import migration_tools
-
-        if value is not None and value not in migration_tools():
-            raise ValueError(f"unknown migration tool {value!r}; use one of: {', '.join(sorted(migration_tools()))}")
+    def _known_tool(cls, value: str | None, info: ValidationInfo) -> str | None:
+        tools = catalog_in(info).migration_tools()
+        if value is not None and value not in tools:
+            raise ValueError(f"unknown migration tool {value!r}; use one of: {', '.join(sorted(tools))}")
         return value
 
 
@@ -259,7 +290,17 @@ class ProjectParams(Model):
 
     schema_version: Literal[1] = Field(description="version of this schema; 1")
     project: Project = Field(description="what the project is and where its other documents live")
-    platform: str = Field(description="where it runs: a platform from opslib/data/platforms (kubernetes, heroku, aws-lambda, vm-systemd, …)")
+    platform: str = Field(
+        description="where it runs: a platform folder of opslib/data/platforms (kubernetes, heroku, aws-lambda, vm-systemd, …) or of one of the catalogs"
+    )
+    catalogs: list[CatalogFolder] = Field(
+        default_factory=list,
+        description=(
+            "folders of the project's own catalogs, relative to the parameters file: platforms/<name>/ (a platform folder, "
+            "see opslib/data/platforms/README.md), troubleshooting.yaml, pricing.csv and secret-kinds.yaml, each adding to "
+            "the shipped catalogs or replacing an entry of the same name; a later folder wins over an earlier one"
+        ),
+    )
     environments: list[Environment] = Field(min_length=1, description="environments in promotion order, e.g. dev, staging, prod")
     services: list[Service] = Field(min_length=1, description="deployable services, in deployment order")
     datastores: list[Datastore] = Field(default_factory=list, description="databases, caches and queues the services use")
@@ -283,6 +324,11 @@ class ProjectParams(Model):
         return self._path.parent if self._path is not None else Path.cwd()
 
     @property
+    def catalog(self) -> Catalog:
+        """The shipped catalogs plus the project's own folders (`catalogs`), cached per folder set."""
+        return open_catalog(catalog_folders(self.catalogs, self.base_dir))
+
+    @property
     def production(self) -> Environment:
         """The last environment in promotion order."""
         return self.environments[-1]
@@ -293,13 +339,20 @@ class ProjectParams(Model):
                 return env
         raise KeyError(name)
 
+    @model_validator(mode="before")
+    @classmethod
+    def _open_catalog(cls, data: Any, info: ValidationInfo) -> Any:
+        """Put the project's catalog into the validation context, for the validators of every section."""
+        if isinstance(info.context, dict) and "catalog" not in info.context and isinstance(data, dict):
+            info.context["catalog"] = open_catalog(catalog_folders(data.get("catalogs"), info.context.get("base_dir")))
+        return data
+
     @field_validator("platform")
     @classmethod
-    def _known_platform(cls, value: str) -> str:
-        from opslib.catalog.loaders import platform_names
-
-        if value not in platform_names():
-            raise ValueError(f"unknown platform {value!r}; use one of: {', '.join(platform_names())}")
+    def _known_platform(cls, value: str, info: ValidationInfo) -> str:
+        names = catalog_in(info).platform_names()
+        if value not in names:
+            raise ValueError(f"unknown platform {value!r}; use one of: {', '.join(names)} (or add its folder under platforms/ of a catalog)")
         return value
 
     @field_validator("environments", "services", "datastores")
@@ -313,10 +366,10 @@ class ProjectParams(Model):
         return items
 
     @model_validator(mode="after")
-    def _platform_fit(self) -> "ProjectParams":
-        from opslib.catalog.loaders import load_platform
-
-        platform = load_platform(self.platform)
+    def _platform_fit(self, info: ValidationInfo) -> "ProjectParams":
+        context = info.context if isinstance(info.context, dict) else {}
+        catalog = context.get("catalog") or open_catalog(catalog_folders(self.catalogs, context.get("base_dir")))
+        platform = catalog.platform(self.platform)
         problems = []
         for i, env in enumerate(self.environments):
             unknown = sorted(set(env.target) - set(platform.target))
@@ -332,7 +385,8 @@ class ProjectParams(Model):
             )
         if platform.requires_image and any(s.image is None for s in self.services):
             problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
-        problems += cost_schema.cross_problems(self) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self) + actuals_schema.cross_problems(self)
+        problems += (cost_schema.cross_problems(self, catalog.prices) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self)
+                     + actuals_schema.cross_problems(self))
         if problems:
             raise ValueError(" | ".join(problems))
         return self

@@ -4,8 +4,10 @@
     cross_problems(params) -> list[str]  unknown environments/services, store/platform mismatches, …
     value_problems(raw)    -> list[str]  values anywhere in the raw YAML that look like real secrets
 
-Kinds (with their rotation defaults) come from opslib/data/secret-kinds.yaml, stores from
-opslib/data/secret-stores.yaml, token rules from opslib/data/secret-rules.yaml.
+Kinds (with their rotation defaults) come from the project's catalog (opslib/data/secret-kinds.yaml
+and the project's own secret-kinds.yaml), stores from opslib/data/secret-stores.yaml, token rules
+from opslib/data/secret-rules.yaml. A platform-bound store (heroku-config-vars, …) reaches only
+platforms that list it in their platform.yaml `secret_stores`.
 """
 
 from __future__ import annotations
@@ -16,16 +18,15 @@ from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
+from opslib.catalog.catalog import open_catalog
 from opslib.catalog.loaders import DATA_DIR
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_stores", "secret_rules",
            "secret_path", "classify_text", "PLACEHOLDER_PASSWORD"]
 
 
-# stores bound to one platform: the secret only reaches workloads on that platform
-STORE_PLATFORM = {"kubernetes-external-secrets": "kubernetes", "heroku-config-vars": "heroku"}
 # stores whose secrets are already separate per environment (app / environment scope)
 ENV_SCOPED_STORES = {"heroku-config-vars", "github-actions", "gitlab-ci"}
 
@@ -36,9 +37,9 @@ def _load(name: str) -> dict:
     return read_yaml(DATA_DIR / name)
 
 
-@cache
 def secret_kinds() -> dict[str, dict]:
-    return {k: dict(v) for k, v in _load("secret-kinds.yaml")["kinds"].items()}
+    """The shipped secret kinds (a project's own: params.catalog.secret_kinds)."""
+    return open_catalog().secret_kinds
 
 
 @cache
@@ -60,7 +61,7 @@ class SecretItem(_Model):
         pattern=r"^[A-Za-z0-9_./{}-]+$",
         description="path of the secret in its store; '{env}' is replaced by the environment name, e.g. {env}/shop-platform/orders-api/database-url",
     )
-    kind: str = Field(description="what the secret is, a kind from opslib/data/secret-kinds.yaml (database-credential, api-key, …)")
+    kind: str = Field(description="what the secret is, a kind from opslib/data/secret-kinds.yaml or the project's catalogs (database-credential, api-key, …)")
     store: str = Field(description="where the value lives, a store from opslib/data/secret-stores.yaml (aws-secrets-manager, vault, heroku-config-vars, …)")
     env_var: str = Field(pattern=r"^[A-Z][A-Z0-9_]*$", description="environment variable the code reads, e.g. DATABASE_URL")
     description: str = Field(min_length=1, description="one line: what the secret is for and its format (never the value)")
@@ -75,9 +76,11 @@ class SecretItem(_Model):
 
     @field_validator("kind")
     @classmethod
-    def _kind(cls, value: str) -> str:
-        if value not in secret_kinds():
-            raise ValueError(f"unknown secret kind {value!r}; use one of: {', '.join(sorted(secret_kinds()))}")
+    def _kind(cls, value: str, info: ValidationInfo) -> str:
+        context = info.context if isinstance(info.context, dict) else {}
+        kinds = (context.get("catalog") or open_catalog()).secret_kinds
+        if value not in kinds:
+            raise ValueError(f"unknown secret kind {value!r}; use one of: {', '.join(sorted(kinds))} (or add it to a catalog's secret-kinds.yaml)")
         return value
 
     @field_validator("store")
@@ -133,13 +136,17 @@ def cross_problems(params: Any) -> list[str]:
 
 
 def platform_problems(params: Any) -> list[str]:
-    """Stores bound to another platform than the project's. Not part of validation, so that the
-    runbook notebook can preview a project on another platform; secrets.md refuses them."""
+    """Platform-bound stores the project's platform does not deliver (its platform.yaml
+    `secret_stores`). Not part of validation, so that the runbook notebook can preview a project
+    on another platform; secrets.md refuses them."""
     out = []
+    catalog = params.catalog
+    delivered = set(catalog.platform(params.platform).secret_stores)
     for i, item in enumerate(params.secrets.items if getattr(params, "secrets", None) else []):
-        bound = STORE_PLATFORM.get(item.store)
-        if bound and bound != params.platform:
-            out.append(f"secrets.items[{i}].store: {item.store} serves {bound} workloads but the platform is {params.platform}; pick a store for {params.platform}")
+        if secret_stores()[item.store].get("platform_bound") and item.store not in delivered:
+            serves = [n for n in catalog.platform_names() if item.store in catalog.platform(n).secret_stores]
+            out.append(f"secrets.items[{i}].store: {item.store} serves {' or '.join(serves) or 'no platform'} workloads but the platform is "
+                       f"{params.platform}; pick a store for {params.platform}")
     return out
 
 

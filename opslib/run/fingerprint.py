@@ -6,8 +6,9 @@
 
 A project whose fingerprint equals `inputs_sha256` in its last successful `run.json` (and whose
 documents are still there, unmodified) has nothing to rebuild. Editing the parameters, a
-linked spec, status.json, a file in the project folder (the secret scan reads them), a
-notebook, opslib's source or upgrading a package changes the fingerprint.
+linked spec, status.json, a file in the project folder (the secret scan reads them), a file of
+the project's own catalogs (`catalogs:`), a notebook, opslib's source or upgrading a package
+changes the fingerprint.
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def _walk(root: Path) -> list[Path]:
 
 def input_files(params, exclude: Path | None = None) -> list[Path]:
     """The parameters file, its linked architecture/plan/spec, status.json, the cost catalog,
-    the billing exports (`actuals.billing`) and every file the secret scan reads in the project folder (the folder of status.json:
+    every file of the project's catalog folders (`catalogs:`), the billing exports (`actuals.billing`) and every file the secret scan reads in the project folder (the folder of status.json:
     git-tracked and untracked-not-ignored files, scan.list_files), minus anything under
     `exclude` (the output folder, when it lies inside the project folder)."""
     base = params.base_dir
@@ -51,6 +52,10 @@ def input_files(params, exclude: Path | None = None) -> list[Path]:
     named = [params.path, *(_local(base, v) for v in (links.architecture, links.plan, links.spec)),
              _local(base, params.project.status_file), _local(base, getattr(params.cost, "catalog", None) if params.cost else None)]
     files = {Path(p).resolve() for p in named if p is not None and Path(p).is_file()}
+    for raw in getattr(params, "catalogs", []):  # the project's own platforms, prices, kinds, entries
+        folder = _local(base, raw)
+        if folder is not None and folder.is_dir():
+            files |= {p.resolve() for p in _walk(folder)}
     actuals = getattr(params, "actuals", None)
     if actuals is not None:  # the billing exports behind cost-report.md (folders expand to their files)
         for raw in actuals.billing:
