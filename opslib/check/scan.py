@@ -27,7 +27,7 @@ from typing import Iterator
 
 from opslib.errors import InputError
 from opslib.params.models import load_params
-from opslib.params.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_rules
+from opslib.catalog.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_rules
 
 __all__ = [
     "ScanFinding", "CrossCheck", "list_files", "scan_text", "scan_paths", "notebook_lines", "env_reads",

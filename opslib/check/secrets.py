@@ -16,7 +16,8 @@ from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Fence, Section, parse
 from opslib.params.models import ProjectParams
-from opslib.params.secrets import classify_text, secret_path
+from opslib.catalog.secrets import classify_text
+from opslib.params.secrets import secret_path
 
 __all__ = ["GENRE", "ITEMS", "STORE_WORDS", "check_secrets"]
 

@@ -28,13 +28,14 @@ from typing import Any
 from opslib.check.findings import Finding, failed
 from opslib.check.pipeline import ITEMS, check_pipeline as check_pipeline_doc
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
+from opslib.documents.commands import resolve_targets, steps
 from opslib.documents.contract import Draft, Written, write_draft
 from opslib.errors import ChecksFailed
 from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.core.templates import render, render_string
-from opslib.params.ci import ci_languages
+from opslib.catalog.ci import ci_languages
 from opslib.params.status import StatusCheck
 
 __all__ = ["DOC", "FILE", "ITEMS", "Pipeline", "Validation", "build", "draft", "ci_files", "validate_files",
@@ -223,8 +224,6 @@ def _watch_command(checks: list[Smoke], minutes: int) -> str:
 
 def build(params: ProjectParams, systems: list[str] | None = None, strategy: str | None = None) -> Pipeline:
     """Resolve every stage, command and gate of the pipeline (nothing rendered)."""
-    from opslib.documents.commands import resolve_targets, steps as render_steps
-
     ci = ci_of(params)
     platform = params.catalog.platform(params.platform)
     pdata = platform.ci
@@ -274,8 +273,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         ctx = {"project": params.project, "env": env, "target": target, "deploy": params.deploy, "aws_account_id": account}
         role = render_string(pdata.role or "", ctx, where) if pdata.aws_oidc else ""
         role_arn = f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-        deploy = [DStep(s.text.replace("**", ""), s.command) for s in render_steps(pdata.deploy, params, ctx, where)]
-        rollback = [DStep(s.text.replace("**", ""), s.command) for s in render_steps(pdata.rollback, params, ctx, where)]
+        deploy = [DStep(s.text.replace("**", ""), s.command) for s in steps(pdata.deploy, params, ctx, where)]
+        rollback = [DStep(s.text.replace("**", ""), s.command) for s in steps(pdata.rollback, params, ctx, where)]
         checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
                   for s in params.services if s.kind == "web" and s.health]
         is_prod = env is prod

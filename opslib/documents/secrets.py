@@ -31,7 +31,8 @@ from opslib.core.yamlio import read_yaml
 from opslib.check.scan import precommit_config
 from opslib.documents.contract import Draft, Written, write_draft
 from opslib.documents.commands import RStep, command_context, steps
-from opslib.params.secrets import SecretItem, platform_problems, secret_kinds, secret_path, secret_rules, secret_stores
+from opslib.catalog.secrets import secret_rules, secret_stores
+from opslib.params.secrets import SecretItem, platform_problems, secret_kinds, secret_path
 from opslib.params.status import StatusCheck
 
 __all__ = [

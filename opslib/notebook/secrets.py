@@ -8,7 +8,7 @@ from pathlib import Path
 
 from opslib.params.models import ProjectParams
 from opslib.documents.secrets import rotation_calendar, secret_path
-from opslib.params.secrets import secret_stores
+from opslib.catalog.secrets import secret_stores
 from opslib.check.scan import cross_check, list_files, scan_paths
 from opslib.notebook.common import summary
 

@@ -15,23 +15,12 @@ from functools import cache
 from pathlib import Path
 from typing import Literal
 
-from opslib.catalog.loaders import DATA_DIR
+from opslib.catalog.ci import ci_languages
 
 from pydantic import BaseModel, ConfigDict, Field
 
-__all__ = ["CiSection", "cross_problems", "ci_languages", "DEFAULT"]
+__all__ = ["CiSection", "cross_problems", "DEFAULT"]
 
-
-
-def _load(name: str) -> dict:
-    from opslib.core.yamlio import read_yaml
-
-    return read_yaml(DATA_DIR / name)
-
-
-@cache
-def ci_languages() -> dict[str, dict]:
-    return dict(_load("ci-languages.yaml")["languages"])
 
 
 class _Model(BaseModel):

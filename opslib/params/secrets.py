@@ -19,37 +19,21 @@ from pathlib import Path
 from typing import Any, Literal
 
 from opslib.catalog.catalog import open_catalog
-from opslib.catalog.loaders import DATA_DIR
+from opslib.catalog.secrets import classify_text, secret_stores
+from opslib.core.yamlio import line_of
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
-__all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_stores", "secret_rules",
-           "secret_path", "classify_text", "PLACEHOLDER_PASSWORD"]
+__all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_path"]
 
 
 # stores whose secrets are already separate per environment (app / environment scope)
 ENV_SCOPED_STORES = {"heroku-config-vars", "github-actions", "gitlab-ci"}
 
 
-def _load(name: str) -> dict:
-    from opslib.core.yamlio import read_yaml
-
-    return read_yaml(DATA_DIR / name)
-
-
 def secret_kinds() -> dict[str, dict]:
     """The shipped secret kinds (a project's own: params.catalog.secret_kinds)."""
     return open_catalog().secret_kinds
-
-
-@cache
-def secret_stores() -> dict[str, dict]:
-    return {k: v for k, v in _load("secret-stores.yaml")["stores"].items()}
-
-
-@cache
-def secret_rules() -> dict:
-    return _load("secret-rules.yaml")
 
 
 class _Model(BaseModel):
@@ -153,30 +137,6 @@ def platform_problems(params: Any) -> list[str]:
 # --- values that look like secrets -------------------------------------------------------
 
 SECRET_KEY = re.compile(r"(pass(word|wd)?|secret|token|api_?key|apikey|private_?key|access_?key|client_secret|credential|auth)$", re.I)
-PLACEHOLDER_PASSWORD = re.compile(r"^(\$|<|\{|\*+$|x+$|password$|pass$|passwd$|pwd$|secret$|user$|username$)", re.I)
-
-
-@cache
-def _compiled_rules() -> list[tuple[str, str, re.Pattern]]:
-    return [(r["id"], r["kind"], re.compile(r["regex"])) for r in secret_rules()["rules"]]
-
-
-def classify_text(text: str) -> list[tuple[str, str, int, int]]:
-    """Our own rules over one string: (rule id, kind, start, end) for every token found."""
-    out = []
-    for rule_id, kind, rx in _compiled_rules():
-        for m in rx.finditer(text):
-            if rule_id == "credentials-in-url" and _placeholder_url(m.group(0)):
-                continue
-            out.append((rule_id, kind, m.start(), m.end()))
-    return out
-
-
-def _placeholder_url(url: str) -> bool:
-    m = re.match(r"[^:]+://[^:]+:([^@]+)@", url)
-    return bool(m and PLACEHOLDER_PASSWORD.match(m.group(1)))
-
-
 def _looks_random(value: str) -> bool:
     return (
         len(value) >= 12
@@ -207,8 +167,6 @@ def _field(loc: tuple) -> str:
 
 def value_problems(raw: Any) -> list[str]:
     """One line per value in the raw parameters that looks like a real secret (never echoing it)."""
-    from opslib.core.yamlio import line_of
-
     out = []
     for loc, value in _walk(raw, ()):
         found = classify_text(value)
