@@ -20,7 +20,6 @@ import argparse
 import json
 import os
 import sys
-import time
 from pathlib import Path
 
 from opslib import __version__
@@ -157,8 +156,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
 
 
 def cmd_check(args: argparse.Namespace) -> int:
-    from opslib.check.formats import exceeds, render_reports
     from opslib.check.document import check_document
+    from opslib.check.formats import exceeds, render_reports
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
     code = 0

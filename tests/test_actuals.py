@@ -11,8 +11,8 @@ from conftest import FIXTURES, PARAMS
 
 from opslib.check.cost_report import check_cost_report
 from opslib.check.findings import failed
-from opslib.documents import cost_report, spend
 from opslib.cli import main
+from opslib.documents import cost_report, spend
 from opslib.errors import InputError
 from opslib.params.models import ProjectParams, load_params
 

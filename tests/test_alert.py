@@ -5,17 +5,18 @@ import re
 import shutil
 
 import pytest
-
 from conftest import EXAMPLES, PARAMS
-from opslib.documents import alerts as alert, monitoring
+
 from opslib.check.markdown import parse
-from opslib.documents.ci_files import load
-from opslib.errors import ChecksFailed
-from opslib.params.models import load_params
 from opslib.core.templates import environment
+from opslib.documents import alerts as alert
+from opslib.documents import monitoring
+from opslib.documents.ci_files import load
 from opslib.documents.runbook import build as build_runbook
 from opslib.documents.runbook import render_runbook
+from opslib.errors import ChecksFailed
 from opslib.params.ci import CiSection
+from opslib.params.models import load_params
 from opslib.params.status import check_status
 
 needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")

@@ -4,8 +4,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import FIXTURES, PARAMS, REPO
+
 from opslib.cli import main
 
 pytestmark = pytest.mark.kernel

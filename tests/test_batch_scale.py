@@ -6,13 +6,13 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import PARAMS, REPO
-from opslib.run.batch import parse_shard, select_shard, shard_of
+
 from opslib.cli import main
 from opslib.errors import InputError
-from opslib.run.fingerprint import input_files, is_unchanged, project_fingerprint, source_hash
 from opslib.params.models import load_params
+from opslib.run.batch import parse_shard, select_shard, shard_of
+from opslib.run.fingerprint import input_files, is_unchanged, project_fingerprint, source_hash
 
 
 def project_tree(root: Path, notebooks=("30-runbook.ipynb",)) -> tuple[Path, Path]:

@@ -6,17 +6,17 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import PARAMS
 from ruamel.yaml import YAML
 
-from conftest import PARAMS
 from opslib import check_status, load_params
 from opslib.catalog.catalog import open_catalog, platform_names
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import FILES, load_platform_folder
 from opslib.check.findings import failed
+from opslib.cli import main
 from opslib.cli import main as cli
 from opslib.documents import cost_plan, pipeline, runbook, secrets
-from opslib.cli import main
 from opslib.errors import CatalogError, ParamsError
 
 SHIPPED = DATA_DIR / "platforms"

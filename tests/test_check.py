@@ -1,10 +1,10 @@
 
 import pytest
-
 from conftest import PARAMS
+
 from opslib import check_runbook, check_status, load_params
-from opslib.check.runbook import RUNBOOK_CHECKS
 from opslib.check.findings import failed
+from opslib.check.runbook import RUNBOOK_CHECKS
 from opslib.documents.runbook import build, render_runbook
 
 

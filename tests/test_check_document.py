@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from opslib.check.markdown import canonical_section, parse
-from opslib.check.formats import exceeds, render_reports
-from opslib.cli import main
 from opslib.check.document import check_document, detect_genre, find_placeholders
+from opslib.check.formats import exceeds, render_reports
+from opslib.check.markdown import canonical_section, parse
+from opslib.cli import main
 
 HERE = Path(__file__).parent
 # Every generated Markdown document: the per-project documents, the deployment plans

@@ -5,14 +5,19 @@ mutation per rule that fails exactly that item."""
 import shutil
 
 import pytest
-
 from conftest import GOLDEN, PARAMS
-from opslib.check.alerts import ITEMS as ALERT_ITEMS, check_alerts
-from opslib.check.cost_report import ITEMS as REPORT_ITEMS, check_cost_report
+
+from opslib.check.alerts import ITEMS as ALERT_ITEMS
+from opslib.check.alerts import check_alerts
+from opslib.check.cost_report import ITEMS as REPORT_ITEMS
+from opslib.check.cost_report import check_cost_report
 from opslib.check.findings import failed
-from opslib.check.pipeline import ITEMS as PIPELINE_ITEMS, check_pipeline
-from opslib.check.readiness import ITEMS as READINESS_ITEMS, check_readiness
-from opslib.check.secrets import ITEMS as SECRET_ITEMS, check_secrets
+from opslib.check.pipeline import ITEMS as PIPELINE_ITEMS
+from opslib.check.pipeline import check_pipeline
+from opslib.check.readiness import ITEMS as READINESS_ITEMS
+from opslib.check.readiness import check_readiness
+from opslib.check.secrets import ITEMS as SECRET_ITEMS
+from opslib.check.secrets import check_secrets
 from opslib.documents import alerts
 from opslib.params.models import load_params
 

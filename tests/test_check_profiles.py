@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import GOLDEN, PARAMS
 from test_check_genres import COST, COST_REPORT, PLAN, READINESS, REPORT
+
 from opslib import check as check_room
 from opslib.check import cost_plan as cost_check
 from opslib.check.alerts import check_alerts

@@ -3,7 +3,6 @@ moved in parallel): opslib.check imports only lower rooms and its own modules, n
 function, takes no private names and only names in the target module's __all__."""
 
 import pytest
-
 from test_layers import RANK, _public, imports, modules, room
 
 CHECK = [(i, t, n, line, inner) for i, t, n, line, inner in imports() if room(i) == "check"]

@@ -2,8 +2,8 @@ import json
 import shutil
 
 import pytest
-
 from conftest import FIXTURES, PARAMS, REPO
+
 from opslib.cli import main
 
 
@@ -93,7 +93,9 @@ def test_cost_diff_files_and_git_revisions(workspace, capsys, monkeypatch):
 
     monkeypatch.chdir(workspace)
     params = workspace / "parameters" / "weather-api.yaml"
-    git = lambda *a: subprocess.run(["git", *a], cwd=workspace, check=True, capture_output=True)
+    def git(*a):
+        return subprocess.run(["git", *a], cwd=workspace, check=True, capture_output=True)
+
     git("init", "-q")
     git("-c", "user.name=t", "-c", "user.email=t@example.com", "commit", "-q", "--allow-empty", "-m", "start")
     git("add", "-A")

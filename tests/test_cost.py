@@ -1,13 +1,14 @@
 """The cost model: hand-computed totals, Monte Carlo, unknowns, guardrails, rules, diff, golden plans."""
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, PARAMS
+
+from opslib.check.cost_plan import ITEMS as COST_ITEMS
+from opslib.check.cost_plan import check_cost_plan
 from opslib.cli import main
 from opslib.core.formatting import money
 from opslib.documents import cost_plan as cost
-from opslib.check.cost_plan import ITEMS as COST_ITEMS, check_cost_plan
-from opslib.errors import ChecksFailed, InputError, ParamsError
+from opslib.errors import ChecksFailed, ParamsError
 from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import check_status
 
@@ -41,7 +42,7 @@ def test_hand_computed_totals(tiny):
     vm_unit = hours * t3_small  # one t3.small all month = $15.184
     dev = 1 * vm_unit  # dev: one VM; the API's 100k calls are inside the 500k free units
     api = [(calls - 500_000) * 0.001 * 0.9 for calls in (1e6, 2e6, 4e6)]  # free tier, then 10% contract discount
-    prod = [n * vm_unit + a for n, a in zip((1, 2, 3), api)]  # 465.184, 1380.368, 3195.552
+    prod = [n * vm_unit + a for n, a in zip((1, 2, 3), api, strict=True)]  # 465.184, 1380.368, 3195.552
     envs = {e.name: e for e in plan.envs}
     assert envs["dev"].low == envs["dev"].high == pytest.approx(dev)
     assert (envs["prod"].low, envs["prod"].expected, envs["prod"].high) == pytest.approx(tuple(prod))

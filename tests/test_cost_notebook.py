@@ -4,8 +4,8 @@ import json
 
 import papermill as pm
 import pytest
-
 from conftest import FIXTURES, PARAMS, REPO
+
 from opslib.documents import cost_plan as cost
 from opslib.notebook.cost_plan import cost_explorer
 from opslib.params.models import load_params

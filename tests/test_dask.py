@@ -1,10 +1,10 @@
 """--executor dask on a real (local) Dask cluster gives the same documents as the local executor."""
 
 import pytest
-
-from opslib.run.drift import document_files
-from opslib.run.batch import run_batch
 from test_batch_scale import project_tree
+
+from opslib.run.batch import run_batch
+from opslib.run.drift import document_files
 
 pytestmark = pytest.mark.kernel
 

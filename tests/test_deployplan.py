@@ -3,11 +3,25 @@
 import shutil
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, PARAMS
+
 from opslib.catalog import catalog
 from opslib.cli import main
-from opslib.documents.deployment_plan import Deployment, GateFailed, build_plan, check_gates, gate_qa, gate_rollback, gate_status, gate_version, parse_version, parse_window, prepare, read_qa_report, render_plan
+from opslib.documents.deployment_plan import (
+    Deployment,
+    GateFailed,
+    build_plan,
+    check_gates,
+    gate_qa,
+    gate_rollback,
+    gate_status,
+    gate_version,
+    parse_version,
+    parse_window,
+    prepare,
+    read_qa_report,
+    render_plan,
+)
 from opslib.errors import InputError
 from opslib.params.models import load_params
 from opslib.params.status import ProjectStatus

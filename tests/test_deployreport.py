@@ -1,8 +1,8 @@
 """Deployment reports: seed 003 front matter, tables, rollback and escalation; self-contradicting records rejected."""
 
 import pytest
-
 from conftest import FIXTURES
+
 from opslib.cli import main
 from opslib.documents.deployment_report import load_results, render_report, write_report
 from opslib.errors import InputError

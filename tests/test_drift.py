@@ -1,12 +1,13 @@
-import pytest
 """--check: drift between committed documents and what the parameters produce."""
 
 import shutil
 
+import pytest
 from conftest import PARAMS, REPO
+from test_batch_scale import project_tree
+
 from opslib.cli import main
 from opslib.run.drift import compare_documents, limit
-from test_batch_scale import project_tree
 
 
 def test_compare_documents(tmp_path):

@@ -8,12 +8,11 @@ import re
 from html.parser import HTMLParser
 
 import nbformat
-import pytest
+from conftest import PARAMS, REPO
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from conftest import PARAMS, REPO
-from opslib.notebook.app import PARAMS_ENV, voila_command
 from opslib.cli import main
+from opslib.notebook.app import PARAMS_ENV, voila_command
 from opslib.run.export import WIDGET_RENDERER, export_review
 
 PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==")

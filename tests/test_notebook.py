@@ -4,8 +4,8 @@ import json
 
 import papermill as pm
 import pytest
-
 from conftest import PARAMS, REPO
+
 from opslib.notebook import common as notebook
 
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))

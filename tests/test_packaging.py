@@ -1,9 +1,8 @@
 import re
 import tomllib
 
-from ruamel.yaml import YAML
-
 from conftest import REPO
+from ruamel.yaml import YAML
 
 
 def _name(req: str) -> str:

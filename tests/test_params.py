@@ -1,8 +1,8 @@
 import shutil
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
+
 from opslib import ParamsError, load_params, params_hash
 from opslib.errors import InputError
 from opslib.params.models import ProjectParams

@@ -4,14 +4,15 @@ the pipeline.md checks and the document contract."""
 import json
 
 import pytest
-
 from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
-from opslib.documents import pipeline
+from pydantic import ValidationError
+
 from opslib.catalog.catalog import load_platform
+from opslib.documents import pipeline
 from opslib.documents.ci_files import load, validate
 from opslib.errors import ChecksFailed
-from opslib.params.models import ProjectParams, load_params
 from opslib.params.ci import CiSection
+from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import check_status
 
 
@@ -199,7 +200,7 @@ def test_write_is_atomic_deterministic_and_checked(tmp_path, monkeypatch):
 def test_ci_section_schema_and_overrides():
     schema = CiSection.model_json_schema()
     assert all(prop.get("description") for prop in schema["properties"].values())
-    with pytest.raises(Exception):
+    with pytest.raises(ValidationError, match="Extra inputs are not permitted"):
         CiSection(unknown=1)
     ci = CiSection(systems=["gitlab"], coverage_min_pct=90, languages=["go"], production_approvers=["Release managers"])
     base = load_params(PARAMS / "weather-api.yaml")

@@ -4,8 +4,8 @@ import json
 
 import papermill as pm
 import pytest
-
 from conftest import EXAMPLES, PARAMS, REPO
+
 from opslib import check_status, load_params
 from opslib.check.findings import failed
 from opslib.documents import readiness

@@ -4,10 +4,9 @@ import pytest
 from jinja2 import nodes
 
 import opslib
-
-from opslib.errors import CatalogError
 from opslib.core.formatting import number
 from opslib.core.templates import environment, render_string
+from opslib.errors import CatalogError
 
 
 def test_catalog_strings_keep_newlines_after_blocks():

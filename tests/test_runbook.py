@@ -1,13 +1,13 @@
 import re
 
 import pytest
-
 from conftest import EXAMPLES, PARAMS, REPO
+
 from opslib import check_runbook, check_status, load_params
 from opslib.catalog.catalog import load_platform, open_catalog, platform_names
 from opslib.check.findings import failed
-from opslib.errors import ParamsError
 from opslib.documents.runbook import build, preview, render_runbook, with_platform
+from opslib.errors import ParamsError
 
 
 def generate(name, **kw):
@@ -61,7 +61,9 @@ def test_focus_environment_changes_operations_commands():
     prod = render_runbook(build(params, status))
     dev = render_runbook(build(params, status, focus="dev"))
     assert "target the **prod** environment" in prod and "target the **dev** environment" in dev
-    ops = lambda t: t.split("## Operations")[1].split("## Monitoring")[0]
+    def ops(text):
+        return text.split("## Operations")[1].split("## Monitoring")[0]
+
     assert ops(prod) != ops(dev)
 
 

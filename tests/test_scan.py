@@ -10,11 +10,10 @@ import string
 
 import nbformat
 import pytest
+from conftest import PARAMS, REPO
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from conftest import PARAMS, REPO
 from opslib import load_params
-from opslib.errors import InputError
 from opslib.check.scan import cross_check, env_reads, precommit_config, scan_paths, scan_text
 from opslib.cli import main
 
@@ -27,7 +26,9 @@ def _r(n, alphabet=ALNUM):
 
 
 def _jwt():
-    enc = lambda d: base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+    def enc(d):
+        return base64.urlsafe_b64encode(json.dumps(d).encode()).decode().rstrip("=")
+
     return ".".join([enc({"alg": "HS" + "256", "typ": "JWT"}), enc({"sub": _r(8), "iat": 1700000000}), _r(43, ALNUM + "-_")])
 
 

@@ -3,13 +3,13 @@
 from datetime import date, timedelta
 
 import pytest
+from conftest import EXAMPLES, PARAMS, REPO
 from ruamel.yaml import YAML
 
-from conftest import EXAMPLES, PARAMS, REPO
 from opslib import check_status, load_params
+from opslib.documents.secrets import ITEMS, check_secrets_doc, env_example, inventory, render_secrets, rotation_calendar, write
 from opslib.errors import ChecksFailed, ParamsError
 from opslib.params.secrets import secret_kinds, value_problems
-from opslib.documents.secrets import ITEMS, check_secrets_doc, env_example, inventory, render_secrets, rotation_calendar, write
 
 SEED_BAD = """## Secret Management
 
@@ -198,7 +198,7 @@ def test_write_secrets_env_example_and_precommit(tmp_path):
     written = write(params, check_status(params, force=True), tmp_path)
     assert written.path == tmp_path / "secrets.md"
     env = (tmp_path / ".env.example").read_text()
-    assert [l for l in env.splitlines() if l and not l.startswith("#") and not l.endswith("=")] == []
+    assert [ln for ln in env.splitlines() if ln and not ln.startswith("#") and not ln.endswith("=")] == []
     pre = YAML(typ="safe").load((tmp_path / ".pre-commit-config.yaml").read_text())
     hooks = [h["id"] for r in pre["repos"] for h in r["hooks"]]
     assert hooks == ["detect-secrets", "opslib-scan-secrets"]
@@ -231,7 +231,7 @@ def test_every_command_block_is_valid_shell():
 
     for name in EXAMPLES:
         text = _doc(name)[1]
-        for indent, body in re.findall(r"^( *)```bash\n(.*?)^\1```", text, re.M | re.S):
+        for _indent, body in re.findall(r"^( *)```bash\n(.*?)^\1```", text, re.M | re.S):
             res = subprocess.run(["bash", "-n"], input=textwrap.dedent(body), capture_output=True, text=True)
             assert res.returncode == 0, (name, body, res.stderr)
 

@@ -1,8 +1,8 @@
 import json
 
 import pytest
-
 from conftest import PARAMS
+
 from opslib import StatusError, StatusGateError, check_status, load_params
 
 

@@ -36,13 +36,15 @@ from opslib.catalog.loaders import (
     TroubleshootingFile,
     alert_definitions,
     catalog_error,
-    clear_caches as clear_loader_caches,
     datastore_services,
     load_decision_tree,
     load_file,
     migration_tools,
     shared_troubleshooting,
     validate_file,
+)
+from opslib.catalog.loaders import (
+    clear_caches as clear_loader_caches,
 )
 from opslib.catalog.platforms import Platform, display_path, load_platform_folder
 from opslib.catalog.pricing import Price, read_catalog, shipped_catalog

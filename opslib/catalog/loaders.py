@@ -16,8 +16,8 @@ from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opslib.errors import CatalogError, InputError
 from opslib.core.yamlio import line_of, read_yaml
+from opslib.errors import CatalogError, InputError
 
 __all__ = [
     "DATA_DIR",

@@ -165,7 +165,7 @@ class PlatformAlert(_Model):
     unsupported: str | None = Field(default=None, min_length=1, description="why the platform has no such alert (printed in the runbook)")
 
     @model_validator(mode="after")
-    def _one(self) -> "PlatformAlert":
+    def _one(self) -> PlatformAlert:
         if self.unsupported is not None and (self.expr is not None or self.source is not None):
             raise ValueError("give either expr and source, or unsupported with the reason, not both")
         if self.unsupported is None and (self.expr is None or self.source is None):
@@ -218,7 +218,7 @@ class CiPlatform(_Model):
     rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run when the smoke test fails")
 
     @model_validator(mode="after")
-    def _needs(self) -> "CiPlatform":
+    def _needs(self) -> CiPlatform:
         if self.aws_oidc and not self.role:
             raise ValueError("aws_oidc: true needs role (the AWS role the deploy jobs assume)")
         if self.build == "container" and not self.registry_login:
@@ -243,7 +243,7 @@ class ScalingCaps(_Model):
     unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot cap its scale (printed in the cost plan)")
 
     @model_validator(mode="after")
-    def _one(self) -> "ScalingCaps":
+    def _one(self) -> ScalingCaps:
         if (self.steps is None) == (self.unsupported is None):
             raise ValueError("give either steps (the commands that cap each environment) or unsupported: <reason>")
         return self
@@ -258,7 +258,7 @@ class QuotaManifest(_Model):
     unsupported: str | None = Field(default=None, min_length=1, description="why the platform has no quota object (printed in the cost plan)")
 
     @model_validator(mode="after")
-    def _one(self) -> "QuotaManifest":
+    def _one(self) -> QuotaManifest:
         if self.unsupported is not None and (self.manifest is not None or self.title is not None):
             raise ValueError("give either title and manifest, or unsupported with the reason, not both")
         if self.unsupported is None and (self.manifest is None or self.title is None):
@@ -273,7 +273,7 @@ class Budgets(_Model):
     unsupported: str | None = Field(default=None, min_length=1, description="why there is no budgets API (printed in the cost plan)")
 
     @model_validator(mode="after")
-    def _one(self) -> "Budgets":
+    def _one(self) -> Budgets:
         if (self.api is None) == (self.unsupported is None):
             raise ValueError("give either api (the budgets API) or unsupported: <reason>")
         return self

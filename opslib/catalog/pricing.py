@@ -53,7 +53,7 @@ def price_id(provider: str, service: str, sku: str, region: str) -> str:
 
 def _iso(note: str) -> date | None:
     """The first date in a free-text as-of note: 2026-03-22 → that day, 2024-09 → the 1st, 2026 → 1 January."""
-    for pattern, fmt in ((r"(\d{4})-(\d{2})-(\d{2})", "d"), (r"(\d{4})-(\d{2})(?!\d)", "m"), (r"(?<!\d)(20\d{2})(?!\d)", "y")):
+    for pattern, _precision in ((r"(\d{4})-(\d{2})-(\d{2})", "d"), (r"(\d{4})-(\d{2})(?!\d)", "m"), (r"(?<!\d)(20\d{2})(?!\d)", "y")):
         m = re.search(pattern, note)
         if m:
             parts = [int(x) for x in m.groups()] + [1, 1]

@@ -22,7 +22,7 @@ class Section:
     title: str
     line: int  # 1-based line of the heading
     end: int  # 1-based line after the section's last line
-    children: list["Section"] = field(default_factory=list)
+    children: list[Section] = field(default_factory=list)
 
 
 @dataclass(frozen=True)

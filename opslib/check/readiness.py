@@ -58,7 +58,7 @@ def check_readiness(text: str, *, path: Path | None = None, environments: Sequen
         if re.match(r"^\|[\s:|-]+\|?$", s):
             continue
         if "status" in header and "item" in header and len(cells) == len(header):
-            rows.append((n, dict(zip(header, cells))))
+            rows.append((n, dict(zip(header, cells, strict=True))))
     if not rows:
         out.append(_f("readiness_status", False, "no checklist table with Item and Status columns; answer every item in a table (item, status, evidence)", area="readiness"))
     else:
@@ -77,7 +77,7 @@ def check_readiness(text: str, *, path: Path | None = None, environments: Sequen
             out.append(_f("readiness_evidence", False, "the checklist has no Evidence column; say what decided each item", rows[0][0], "readiness"))
         m = re.search(r"\((\d+) pass, (\d+) fail, (\d+) n/a, (\d+) not measured\)", text)
         if m:
-            stated = dict(zip(STATUSES, map(int, m.groups())))
+            stated = dict(zip(STATUSES, map(int, m.groups()), strict=True))
             counted = {s: sum(r["status"].strip("* ").lower() == s for _n, r in rows) for s in STATUSES}
             out.append(_f("readiness_counts", stated == counted, "stated totals match the items listed" if stated == counted else
                           f"the totals say {stated} but the tables list {counted}; regenerate the review", _line(text, m.start()), "readiness"))

@@ -15,9 +15,8 @@ Item texts: opslib/data/quality-bar.yaml, genre service-runbook.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable
 
 from opslib.check.commands import has_command
 from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, environment_names
@@ -160,7 +159,7 @@ def _verification(doc: Document, sec: Section) -> bool:
 @_check("verification")
 def check_verification(doc: Document, ctx: dict) -> list[Finding]:
     out = []
-    for env, sec in _env_sections(doc, ctx["environments"]).items():
+    for sec in _env_sections(doc, ctx["environments"]).values():
         if sec is not None and not _verification(doc, sec):
             out.append(Finding(ITEMS["verification"], "fail", f"'{sec.title}' has no Verification subsection with commands; add health checks and expected output", sec.line))
     return out or [Finding(ITEMS["verification"], "pass", "every deployment has verification commands")]

@@ -19,14 +19,12 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Iterator
 
-from opslib.errors import InputError
-from opslib.params.models import load_params
 from opslib.catalog.secrets import PLACEHOLDER_PASSWORD, classify_text, secret_rules
 
 __all__ = [
@@ -286,8 +284,8 @@ def scan_paths(root: str | Path, files: list[Path] | None = None, workers: int |
         workers = min(os.cpu_count() or 1, 8) if len(files) > 40 else 1
     if workers <= 1:
         return _merge(_scan_chunk(root, files))
-    from concurrent.futures import ProcessPoolExecutor
     import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
 
     chunks = [files[i::workers] for i in range(workers)]
     out: list[ScanFinding] = []

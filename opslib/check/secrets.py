@@ -11,12 +11,12 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from opslib.catalog.secrets import classify_text
 from opslib.check.commands import has_command
 from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Fence, Section, parse
 from opslib.params.models import ProjectParams
-from opslib.catalog.secrets import classify_text
 from opslib.params.secrets import secret_path
 
 __all__ = ["GENRE", "ITEMS", "STORE_WORDS", "check_secrets"]

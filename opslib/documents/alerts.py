@@ -21,12 +21,10 @@ import tempfile
 from pathlib import Path
 
 from opslib.check.alerts import ITEMS, TEST_FILE, check_alerts, check_rules_file, promtool, test_rules_file
-from opslib.check.findings import Finding, failed
+from opslib.check.findings import Finding
 from opslib.documents.ci_files import dump
 from opslib.documents.contract import Draft, Written, write_draft
-from opslib.errors import ChecksFailed
 from opslib.documents.monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
-from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
 

@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from opslib.catalog.loaders import DATA_DIR
-from opslib.errors import InputError
 from opslib.core.yamlio import read_yaml
+from opslib.errors import InputError
 
 __all__ = ["SUFFIXES", "Billing", "billing_files", "categories_catalog", "columns_catalog", "read_billing"]
 

@@ -246,7 +246,7 @@ def github_files(p) -> dict[str, dict]:
             "concurrency": {"group": f"deploy-{env.name}", "cancel-in-progress": False},
         }
         if p.ci_secrets_env:
-            job["env"] = {name: "${{ secrets.%s }}" % name for name in p.ci_secrets_env}
+            job["env"] = {name: f"${{{{ secrets.{name} }}}}" for name in p.ci_secrets_env}
         job["steps"] = steps
         jobs[f"deploy-{env.name}"] = job
     jobs["notify"] = {
@@ -258,7 +258,7 @@ def github_files(p) -> dict[str, dict]:
             f"Post the result to {p.notify_channel}",
             p.notify_command.replace("${STATUS}", "${{ contains(needs.*.result, 'failure') && 'FAILED' || 'succeeded' }}")
             .replace("${RUN_URL}", "${{ github.server_url }}/${{ github.repository }}/actions/runs/${{ github.run_id }}"),
-            env={p.notify_secret: "${{ secrets.%s }}" % p.notify_secret},
+            env={p.notify_secret: f"${{{{ secrets.{p.notify_secret} }}}}"},
         )],
     }
     jobs["notify"]["needs"] = [j for j in jobs if j != "notify"]

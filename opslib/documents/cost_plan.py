@@ -14,7 +14,6 @@ range. A price or quantity that is not known is never counted as zero.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -23,18 +22,18 @@ from typing import Any
 import numpy as np
 
 from opslib.catalog.loaders import DATA_DIR
-from opslib.check.findings import Finding, failed
+from opslib.catalog.pricing import Price, load_catalog
 from opslib.check.cost_plan import check_cost_plan
-from opslib.errors import ChecksFailed, ParamsError
+from opslib.check.findings import Finding
 from opslib.core.files import write_text_atomic
 from opslib.core.formatting import money, number, quantity, signed_money
-from opslib.documents.contract import Draft, Written, write_draft
-from opslib.documents.cost_plan_charts import FIGURES, figure_files
-from opslib.params.status import StatusCheck
-from opslib.catalog.pricing import Price, load_catalog
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import command_context, steps
+from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.cost_plan_charts import FIGURES, figure_files
+from opslib.errors import ParamsError
+from opslib.params.status import StatusCheck
 
 __all__ = [
     "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
@@ -520,7 +519,7 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     for name, lines in _by_component(plan, lambda ln: ln.environment != prod and ln.category in r["categories"] and _hourly(ln.price)
                                      and not comps[ln.component].always_on).items():
         hours = [(_quantity_spec(comps[name], ln.environment).hours or rules()["hours_per_month"]) for ln in lines]
-        saving = sum(ln.cost[1] * (1 - r["hours_per_month"] / h) for ln, h in zip(lines, hours) if h > r["hours_per_month"])
+        saving = sum(ln.cost[1] * (1 - r["hours_per_month"] / h) for ln, h in zip(lines, hours, strict=True) if h > r["hours_per_month"])
         if saving > 0:
             add("shutdown", name, lines, saving,
                 f"run {r['hours_per_month']} h instead of {rules()['hours_per_month']} h a month (weekdays 12 h), saving {100 * (1 - r['hours_per_month'] / rules()['hours_per_month']):.0f}% of these hours")

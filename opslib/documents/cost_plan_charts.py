@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import io
 
-from matplotlib.figure import Figure
 import numpy as np
+from matplotlib.figure import Figure
 
 __all__ = ["COLOURS", "FIGURES", "figure_files", "figures", "png_bytes", "breakdown_figure", "distribution_figure", "budget_figure"]
 

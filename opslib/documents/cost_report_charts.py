@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from matplotlib.figure import Figure
 import numpy as np
+from matplotlib.figure import Figure
 
 from opslib.documents.cost_plan_charts import COLOURS, png_bytes
 from opslib.documents.spend import month_days, series
@@ -25,7 +25,7 @@ def cumulative_figure(report, month: str | None = None, envs: list[str] | None =
     rows = [e for e in report.month_envs(month) if envs is None or e.env in envs]
     fig = Figure(figsize=(3.2 * max(1, len(rows)) + 0.6, 3.2), dpi=dpi)
     axes = fig.subplots(1, max(1, len(rows)), squeeze=False)
-    for ax, e in zip(axes[0], rows):
+    for ax, e in zip(axes[0], rows, strict=False):  # one axis when there are no rows
         start, end = month_days(e.month)
         vals = series(report.daily[report.daily["env"] == e.env], start, min(e.last_day, end))
         days = np.arange(1, len(vals) + 1)

@@ -35,11 +35,9 @@ Decisions (see the report of issue #7):
 
 from __future__ import annotations
 
-import sys
-
 import re
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -48,14 +46,14 @@ import yaml
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
-from opslib.errors import InputError, OpslibError
-from opslib.documents.monitoring import alert_specs, production_approvers
 from opslib.core.files import write_text_atomic
-from opslib.params.models import ProjectParams, load_params
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.params.status import HALTING, ProjectStatus, load_status
 from opslib.core.yamlio import read_yaml
+from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.monitoring import alert_specs, production_approvers
+from opslib.errors import InputError, OpslibError
+from opslib.params.models import ProjectParams
+from opslib.params.status import HALTING, ProjectStatus, load_status
 
 __all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_version", "load_history", "read_qa_report",
            "parse_window", "approvers", "check_gates", "build_plan", "render_plan", "plan_path", "write_plan", "prepare",
@@ -186,7 +184,7 @@ def parse_window(text: str) -> Window:
         start, end = (datetime.fromisoformat(p.strip().replace("Z", "+00:00")) for p in parts)
     except ValueError:
         raise InputError(f"--window {text!r}: use START/END in ISO 8601, e.g. 2026-11-04T14:00Z/2026-11-04T16:00Z.") from None
-    start, end = (t if t.tzinfo else t.replace(tzinfo=timezone.utc) for t in (start, end))
+    start, end = (t if t.tzinfo else t.replace(tzinfo=UTC) for t in (start, end))
     if end <= start:
         raise InputError(f"--window {text!r}: END must be after START; fix the window.")
     return Window(start, end)

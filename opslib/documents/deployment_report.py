@@ -28,11 +28,11 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opslib.errors import InputError
 from opslib.core.files import write_text_atomic
-from opslib.params.models import field_path
 from opslib.core.templates import render
 from opslib.core.yamlio import read_yaml
+from opslib.errors import InputError
+from opslib.params.models import field_path
 
 __all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "write_report"]
 

@@ -22,11 +22,11 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opslib.catalog.loaders import AlertDefinition
-from opslib.documents.commands import resolve_targets
-from opslib.params.models import ProjectParams, Slo
 from opslib.core.formatting import number as _fmt
 from opslib.core.templates import render_string
+from opslib.documents.commands import resolve_targets
 from opslib.params.ci import DEFAULT as CI_DEFAULT
+from opslib.params.models import ProjectParams, Slo
 
 __all__ = ["production_approvers", "MetricRow", "AlertSpec", "Unmonitored", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
            "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]

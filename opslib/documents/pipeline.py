@@ -19,23 +19,21 @@ command when the smoke test fails → notifications.
 
 from __future__ import annotations
 
-import re
 import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from opslib.check.findings import Finding, failed
-from opslib.check.pipeline import ITEMS, check_pipeline as check_pipeline_doc
+from opslib.catalog.ci import ci_languages
+from opslib.check.findings import Finding
+from opslib.check.pipeline import ITEMS
+from opslib.check.pipeline import check_pipeline as check_pipeline_doc
+from opslib.core.templates import render, render_string
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
 from opslib.documents.commands import resolve_targets, steps
 from opslib.documents.contract import Draft, Written, write_draft
-from opslib.errors import ChecksFailed
 from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
-from opslib.core.files import write_text_atomic
 from opslib.params.models import ProjectParams
-from opslib.core.templates import render, render_string
-from opslib.catalog.ci import ci_languages
 from opslib.params.status import StatusCheck
 
 __all__ = ["DOC", "FILE", "ITEMS", "Pipeline", "Validation", "build", "draft", "ci_files", "validate_files",
@@ -191,7 +189,7 @@ class Pipeline:
     @property
     def flow(self) -> list[tuple[int, str, int, str]]:
         """The stage diagram's edges: (number, name) of each stage → the next."""
-        return [(i, a.name, i + 1, b.name) for i, (a, b) in enumerate(zip(self.stages, self.stages[1:]), start=1)]
+        return [(i, a.name, i + 1, b.name) for i, (a, b) in enumerate(zip(self.stages, self.stages[1:], strict=False), start=1)]
 
 
 def _languages(params: ProjectParams) -> list[str]:
@@ -199,7 +197,7 @@ def _languages(params: ProjectParams) -> list[str]:
     if ci.languages:
         return list(ci.languages)
     known = ci_languages()
-    from_secrets = [l for l in (params.secrets.languages if params.secrets and getattr(params.secrets, "languages", None) else []) if l in known]
+    from_secrets = [lang for lang in (params.secrets.languages if params.secrets and getattr(params.secrets, "languages", None) else []) if lang in known]
     return from_secrets or ["python"]
 
 
@@ -318,11 +316,11 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
     p = Pipeline(
         project=params.project, platform=params.platform, platform_title=platform.title,
         systems=list(systems or ci.systems), strategy=strategy, languages=langs,
-        install="\n".join(dict.fromkeys(l.install for l in langs)),
+        install="\n".join(dict.fromkeys(lang.install for lang in langs)),
         coverage=ci.coverage_min_pct, default_branch=ci.default_branch, tag_pattern=ci.release_tag_pattern,
         build_kind=kind, build=build_cmds, image_scan=scans, push=pushes, registry_login=registry_login,
         trivy_install=TRIVY_INSTALL,
-        sast=" ".join(["semgrep scan --error"] + [f"--config {l.sast_rules}" for l in langs] + ["--config p/secrets", "."]),
+        sast=" ".join(["semgrep scan --error"] + [f"--config {lang.sast_rules}" for lang in langs] + ["--config p/secrets", "."]),
         sast_image=SAST_IMAGE,
         secret_scan=f'docker run --rm -v "$PWD:/repo" {GITLEAKS_IMAGE} detect --source /repo --redact --no-banner --verbose',
         secret_scan_gitlab=gl_scan, gitleaks_image=GITLEAKS_IMAGE,
@@ -342,11 +340,11 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
 
 
 def _stages(p: Pipeline) -> list[Stage]:
-    langs = ", ".join(l.title for l in p.languages)
+    langs = ", ".join(lang.title for lang in p.languages)
     out = [
-        Stage("validate", f"lint and type check ({langs}): " + "; ".join(f"`{l.lint}`, `{l.typecheck}`" for l in p.languages), "every push and merge request", "Lint, Type Check"),
-        Stage("test", f"unit tests with coverage ≥ {p.coverage}% and integration tests: " + "; ".join(f"`{l.unit}`" for l in p.languages), "every push and merge request", "Unit Tests, Coverage"),
-        Stage("security", "dependency audit (" + "; ".join(f"`{l.audit}`" for l in p.languages) + f"), SAST (`{p.sast}`), secret scan (gitleaks)"
+        Stage("validate", f"lint and type check ({langs}): " + "; ".join(f"`{lang.lint}`, `{lang.typecheck}`" for lang in p.languages), "every push and merge request", "Lint, Type Check"),
+        Stage("test", f"unit tests with coverage ≥ {p.coverage}% and integration tests: " + "; ".join(f"`{lang.unit}`" for lang in p.languages), "every push and merge request", "Unit Tests, Coverage"),
+        Stage("security", "dependency audit (" + "; ".join(f"`{lang.audit}`" for lang in p.languages) + f"), SAST (`{p.sast}`), secret scan (gitleaks)"
               + (", container image scan (Trivy) in build" if p.image_scan else ""), "every push and merge request", "Security Scan"),
     ]
     if p.cost_check:

@@ -29,16 +29,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
+from opslib.check.document import check_document, score
 from opslib.check.findings import Finding
 from opslib.check.items import readiness_checks, readiness_items
 from opslib.check.readiness import check_readiness
-from opslib.core.files import write_text_atomic
-from opslib.params.models import ProjectParams
 from opslib.core.templates import render
-from opslib.check.document import check_document, score
-from opslib.documents.contract import Draft, Written, document_modules, write_draft
-from opslib.params.status import StatusCheck
 from opslib.core.yamlio import read_yaml
+from opslib.documents.contract import Draft, Written, document_modules, write_draft
+from opslib.params.models import ProjectParams
+from opslib.params.status import StatusCheck
 
 __all__ = ["DOC", "FILE", "Item", "Review", "collect", "review", "render_review", "draft", "write", "check_written", "items"]
 

@@ -17,15 +17,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from opslib.catalog.platforms import Platform
-from opslib.check.findings import Finding, failed
+from opslib.check.findings import Finding
 from opslib.check.runbook import check_runbook
-from opslib.documents.contract import Draft, Written, write_draft
-from opslib.errors import ChecksFailed, ParamsError
-from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
-from opslib.core.files import write_text_atomic
-from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.core.templates import render, render_string
+from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
+from opslib.errors import ParamsError
+from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.params.status import StatusCheck
 
 __all__ = ["DOC", "FILE", "Runbook", "build", "render_runbook", "draft", "preview", "write", "check_written", "with_platform"]

@@ -21,17 +21,17 @@ from typing import Any
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
-from opslib.check.findings import Finding, failed
-from opslib.check.secrets import ITEMS, check_secrets as check_secrets_doc
-from opslib.errors import ChecksFailed, ParamsError
-from opslib.core.files import write_text_atomic
-from opslib.params.models import ProjectParams
+from opslib.catalog.secrets import secret_rules, secret_stores
+from opslib.check.findings import Finding
+from opslib.check.scan import precommit_config
+from opslib.check.secrets import ITEMS
+from opslib.check.secrets import check_secrets as check_secrets_doc
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
-from opslib.check.scan import precommit_config
-from opslib.documents.contract import Draft, Written, write_draft
 from opslib.documents.commands import RStep, command_context, steps
-from opslib.catalog.secrets import secret_rules, secret_stores
+from opslib.documents.contract import Draft, Written, write_draft
+from opslib.errors import ParamsError
+from opslib.params.models import ProjectParams
 from opslib.params.secrets import SecretItem, platform_problems, secret_kinds, secret_path
 from opslib.params.status import StatusCheck
 

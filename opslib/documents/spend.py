@@ -233,7 +233,7 @@ def load(params, billing: list[str | Path] | None = None):
 def _canonical(values, weights) -> dict[str, str]:
     """lower-case value → its most frequent spelling (ties: the alphabetically first)."""
     counts: dict[tuple[str, str], int] = {}
-    for v, w in zip(values, weights):
+    for v, w in zip(values, weights, strict=True):
         if v is None or (isinstance(v, float) and math.isnan(v)):
             continue
         key = (str(v).lower(), str(v))
@@ -263,7 +263,7 @@ def attribute(params, billing, section=None):
         return None if x is None or (isinstance(x, float) and math.isnan(x)) else str(x).strip().lower()
 
     out_env, out_how = [], []
-    for ptag, etag, acct, svc in zip(d["project_tag"], d["env_tag"], d["account"], d["service"]):
+    for ptag, etag, acct, svc in zip(d["project_tag"], d["env_tag"], d["account"], d["service"], strict=True):
         ptag, etag, acct, svc = lower(ptag), lower(etag), lower(acct), lower(svc)
         if ptag and ptag != ours:
             out_env.append(OTHER)
@@ -390,8 +390,8 @@ def detect_anomalies(values: list[float], start: date, history_days: int = 28, z
     for i in range(history_days, len(values)):
         window = values[i - history_days:i]
         wd = [(start + timedelta(days=i - history_days + j)).weekday() for j in range(history_days)]
-        med = {w: float(np.median([v for v, x in zip(window, wd) if x == w])) for w in set(wd)}
-        resid = np.array([v - med[x] for v, x in zip(window, wd)])
+        med = {w: float(np.median([v for v, x in zip(window, wd, strict=True) if x == w])) for w in set(wd)}
+        resid = np.array([v - med[x] for v, x in zip(window, wd, strict=True)])
         mad = float(np.median(np.abs(resid - np.median(resid))))
         day = start + timedelta(days=i)
         base = med.get(day.weekday(), float(np.median(window)))

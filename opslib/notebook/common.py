@@ -10,8 +10,8 @@ import re
 from pathlib import Path
 
 from opslib.check.findings import Finding
-from opslib.errors import OpslibError
 from opslib.documents import runbook
+from opslib.errors import OpslibError
 from opslib.params.models import load_params
 from opslib.params.status import check_status
 

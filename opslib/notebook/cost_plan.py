@@ -12,12 +12,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from opslib.catalog.pricing import load_catalog
 from opslib.core.formatting import money
 from opslib.documents import cost_plan as costmod
+from opslib.documents.cost_plan_charts import COLOURS, figures, png_bytes
 from opslib.errors import OpslibError
-from opslib.documents.cost_plan_charts import COLOURS
-from opslib.documents.cost_plan_charts import figures, png_bytes
-from opslib.catalog.pricing import load_catalog
 
 __all__ = ["CostExplorer", "cost_explorer", "show_charts", "breakdown_html", "guardrail_html", "chart_html", "size_options"]
 
@@ -157,7 +156,7 @@ class CostExplorer:
     def draw_charts(self) -> None:
         """The cost plan's matplotlib charts (as written to figures/), at preview resolution."""
         figs = figures(self.plan, dpi=50)
-        for image, key in zip(self.figures.children, ("breakdown", "distribution", "budget")):
+        for image, key in zip(self.figures.children, ("breakdown", "distribution", "budget"), strict=True):
             image.value = png_bytes(figs[key])
 
     def save(self, path: str | Path) -> Path:

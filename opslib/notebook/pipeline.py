@@ -7,10 +7,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opslib.params.models import ProjectParams
-from opslib.documents.monitoring import alert_specs
 from opslib.documents import pipeline
-from opslib.params.models import load_params
+from opslib.documents.monitoring import alert_specs
+from opslib.params.models import ProjectParams, load_params
 
 __all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-from opslib.documents import contract as document, readiness
+from opslib.documents import contract as document
+from opslib.documents import readiness
 
 __all__ = ["documents_folder", "areas_table", "items_table", "areas_chart"]
 

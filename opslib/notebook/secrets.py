@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from opslib.params.models import ProjectParams
-from opslib.documents.secrets import rotation_calendar, secret_path
 from opslib.catalog.secrets import secret_stores
 from opslib.check.scan import cross_check, list_files, scan_paths
+from opslib.documents.secrets import rotation_calendar, secret_path
 from opslib.notebook.common import summary
+from opslib.params.models import ProjectParams
 
 __all__ = ["show_written", "inventory_table", "calendar_table", "calendar_chart", "scan_project", "scan_table", "cross_check_table", "inventory_explorer"]
 

@@ -11,13 +11,11 @@ ci.yaml (opslib/data/platforms/<name>/ci.yaml).
 
 from __future__ import annotations
 
-from functools import cache
-from pathlib import Path
 from typing import Literal
 
-from opslib.catalog.ci import ci_languages
-
 from pydantic import BaseModel, ConfigDict, Field
+
+from opslib.catalog.ci import ci_languages
 
 __all__ = ["CiSection", "cross_problems", "DEFAULT"]
 

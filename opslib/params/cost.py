@@ -43,7 +43,7 @@ class Range(_Model):
         return value
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Range":
+    def _ordered(self) -> Range:
         if not self.low <= self.expected <= self.high:
             raise ValueError(f"must satisfy low ≤ expected ≤ high (got {self.low}, {self.expected}, {self.high}); reorder the values")
         return self
@@ -126,7 +126,7 @@ class CostSection(_Model):
     seed: int = Field(default=20260101, ge=0, description="random seed of the Monte Carlo (same seed, same percentiles)")
 
     @model_validator(mode="after")
-    def _consistent(self) -> "CostSection":
+    def _consistent(self) -> CostSection:
         problems = []
         t = self.alert_thresholds_pct
         if t != sorted(set(t)) or not t or t[0] <= 0:

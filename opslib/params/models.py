@@ -27,12 +27,12 @@ from pydantic import (
 )
 
 from opslib.catalog.catalog import Catalog, open_catalog
+from opslib.core.yamlio import line_of, read_yaml
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
 from opslib.params import ci as ci_schema
 from opslib.params import cost as cost_schema
 from opslib.params import secrets as secret_schema
-from opslib.core.yamlio import line_of, read_yaml
 
 __all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url", "field_path",
            "validation_problems", "catalog_folders", "catalog_in"]
@@ -133,7 +133,7 @@ class Replicas(Model):
     max: int = Field(ge=1, description="most instances auto-scaling may start; the cost ceiling")
 
     @model_validator(mode="after")
-    def _ordered(self) -> "Replicas":
+    def _ordered(self) -> Replicas:
         if self.max < self.min:
             raise ValueError(f"max ({self.max}) must be ≥ min ({self.min})")
         return self
@@ -168,7 +168,7 @@ class Service(Model):
     artifact: str | None = Field(default=None, description="build artifact (zip, tarball, slug) when not containerized")
 
     @model_validator(mode="after")
-    def _shape(self) -> "Service":
+    def _shape(self) -> Service:
         problems = []
         if self.kind == "web":
             missing = [f for f in ("port", "health", "readiness") if getattr(self, f) is None]
@@ -212,7 +212,7 @@ class Slo(Model):
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
 
     @model_validator(mode="after")
-    def _latency_threshold(self) -> "Slo":
+    def _latency_threshold(self) -> Slo:
         if self.sli == "latency" and self.threshold_ms is None:
             raise ValueError("a latency SLO needs threshold_ms")
         if self.sli == "availability" and self.threshold_ms is not None:
@@ -366,7 +366,7 @@ class ProjectParams(Model):
         return items
 
     @model_validator(mode="after")
-    def _platform_fit(self, info: ValidationInfo) -> "ProjectParams":
+    def _platform_fit(self, info: ValidationInfo) -> ProjectParams:
         context = info.context if isinstance(info.context, dict) else {}
         catalog = context.get("catalog") or open_catalog(catalog_folders(self.catalogs, context.get("base_dir")))
         platform = catalog.platform(self.platform)

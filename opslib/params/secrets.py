@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from functools import cache
-from pathlib import Path
 from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from opslib.catalog.catalog import open_catalog
 from opslib.catalog.secrets import classify_text, secret_stores
 from opslib.core.yamlio import line_of
-
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 __all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_path"]
 

@@ -29,21 +29,21 @@ import tempfile
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import lru_cache
 from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
-from opslib.errors import InputError, OpslibError
+from opslib.core.files import write_text_atomic
 from opslib.documents.contract import document_modules
+from opslib.errors import InputError, OpslibError
+from opslib.params.models import load_params, params_hash
 from opslib.run import zygote
 from opslib.run.drift import compare_documents, document_files
-from opslib.run.export import export_review
 from opslib.run.executors import make_executor
+from opslib.run.export import export_review
 from opslib.run.fingerprint import is_unchanged, project_fingerprint
-from opslib.core.files import write_text_atomic
-from opslib.params.models import load_params, params_hash
 
 __all__ = ["NOTEBOOK_PARAMETERS", "ProjectResult", "ProjectTask", "ProjectOutcome", "run_batch", "check_batch", "run_project",
            "execute_project", "discover_params", "select_shard", "parse_shard", "run_record", "swap_into_place"]
@@ -122,7 +122,7 @@ def run_record(params, mode: str, out_dir: Path, findings: list, timings: dict[s
         "params_sha256": params_hash(params),
         "as_of": params.project.as_of.isoformat(),
         "forced": force,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "versions": package_versions(),
         "documents": {d.relative_to(out_dir).as_posix(): hashlib.sha256(d.read_bytes()).hexdigest() for d in document_files(out_dir)},
         "checks": [f.as_dict() for f in findings],

@@ -23,8 +23,8 @@ import re
 from functools import lru_cache
 from pathlib import Path
 
-from opslib.errors import OpslibError
 from opslib.core.files import write_text_atomic
+from opslib.errors import OpslibError
 from opslib.params.models import load_params
 
 __all__ = ["export_review", "export_pdf", "review_context", "WIDGET_RENDERER", "CHROMIUM", "CHROMIUM_ARGS"]

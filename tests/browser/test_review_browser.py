@@ -14,8 +14,8 @@ import pytest
 
 from opslib.documents import cost_plan as cost
 from opslib.notebook.cost_plan import breakdown_html
-from opslib.run.export import export_review
 from opslib.params.models import load_params
+from opslib.run.export import export_review
 
 from .conftest import REPO, chromium_path
 
