@@ -86,10 +86,11 @@ def check_sections(doc: Document, ctx: dict) -> list[Finding]:
     missing = [n for n, s in found.items() if s is None]
     if missing:
         return [Finding(ITEMS["sections"], "fail", f"missing section(s) {', '.join(missing)}; add a heading for each")]
-    lines = [found[n].line for n in RUNBOOK_SECTIONS]
+    sections = {n: s for n, s in found.items() if s is not None}  # every one, as none is missing
+    lines = [sections[n].line for n in RUNBOOK_SECTIONS]
     if lines != sorted(lines):
-        order = ", ".join(n for n in sorted(RUNBOOK_SECTIONS, key=lambda n: found[n].line))
-        return [Finding(ITEMS["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", found[RUNBOOK_SECTIONS[0]].line)]
+        order = ", ".join(n for n in sorted(RUNBOOK_SECTIONS, key=lambda n: sections[n].line))
+        return [Finding(ITEMS["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", sections[RUNBOOK_SECTIONS[0]].line)]
     return [Finding(ITEMS["sections"], "pass", "all five sections present in order", lines[0])]
 
 
