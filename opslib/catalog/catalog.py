@@ -57,7 +57,8 @@ FOLDER_ENTRIES = ("platforms/", "troubleshooting.yaml", "pricing.csv", "secret-k
 
 
 def _platform_dirs(root: Path) -> tuple[dict[str, Path], list[str]]:
-    found, problems = {}, []
+    found: dict[str, Path] = {}
+    problems: list[str] = []
     base = root / "platforms"
     if not base.is_dir():
         return found, problems

@@ -354,8 +354,8 @@ def _template_problems(raw: Any, fname: str, targets: set[str] | None) -> list[t
         if bad_filters:
             out.append((loc, f"uses the unknown filter(s) {', '.join(bad_filters)}; use one of {', '.join(sorted(env.filters))}"))
         if targets is not None:
-            names = {n.attr for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "target"}
-            missing = sorted(names - targets)
+            attrs = {n.attr for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "target"}
+            missing = sorted(attrs - targets)
             if missing:
                 out.append((loc, f"uses target.{', target.'.join(missing)}, which platform.yaml's target does not define; add it there or fix the name"))
     return out

@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
 from opslib.core.yamlio import line_of, read_yaml
@@ -408,7 +409,7 @@ def field_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(err: dict) -> list[str]:
+def _describe(err: ErrorDetails) -> list[str]:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     path = field_path(loc)
     kind = err["type"]
