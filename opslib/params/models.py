@@ -220,6 +220,13 @@ class Slo(Model):
             raise ValueError("threshold_ms applies to latency SLOs only; remove it")
         return self
 
+    @property
+    def latency_ms(self) -> int:
+        """threshold_ms of a latency SLO (which the validator makes sure it has); ValueError otherwise."""
+        if self.threshold_ms is None:
+            raise ValueError(f"SLO {self.name!r} ({self.sli}) has no threshold_ms")
+        return self.threshold_ms
+
 
 class Dashboard(Model):
     name: str = Field(min_length=1, description="dashboard title")
