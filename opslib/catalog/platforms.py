@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 import jinja2
 from jinja2 import nodes
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
 from opslib.catalog.loaders import (
     DATA_DIR,
@@ -216,6 +216,14 @@ class CiPlatform(_Model):
     setup: str | None = Field(default=None, description="a command each deploy job runs first (Jinja), e.g. fetch the cluster credentials")
     deploy: list[Step] = Field(min_length=1, description="the deploy job's steps (Jinja over project, env, target, service, deploy, aws_account_id)")
     rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run when the smoke test fails")
+
+    @field_validator("deploy", "rollback")
+    @classmethod
+    def _commands(cls, value: list[Step]) -> list[Step]:
+        bare = [f"{i + 1} ({step.text[:40]!r})" for i, step in enumerate(value) if not step.command]
+        if bare:
+            raise ValueError(f"step {', '.join(bare)} has no command; every step of a CI job runs one: add it")
+        return value
 
     @model_validator(mode="after")
     def _needs(self) -> CiPlatform:
