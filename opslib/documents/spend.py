@@ -106,9 +106,10 @@ class EnvMonth:
             return f"over the {self.limit} limit"
         if self.crossed:
             return f"{self.crossed[-1].threshold_pct}% alert"
-        if any(c.projected for c in self.crossings):
-            first = next(c for c in self.crossings if c.projected)
-            return f"forecast reaches {first.threshold_pct}% on {first.projected.isoformat()}"
+        projected = [(c.threshold_pct, c.projected) for c in self.crossings if c.projected is not None]
+        if projected:
+            pct, day = projected[0]
+            return f"forecast reaches {pct}% on {day.isoformat()}"
         return "within budget"
 
 
@@ -352,7 +353,7 @@ def _category_forecast(frame, month: str, last_day: date) -> dict[str, tuple[flo
     return out
 
 
-def _estimates(params) -> tuple[dict[str, tuple[float | None, float | None, float | None]], list[tuple[str, float]]]:
+def _estimates(params) -> tuple[dict[str, tuple[float, float, float]], list[tuple[str, float]]]:
     plan = cost_plan.estimate(params, simulate=False)
     unbilled_cats = set(categories_catalog()["unbilled"])
     est: dict[str, list] = {}
