@@ -128,9 +128,6 @@ class Catalog:
     def platform_names(self) -> tuple[str, ...]:
         return tuple(sorted(self.platform_dirs))
 
-    def has_platform(self, name: str) -> bool:
-        return name in self.platform_dirs
-
     def platform(self, name: str) -> Platform:
         if name not in self.platform_dirs:
             where = ", ".join([display_path(DATA_DIR / "platforms")] + [str(f / "platforms") for f in self.folders])

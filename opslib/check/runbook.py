@@ -281,9 +281,6 @@ def check_links(doc: Document, ctx: dict) -> list[Finding]:
     return out or [Finding(ITEMS["links"], "pass", "links to architecture and plan resolve")]
 
 
-PLACEHOLDER = re.compile(r"<(your|insert|replace|enter)[^>]*>|\bTODO\b|\bTBD\b|\bFIXME\b|\bxxx+\b", re.I)
-
-
 @_check("placeholders")
 def check_placeholders(doc: Document, ctx: dict) -> list[Finding]:
     out = [Finding(ITEMS["placeholders"], "fail", f"unfilled placeholder {hit!r}; replace it with a real value", n, severity=sev)

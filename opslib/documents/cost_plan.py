@@ -126,7 +126,6 @@ class EnvTotal:
     alert_to: list[str]
     replicas_min: int
     replicas_max: int
-    usage_items: int
     thresholds: tuple[int, ...] = ()
 
     @property
@@ -382,7 +381,6 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         sums = [0.0, 0.0, 0.0]
         worst = 0.0
         rmax = (overrides.replicas_max.get(env.name) if overrides else None) or env.replicas.max
-        usage = 0
         for comp in cost.components:
             if env.name not in _envs_of(params, comp):
                 continue
@@ -398,7 +396,6 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
             lines.append(Line(comp.name, env.name, comp.category, group, sub, comp.description, comp.service or params.project.name,
                               price, _price_text(price), qty, c, status, basis, comp.free_units, comp.discount_pct, comp.discount_note))
             if c is None:
-                usage += 1
                 continue
             sums = [s + c[i] for i, s in enumerate(sums)]
             if comp.autoscaled:
@@ -412,7 +409,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         b = cost.budgets.get(env.name)
         envs.append(EnvTotal(env.name, sums[0], sums[1], sums[2], worst_case=worst, budget=b.monthly_usd if b else 0.0, limit=b.limit if b else "none",
                              alert_to=list(b.alert_to) if b else [], replicas_min=env.replicas.min, replicas_max=rmax,
-                             usage_items=usage, thresholds=tuple(cost.alert_thresholds_pct)))
+                             thresholds=tuple(cost.alert_thresholds_pct)))
     lo, ex, hi = (sum(getattr(e, k) for e in envs) for k in BOUNDS)
     samples = _monte_carlo(params, scale, chosen) if simulate else np.array([ex])
     p10, p50, p90 = (float(np.percentile(samples, q)) for q in (10, 50, 90))

@@ -61,7 +61,6 @@ __all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_ve
 
 DOC = "deployment-plan"
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$")
-QA_STATES = ("approved", "rejected", "pending")
 
 
 class GateFailed(OpslibError):

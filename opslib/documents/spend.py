@@ -171,7 +171,6 @@ class CostReport:
     month_totals: list[VarianceRow]
     anomalies: list[Anomaly]
     anomaly_rule: str
-    anomaly_start: date | None
     anomaly_history: str
     attribution: list[tuple[str, str, float, int]]  # (who, how, cost, rows)
     unbilled: list[tuple[str, float]]
@@ -482,7 +481,6 @@ def analyse(params, billing, month: str | None = None, section=None) -> CostRepo
         anomalies=anomalies,
         anomaly_rule=(f"robust z-score ≥ {ano_cfg.z_threshold:g} against the median of the same weekday over the trailing "
                       f"{ano_cfg.history_days} days, and at least {money(ano_cfg.min_usd)} away from it"),
-        anomaly_start=start if start <= last_day else None,
         anomaly_history=(f"Detection starts on {start.isoformat()}, after {ano_cfg.history_days} days of history; consecutive anomalous days "
                          "in the same direction are one entry (a level shift)." if start <= last_day else
                          f"The data covers fewer than {ano_cfg.history_days} days: too short for a baseline yet."),
