@@ -179,6 +179,7 @@ def test_a_folder_missing_files_names_each_file(tmp_path):
     (lambda f: yaml_edit(f / "cost.yaml", lambda d: d.__setitem__("quota", {"title": "x"})), r"cost\.yaml line \d+: quota: give title and manifest, or unsupported"),
     (lambda f: yaml_edit(f / "cost.yaml", lambda d: d.__setitem__("scaling_caps", {"unsupported": ""})), r"cost\.yaml line \d+: scaling_caps\.unsupported: string should have at least 1 character"),
     (lambda f: yaml_edit(f / "ci.yaml", lambda d: d.pop("rollback")), r"ci\.yaml( line \d+)?: rollback: missing"),
+    (lambda f: yaml_edit(f / "ci.yaml", lambda d: d["deploy"][0].pop("command")), r"ci\.yaml line \d+: deploy: step 1 \(.*\) has no command"),
     (lambda f: (f / "cost.yaml").unlink(), r"cost\.yaml: missing; add the file"),
 ])
 def test_a_capability_left_out_without_saying_so_is_refused(tmp_path, change, where):

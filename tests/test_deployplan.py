@@ -85,6 +85,12 @@ def test_qa_gate_version_mismatch_and_missing():
     assert not g.ok and "--qa-report" in g.fix
 
 
+def test_qa_gate_with_a_version_that_is_not_semantic():
+    """The QA report approved 2.4.0; a deploy of `latest` fails the gate (it raised AttributeError)."""
+    g = gate_qa(read_qa_report(D / "QA-Report-SHOP-142.md"), "latest")
+    assert not g.ok and "not latest" in g.fix
+
+
 @pytest.mark.parametrize("version,ok", [("2.4.0", True), ("2.3.1", False), ("2.3.0", False), ("2.3.2", True),
                                         ("2.4.0-rc.1", True), ("v3.0.0", True), ("2.4", False), ("latest", False)])
 def test_version_gate(version, ok):

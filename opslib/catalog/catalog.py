@@ -57,7 +57,8 @@ FOLDER_ENTRIES = ("platforms/", "troubleshooting.yaml", "pricing.csv", "secret-k
 
 
 def _platform_dirs(root: Path) -> tuple[dict[str, Path], list[str]]:
-    found, problems = {}, []
+    found: dict[str, Path] = {}
+    problems: list[str] = []
     base = root / "platforms"
     if not base.is_dir():
         return found, problems
@@ -126,9 +127,6 @@ class Catalog:
 
     def platform_names(self) -> tuple[str, ...]:
         return tuple(sorted(self.platform_dirs))
-
-    def has_platform(self, name: str) -> bool:
-        return name in self.platform_dirs
 
     def platform(self, name: str) -> Platform:
         if name not in self.platform_dirs:

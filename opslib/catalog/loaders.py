@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 
 from opslib.core.yamlio import line_of, read_yaml
 from opslib.errors import CatalogError, InputError
@@ -102,6 +103,10 @@ class DecisionNode(_Model):
     question: str
 
 
+def _every_kind() -> list[Literal["web", "worker"]]:
+    return ["web", "worker"]
+
+
 class AlertDefinition(_Model):
     """A service alert shared by every platform (opslib/data/metrics.yaml); a platform's
     alerts.yaml gives its expression, or an alert of its own (`extra`) in the same shape."""
@@ -109,7 +114,7 @@ class AlertDefinition(_Model):
     alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$", description="alert name in alerts.yml (CamelCase)")
     name: str = Field(description="what is measured, as the runbook's Metric column shows it")
     signal: Literal["latency", "traffic", "errors", "saturation"] = Field(description="golden signal")
-    kinds: list[Literal["web", "worker"]] = Field(default_factory=lambda: ["web", "worker"], description="service kinds the alert applies to")
+    kinds: list[Literal["web", "worker"]] = Field(default_factory=_every_kind, description="service kinds the alert applies to")
     severity: Literal["page", "ticket"] = Field(description="page: wake someone; ticket: next working day")
     for_: str = Field(alias="for", pattern=r"^\d+[smhd]$", description="how long the condition must hold (Prometheus `for`)")
     window: str = Field(description="the window in words, e.g. '10 min'")
@@ -161,7 +166,7 @@ def key_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _message(err: dict) -> str:
+def _message(err: ErrorDetails) -> str:
     if err["type"] in _HINTS:
         return _HINTS[err["type"]]
     if err["type"] == "value_error" and "ctx" in err:

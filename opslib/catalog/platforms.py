@@ -25,7 +25,7 @@ from typing import Annotated, Any, Literal
 
 import jinja2
 from jinja2 import nodes
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, field_validator, model_validator
 
 from opslib.catalog.loaders import (
     DATA_DIR,
@@ -217,6 +217,14 @@ class CiPlatform(_Model):
     deploy: list[Step] = Field(min_length=1, description="the deploy job's steps (Jinja over project, env, target, service, deploy, aws_account_id)")
     rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run when the smoke test fails")
 
+    @field_validator("deploy", "rollback")
+    @classmethod
+    def _commands(cls, value: list[Step]) -> list[Step]:
+        bare = [f"{i + 1} ({step.text[:40]!r})" for i, step in enumerate(value) if not step.command]
+        if bare:
+            raise ValueError(f"step {', '.join(bare)} has no command; every step of a CI job runs one: add it")
+        return value
+
     @model_validator(mode="after")
     def _needs(self) -> CiPlatform:
         if self.aws_oidc and not self.role:
@@ -354,8 +362,8 @@ def _template_problems(raw: Any, fname: str, targets: set[str] | None) -> list[t
         if bad_filters:
             out.append((loc, f"uses the unknown filter(s) {', '.join(bad_filters)}; use one of {', '.join(sorted(env.filters))}"))
         if targets is not None:
-            names = {n.attr for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "target"}
-            missing = sorted(names - targets)
+            attrs = {n.attr for n in ast.find_all(nodes.Getattr) if isinstance(n.node, nodes.Name) and n.node.name == "target"}
+            missing = sorted(attrs - targets)
             if missing:
                 out.append((loc, f"uses target.{', target.'.join(missing)}, which platform.yaml's target does not define; add it there or fix the name"))
     return out

@@ -49,8 +49,3 @@ def classify_text(text: str) -> list[tuple[str, str, int, int]]:
 def _placeholder_url(url: str) -> bool:
     m = re.match(r"[^:]+://[^:]+:([^@]+)@", url)
     return bool(m and PLACEHOLDER_PASSWORD.match(m.group(1)))
-
-
-def _placeholder_url(url: str) -> bool:
-    m = re.match(r"[^:]+://[^:]+:([^@]+)@", url)
-    return bool(m and PLACEHOLDER_PASSWORD.match(m.group(1)))

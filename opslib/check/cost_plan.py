@@ -30,7 +30,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from opslib.check.findings import Finding, environment_names
+from opslib.check.findings import Finding, Status, environment_names
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, canonical_section, norm_title, parse
 from opslib.params.models import ProjectParams
@@ -60,7 +60,7 @@ AS_OF = re.compile(r"\b(?:as of|as at|prices? (?:were |are )?(?:taken|retrieved|
                    r"(?:\d{4}-\d{2}(?:-\d{2})?|(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)\w*\.?\s+(?:\d{1,2},?\s+)?\d{4}|\d{1,2}\s+\w+\s+\d{4}|q[1-4]\s+\d{4})", re.I)
 
 
-def _f(key: str, status: str, message: str, line: int | None = None) -> Finding:
+def _f(key: str, status: Status, message: str, line: int | None = None) -> Finding:
     return Finding(ITEMS[key], status, message, line, "cost-plan")
 
 
@@ -118,17 +118,18 @@ def _lenient(doc: Document, envs: list[str]) -> list[Finding]:
     # sections (synonyms, any heading level, in order)
     found = {name: _find(doc, name) for name in COST_SECTIONS}
     missing = [n for n, s in found.items() if s is None]
-    present = [(s.line, n) for n, s in found.items() if s is not None]
+    sections = {n: s for n, s in found.items() if s is not None}
+    present = [(s.line, n) for n, s in sections.items()]
     if missing:
         out.append(_f("sections", "fail", f"no section for {', '.join(missing)}; add a heading for each "
                       "(## Estimated Costs, ## Cost Tracking, ## Guardrails, ## Optimization Opportunities)",
                       present[0][0] if present else None))
     elif [n for _l, n in sorted(present)] != list(COST_SECTIONS):
-        order = ", ".join(found[n].title for n in sorted(COST_SECTIONS, key=lambda n: found[n].line))
+        order = ", ".join(sections[n].title for n in sorted(COST_SECTIONS, key=lambda n: sections[n].line))
         out.append(_f("sections", "fail", f"sections are in the order {order}; reorder them to {', '.join(COST_SECTIONS)}",
-                      found["Estimated Costs"].line))
+                      sections["Estimated Costs"].line))
     else:
-        out.append(_f("sections", "pass", "all four cost-plan sections present, in order", found["Estimated Costs"].line))
+        out.append(_f("sections", "pass", "all four cost-plan sections present, in order", sections["Estimated Costs"].line))
 
     # ranges and assumptions
     rng = RANGE_RX.search(text)
@@ -170,9 +171,8 @@ def _lenient(doc: Document, envs: list[str]) -> list[Finding]:
     # tracking tools and dashboards
     tool = re.search(TRACKING_TOOLS, text, re.I)
     board = re.search(r"dashboard|https?://\S*(cost|billing|budget|portal|console)|portal\.azure\.com|console\.aws|az consumption|aws ce |gcloud billing|aws budgets", text, re.I)
-    ok = bool(tool) and bool(board)
-    out.append(_f("tracking", "pass" if ok else "fail",
-                  f"cost tracking with {tool.group(0)} and a dashboard or link" if ok else
+    out.append(_f("tracking", "pass" if tool and board else "fail",
+                  f"cost tracking with {tool.group(0)} and a dashboard or link" if tool and board else
                   "no cost-tracking tool with a dashboard; name the tool (Cost Explorer, Azure Cost Management, OpenCost, …) and link its dashboard or say how to create it",
                   _line_of(text, tool.start()) if tool else None))
 
@@ -194,9 +194,9 @@ def _lenient(doc: Document, envs: list[str]) -> list[Finding]:
             if env not in limited and re.search(rf"\b({ENV_WORDS.get(env, re.escape(env))})\b", s, re.I):
                 limited[env] = n
     for sec in doc.sections:  # "### Production" / "Monthly Budget: $300" under an environment heading
-        env = next((e for e in envs if re.search(rf"\b({ENV_WORDS.get(e, re.escape(e))})\b", sec.title, re.I)), None)
-        if env and env not in limited and re.search(rf"(budget|limit)\**:?\**\s*{MONEY}", doc.body(sec), re.I):
-            limited[env] = sec.line
+        titled = next((e for e in envs if re.search(rf"\b({ENV_WORDS.get(e, re.escape(e))})\b", sec.title, re.I)), None)
+        if titled and titled not in limited and re.search(rf"(budget|limit)\**:?\**\s*{MONEY}", doc.body(sec), re.I):
+            limited[titled] = sec.line
     ok = len(limited) >= min(2, len(envs))
     out.append(_f("limits", "pass" if ok else "fail",
                   f"spending limits for {', '.join(sorted(limited))}" if ok else

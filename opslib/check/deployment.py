@@ -22,7 +22,7 @@ from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.commands import is_command
-from opslib.check.findings import Finding
+from opslib.check.findings import Finding, Status
 from opslib.check.items import item_texts, not_a_procedure
 from opslib.check.markdown import Document, Section, norm_title, parse
 from opslib.core.yamlio import read_yaml
@@ -52,7 +52,7 @@ def _shapes() -> dict:
 
 
 def _f(key: str, ok: bool | None, message: str, line: int | None = None, area: str = "deployment", severity: str = "error") -> Finding:
-    status = "n/a" if ok is None else ("pass" if ok else "fail")
+    status: Status = "n/a" if ok is None else ("pass" if ok else "fail")
     texts, item = DOC_ITEM[key]
     return Finding(texts[item], status, message, line, area, severity)
 
@@ -66,9 +66,10 @@ def _match_sections(doc: Document, genre: str) -> dict[str, Section | None]:
     used: set[int] = set()
     for name, rxs in _shapes()[genre]["sections"].items():
         # the regexes are in order of preference: "Pre-Deployment Checklist" before "Gates"
-        out[name] = next((s for rx in rxs for s in doc.sections if s.line not in used and rx.search(norm_title(s.title))), None)
-        if out[name] is not None:
-            used.add(out[name].line)
+        sec = next((s for rx in rxs for s in doc.sections if s.line not in used and rx.search(norm_title(s.title))), None)
+        out[name] = sec
+        if sec is not None:
+            used.add(sec.line)
     return out
 
 
@@ -77,11 +78,12 @@ def _sections_finding(doc: Document, genre: str, key: str) -> Finding:
     missing = [n for n, s in found.items() if s is None]
     if missing:
         return _f(key, False, f"missing section(s) {', '.join(missing)}; add a heading for each")
-    names = list(found)
-    if [s.line for s in found.values()] != sorted(s.line for s in found.values()):
-        order = ", ".join(sorted(names, key=lambda n: found[n].line))
-        return _f(key, False, f"sections are in the order {order}; reorder them to {', '.join(names)}", found[names[0]].line)
-    return _f(key, True, f"all {len(names)} sections present, in order", found[names[0]].line)
+    sections = {n: s for n, s in found.items() if s is not None}  # every one, as none is missing
+    names = list(sections)
+    if [s.line for s in sections.values()] != sorted(s.line for s in sections.values()):
+        order = ", ".join(sorted(names, key=lambda n: sections[n].line))
+        return _f(key, False, f"sections are in the order {order}; reorder them to {', '.join(names)}", sections[names[0]].line)
+    return _f(key, True, f"all {len(names)} sections present, in order", sections[names[0]].line)
 
 
 def _table(doc: Document, sec: Section | None) -> list[list[str]]:
@@ -166,7 +168,7 @@ def check_deployment_report(text: str, *, path: Path | None = None, environments
     rb = found.get("Rollback Status")
     body = doc.body(rb) if rb else ""
     required = re.search(r"rollback required\**:?\**\s*(yes|no)", body, re.I)
-    ok = bool(required) and (required.group(1).lower() == "no" or bool(re.search(r"reason\**:?\**\s*\S", body, re.I)))
+    ok = required is not None and (required.group(1).lower() == "no" or bool(re.search(r"reason\**:?\**\s*\S", body, re.I)))
     out.append(_f("report_rollback", ok, "rollback status stated" if ok else
                   "say whether a rollback was required ('Rollback required: Yes/No') and, if yes, the reason", rb.line if rb else None))
 

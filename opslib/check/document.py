@@ -24,7 +24,7 @@ from pathlib import Path
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.commands import inline_commands, is_command
-from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding
+from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, Status
 from opslib.check.genres import check_genre
 from opslib.check.items import item_text, item_texts
 from opslib.check.markdown import Document, canonical_section, norm_title, parse
@@ -130,7 +130,7 @@ def detect_genre(text: str, name: str = "", doc: Document | None = None) -> str:
 CAND_SECRET = re.compile(r"(?=[A-Za-z0-9+/_\-.=]*\d)(?=[A-Za-z0-9+/_\-.=]*[A-Za-z])[A-Za-z0-9+/_\-.=]{16,}|://[^\s/]*@|-----BEGIN|(?i:pass(word|wd)?|secret|token|api[_-]?key)\s*[:=]")
 
 
-def _q(key: str, status: str, message: str, line: int | None = None, area: str = "documentation", severity: str = "error") -> Finding:
+def _q(key: str, status: Status, message: str, line: int | None = None, area: str = "documentation", severity: str = "error") -> Finding:
     return Finding(ITEMS[key], status, message, line, area, severity)
 
 

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from weakref import WeakKeyDictionary
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.markdown import Document
 from opslib.core.yamlio import read_yaml
 
 __all__ = ["find_placeholders"]
+
+Hit = tuple[int, str, str]  # (line, text, severity)
+# find_placeholders' results per parsed document, dropped with the document
+_FOUND: WeakKeyDictionary[Document, tuple[Hit, ...]] = WeakKeyDictionary()
 
 
 @cache
@@ -32,17 +37,17 @@ def _declared(doc: Document, word: str) -> bool:
     return bool(re.search(rf"\$\{{?{w}\b|\b{w}\s*=|`{w}`|^\s*[-*]?\s*\**{w}\**\s*:", doc.text, re.M | re.I))
 
 
-def find_placeholders(doc: Document) -> list[tuple[int, str, str]]:
+def find_placeholders(doc: Document) -> list[Hit]:
     """Unfilled template values: (line, text, severity). Not counted: command parameters the
     document declares (`<CLUSTER>` with `CLUSTER=` or `$CLUSTER` elsewhere) or assigns to a shell
     variable, HTML tags, autolinks, `{{ }}` alert templates; a `<TOKEN>` outside code is notation.
     Computed once per parsed document (genre detection and two rules ask for it)."""
-    cached = getattr(doc, "_placeholders", None)
+    cached = _FOUND.get(doc)
     if cached is not None:
         return list(cached)
     pats, html = _placeholder_data()
     code = _code_lines(doc)
-    out = []
+    out: list[Hit] = []
     for n, line in enumerate(doc.lines, 1):
         stripped = re.sub(r"\{\{.*?\}\}", "", line)
         found = None
@@ -70,5 +75,5 @@ def find_placeholders(doc: Document) -> list[tuple[int, str, str]]:
                 break
         if found:
             out.append(found)
-    doc._placeholders = tuple(out)
+    _FOUND[doc] = tuple(out)
     return out

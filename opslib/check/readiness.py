@@ -14,7 +14,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
-from opslib.check.findings import Finding
+from opslib.check.findings import Finding, Status
 from opslib.check.items import item_texts, not_a_procedure, readiness_items
 from opslib.check.markdown import Document, parse
 from opslib.params.models import ProjectParams
@@ -29,7 +29,7 @@ DOC_ITEM = {"readiness_status": "status", "readiness_evidence": "evidence", "rea
 
 
 def _f(key: str, ok: bool | None, message: str, line: int | None = None, area: str = "deployment", severity: str = "error") -> Finding:
-    status = "n/a" if ok is None else ("pass" if ok else "fail")
+    status: Status = "n/a" if ok is None else ("pass" if ok else "fail")
     return Finding(ITEMS[DOC_ITEM[key]], status, message, line, area, severity)
 
 

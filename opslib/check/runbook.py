@@ -86,10 +86,11 @@ def check_sections(doc: Document, ctx: dict) -> list[Finding]:
     missing = [n for n, s in found.items() if s is None]
     if missing:
         return [Finding(ITEMS["sections"], "fail", f"missing section(s) {', '.join(missing)}; add a heading for each")]
-    lines = [found[n].line for n in RUNBOOK_SECTIONS]
+    sections = {n: s for n, s in found.items() if s is not None}  # every one, as none is missing
+    lines = [sections[n].line for n in RUNBOOK_SECTIONS]
     if lines != sorted(lines):
-        order = ", ".join(n for n in sorted(RUNBOOK_SECTIONS, key=lambda n: found[n].line))
-        return [Finding(ITEMS["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", found[RUNBOOK_SECTIONS[0]].line)]
+        order = ", ".join(n for n in sorted(RUNBOOK_SECTIONS, key=lambda n: sections[n].line))
+        return [Finding(ITEMS["sections"], "fail", f"sections are in the order {order}; reorder them to {', '.join(RUNBOOK_SECTIONS)}", sections[RUNBOOK_SECTIONS[0]].line)]
     return [Finding(ITEMS["sections"], "pass", "all five sections present in order", lines[0])]
 
 
@@ -278,9 +279,6 @@ def check_links(doc: Document, ctx: dict) -> list[Finding]:
             if doc.path is not None and not (doc.path.parent / href.split("#")[0]).resolve().is_file():
                 out.append(Finding(ITEMS["links"], "fail", f"link {href} does not resolve from {doc.path.parent}; fix the path", line))
     return out or [Finding(ITEMS["links"], "pass", "links to architecture and plan resolve")]
-
-
-PLACEHOLDER = re.compile(r"<(your|insert|replace|enter)[^>]*>|\bTODO\b|\bTBD\b|\bFIXME\b|\bxxx+\b", re.I)
 
 
 @_check("placeholders")

@@ -34,8 +34,6 @@ __all__ = [
 
 SKIP_DIRS = {".git", ".venv", "venv", "node_modules", "__pycache__", ".mypy_cache", ".pytest_cache", ".ipynb_checkpoints", ".tox"}
 MAX_BYTES = 2_000_000
-# detect-secrets types too generic to name a provider: reported only when no specific rule hit the line
-GENERIC_TYPES = {"Base64 High Entropy String", "Hex High Entropy String", "Secret Keyword"}
 SECRET_NAME = re.compile(r"(KEY|TOKEN|SECRET|PASSWORD|PASSWD|PWD|CREDENTIALS?|DSN|PRIVATE|AUTH|DATABASE_URL|REDIS_URL|_URI)(_|$)")
 FILE_DIGEST = re.compile(r"""["'][^"'\s]+\.(md|ya?ml|json|ipynb|html|png|svg|txt|csv|py|j2|example|tar\.gz|zip|whl)["']\s*:\s*["'][0-9a-f]{32,128}["']""")
 HASH_CONTEXT = re.compile(r"(sha\d*|hash|digest|checksum|commit|etag|integrity|revision|rev)\W", re.I)

@@ -67,14 +67,14 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
                   "no 'Tool' section naming the secret store (AWS Secrets Manager, Vault, …); say where the values live", tool.line if tool else None))
 
     proc = next((s for s in doc.sections if "rotation procedure" in s.title.lower() or s.title.lower().startswith("rotation (normal")), None)
-    ok = proc is not None and any(_has_cmd(f.content) for f in doc.fences_in(proc)) and re.search(r"restart", doc.body(proc), re.I) \
-        and re.search(r"verif", doc.body(proc), re.I)
+    ok = bool(proc is not None and any(_has_cmd(f.content) for f in doc.fences_in(proc)) and re.search(r"restart", doc.body(proc), re.I)
+              and re.search(r"verif", doc.body(proc), re.I))
     out.append(_f("procedures", bool(ok), "step-by-step rotation with store commands, restart and verification",
                   "no Rotation Procedure with commands, a restart and a verification step; document how to rotate", proc.line if proc else None))
 
     freq = _section(doc, "rotation frequenc") or _section(doc, "rotation")
     body = doc.body(freq) if freq else ""
-    ok = freq is not None and re.search(r"\b\d+\s*days\b|quarterly|annually|monthly|on compromise", body, re.I)
+    ok = bool(freq is not None and re.search(r"\b\d+\s*days\b|quarterly|annually|monthly|on compromise", body, re.I))
     out.append(_f("frequencies", bool(ok), "rotation period per secret type", "no rotation frequency per secret type; add a table of periods", freq.line if freq else None))
 
     em = _section(doc, "emergency")
@@ -94,8 +94,8 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
 
     acc = _section(doc, "access")
     body = doc.body(acc) if acc else ""
-    ok = acc is not None and len(_rows(body)) > 1 and any(f.info.split(" ")[0] in ("json", "hcl", "yaml", "bash") for f in doc.fences_in(acc)) \
-        and re.search(r"least.privilege", body, re.I)
+    ok = bool(acc is not None and len(_rows(body)) > 1 and any(f.info.split(" ")[0] in ("json", "hcl", "yaml", "bash") for f in doc.fences_in(acc))
+              and re.search(r"least.privilege", body, re.I))
     out.append(_f("access", bool(ok), "access matrix and least-privilege policies",
                   "no Access Control section with who reads which secret and least-privilege policy snippets; add both", acc.line if acc else None))
 

@@ -77,7 +77,9 @@ def draft7_validator():
     format checkers; validate() uses no format checker, so hiding the module during the
     import changes no result. If jsonschema is already imported, nothing is hidden."""
     if "jsonschema" not in sys.modules and "rfc3987_syntax" not in sys.modules:
-        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]  # import raises ImportError, which jsonschema tolerates
+        # import then raises ImportError, which jsonschema tolerates; typeshed types sys.modules as
+        # dict[str, ModuleType], without the None entry the import system documents for this
+        sys.modules["rfc3987_syntax"] = None  # type: ignore[assignment]
         try:
             from jsonschema import Draft7Validator
         finally:

@@ -14,6 +14,7 @@ range. A price or quantity that is not known is never counted as zero.
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -56,6 +57,8 @@ GROUPS = {
 }
 GROUP_ORDER = ("Infrastructure", "Data transfer", "Third-party services", "Maintenance")
 
+Range = tuple[float, float, float]  # (low, expected, high)
+
 
 def _price_text(p: Price | None) -> str:
     if p is None or p.price_usd is None:
@@ -85,8 +88,8 @@ class Line:
     service: str
     price: Price | None
     price_text: str
-    quantity: tuple[float, float, float] | None
-    cost: tuple[float, float, float] | None
+    quantity: Range | None
+    cost: Range | None  # None unless status is "priced"
     status: str  # priced | usage | unknown-price
     basis: str
     free_units: float
@@ -94,12 +97,19 @@ class Line:
     discount_note: str | None
 
     @property
+    def priced_cost(self) -> Range:
+        """The cost of a priced line; a usage or unknown-price line has none (ValueError)."""
+        if self.cost is None:
+            raise ValueError(f"{self.component} ({self.environment}) has no monthly cost: {self.status}")
+        return self.cost
+
+    @property
     def range_text(self) -> str:
         if self.status == "usage":
             return f"monthly cost depends on usage: {self.price_text}"
         if self.status == "unknown-price":
             return "price unknown: monthly cost depends on usage; add the price under cost.prices"
-        lo, ex, hi = self.cost  # type: ignore[misc]
+        lo, ex, hi = self.priced_cost
         text = money(ex) if lo == hi else f"{money(lo)}–{money(hi)} (expected {money(ex)})"
         return text + " (within the free tier)" if hi == 0 and self.free_units else text
 
@@ -116,7 +126,6 @@ class EnvTotal:
     alert_to: list[str]
     replicas_min: int
     replicas_max: int
-    usage_items: int
     thresholds: tuple[int, ...] = ()
 
     @property
@@ -199,9 +208,9 @@ class CostPlan:
     def group_lines(self, group: str) -> list[Line]:
         return [ln for ln in self.lines if ln.group == group]
 
-    def group_total(self, group: str) -> tuple[float, float, float]:
-        lines = [ln.cost for ln in self.group_lines(group) if ln.cost is not None]
-        return tuple(sum(c[i] for c in lines) for i in range(3))  # type: ignore[return-value]
+    def group_total(self, group: str) -> Range:
+        costs = [ln.cost for ln in self.group_lines(group) if ln.cost is not None]
+        return sum(c[0] for c in costs), sum(c[1] for c in costs), sum(c[2] for c in costs)
 
     @property
     def groups(self) -> list[dict]:
@@ -254,7 +263,7 @@ def _quantity_spec(comp, env: str):
     return comp.per_environment.get(env, comp.quantity)
 
 
-def _driver_range(cost, name: str, env: str, scale: dict[str, float]) -> tuple[float, float, float]:
+def _driver_range(cost, name: str, env: str, scale: dict[str, float]) -> Range:
     d = cost.drivers[name]
     r = d.environments.get(env, d)
     k = scale.get(name, 1.0)
@@ -271,7 +280,8 @@ def _scales(cost, overrides: Overrides | None) -> dict[str, float]:
     return out
 
 
-def _quantity(cost, comp, env: str, price: Price | None, scale: dict[str, float], count_override: float | None = None):
+def _quantity(cost, comp, env: str, price: Price | None, scale: dict[str, float],
+              count_override: float | None = None) -> tuple[Range | None, str]:
     q = _quantity_spec(comp, env)
     if q.unknown:
         return None, "amount not known yet"
@@ -294,14 +304,16 @@ def _quantity(cost, comp, env: str, price: Price | None, scale: dict[str, float]
         hours = q.hours if q.hours is not None else rules()["hours_per_month"]
         vals = [v * hours for v in vals]
         parts.append(f"{quantity(hours)} h")
-    return tuple(vals), " × ".join(parts) if parts else "1"
+    lo, ex, hi = vals
+    return (lo, ex, hi), " × ".join(parts) if parts else "1"
 
 
-def _price_cost(comp, qty: tuple | None, price: Price | None) -> tuple | None:
+def _price_cost(comp, qty: Range | None, price: Price | None) -> Range | None:
     if qty is None or price is None or price.price_usd is None:
         return None
-    keep = 1 - comp.discount_pct / 100
-    return tuple(max(0.0, v - comp.free_units) * price.price_usd * keep for v in qty)
+    usd, keep = price.price_usd, 1 - comp.discount_pct / 100
+    lo, ex, hi = (max(0.0, v - comp.free_units) * usd * keep for v in qty)
+    return lo, ex, hi
 
 
 def _envs_of(params, comp) -> list[str]:
@@ -309,10 +321,10 @@ def _envs_of(params, comp) -> list[str]:
     return [n for n in names if comp.environments is None or n in comp.environments]
 
 
-def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict, dict[str, Price | None]]:
+def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict[str, Price], dict[str, Price | None]]:
     cost = params.cost
     catalog = load_catalog(cost, params.base_dir, params.catalog.prices)
-    chosen = {}
+    chosen: dict[str, Price | None] = {}
     for comp in cost.components:
         pid = (overrides.prices.get(comp.name) if overrides else None) or comp.price
         if pid is None:
@@ -369,7 +381,6 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         sums = [0.0, 0.0, 0.0]
         worst = 0.0
         rmax = (overrides.replicas_max.get(env.name) if overrides else None) or env.replicas.max
-        usage = 0
         for comp in cost.components:
             if env.name not in _envs_of(params, comp):
                 continue
@@ -385,18 +396,20 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
             lines.append(Line(comp.name, env.name, comp.category, group, sub, comp.description, comp.service or params.project.name,
                               price, _price_text(price), qty, c, status, basis, comp.free_units, comp.discount_pct, comp.discount_note))
             if c is None:
-                usage += 1
                 continue
             sums = [s + c[i] for i, s in enumerate(sums)]
             if comp.autoscaled:
                 wq, _ = _quantity(cost, comp, env.name, price, scale, count_override=float(rmax))
-                worst += _price_cost(comp, wq, price)[2]  # type: ignore[index]
+                wc = _price_cost(comp, wq, price)
+                if wc is None:  # cannot happen: the same quantity spec and price gave `c`
+                    raise AssertionError(f"{comp.name} ({env.name}): priced at the expected scale but not at maximum scale")
+                worst += wc[2]
             else:
                 worst += c[2]
         b = cost.budgets.get(env.name)
-        envs.append(EnvTotal(env.name, *sums, worst_case=worst, budget=b.monthly_usd if b else 0.0, limit=b.limit if b else "none",
+        envs.append(EnvTotal(env.name, sums[0], sums[1], sums[2], worst_case=worst, budget=b.monthly_usd if b else 0.0, limit=b.limit if b else "none",
                              alert_to=list(b.alert_to) if b else [], replicas_min=env.replicas.min, replicas_max=rmax,
-                             usage_items=usage, thresholds=tuple(cost.alert_thresholds_pct)))
+                             thresholds=tuple(cost.alert_thresholds_pct)))
     lo, ex, hi = (sum(getattr(e, k) for e in envs) for k in BOUNDS)
     samples = _monte_carlo(params, scale, chosen) if simulate else np.array([ex])
     p10, p50, p90 = (float(np.percentile(samples, q)) for q in (10, 50, 90))
@@ -500,7 +513,7 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     for name, lines in low_util.items():
         u = comps[name].utilization_pct
         pct = min(r["max_saving_pct"], 100 * (1 - u / r["target_utilization_pct"]))
-        add("right-sizing", name, lines, sum(ln.cost[1] for ln in lines) * pct / 100,
+        add("right-sizing", name, lines, sum(ln.priced_cost[1] for ln in lines) * pct / 100,
             f"average utilization {u:g}% < {r['below_utilization_pct']}%: one size smaller (or fewer units) brings it to about {r['target_utilization_pct']}%, saving ~{pct:.0f}%")
     if not low_util:
         out.append(Opportunity("right-sizing", r["title"], r["priority"], "all compute and databases", "all", None,
@@ -510,7 +523,7 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     r = cfg["commitment"]
     for name, lines in _by_component(plan, lambda ln: ln.environment == prod and ln.category in r["categories"]
                                      and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"] and _hourly(ln.price)).items():
-        base = sum(ln.cost[0] for ln in lines)
+        base = sum(ln.priced_cost[0] for ln in lines)
         if base >= r["min_monthly_usd"] and comps[name].discount_pct == 0:
             add("commitment", name, lines, base * r["discount_pct"] / 100,
                 f"the steady baseline ({money(base)}/month at the low count) runs all month: a 1-year commitment saves ~{r['discount_pct']}%")
@@ -519,14 +532,14 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     for name, lines in _by_component(plan, lambda ln: ln.environment != prod and ln.category in r["categories"] and _hourly(ln.price)
                                      and not comps[ln.component].always_on).items():
         hours = [(_quantity_spec(comps[name], ln.environment).hours or rules()["hours_per_month"]) for ln in lines]
-        saving = sum(ln.cost[1] * (1 - r["hours_per_month"] / h) for ln, h in zip(lines, hours, strict=True) if h > r["hours_per_month"])
+        saving = sum(ln.priced_cost[1] * (1 - r["hours_per_month"] / h) for ln, h in zip(lines, hours, strict=True) if h > r["hours_per_month"])
         if saving > 0:
             add("shutdown", name, lines, saving,
                 f"run {r['hours_per_month']} h instead of {rules()['hours_per_month']} h a month (weekdays 12 h), saving {100 * (1 - r['hours_per_month'] / rules()['hours_per_month']):.0f}% of these hours")
 
     r = cfg["storage-lifecycle"]
     for name, lines in _by_component(plan, lambda ln: ln.category == "storage" and ln.price is not None and ln.price.service in r["services"] and ln.price.unit.startswith("GB-month")).items():
-        exp = sum(ln.cost[1] for ln in lines)
+        exp = sum(ln.priced_cost[1] for ln in lines)
         if exp >= r["min_monthly_usd"]:
             add("storage-lifecycle", name, lines, exp * r["cold_fraction"] * (1 - r["cold_price_ratio"]),
                 f"move data untouched for 30 days (~{r['cold_fraction'] * 100:.0f}%) to an infrequent-access class at ~{r['cold_price_ratio'] * 100:.0f}% of the price")
@@ -535,7 +548,7 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     traffic = params.cost.traffic_driver
     for name, lines in _by_component(plan, lambda ln: ln.environment == prod and ln.category in r["categories"]
                                      and traffic in _quantity_spec(comps[ln.component], ln.environment).drivers).items():
-        exp = sum(ln.cost[1] for ln in lines)
+        exp = sum(ln.priced_cost[1] for ln in lines)
         if exp >= r["min_monthly_usd"]:
             add("caching", name, lines, exp * r["saving_pct"] / 100,
                 f"{money(exp)}/month grows with {traffic}; a cache (CDN, Redis, HTTP caching headers) with a {r['saving_pct']}% hit ratio removes that share")
@@ -544,22 +557,25 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
     for name, lines in _by_component(plan, lambda ln: ln.category in r["categories"] and comps[ln.component].arch == "x86_64"
                                      and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"]
                                      and (_hourly(ln.price) or ln.price.unit == "GB-second")).items():
-        add("arm64", name, lines, sum(ln.cost[1] for ln in lines) * r["saving_pct"] / 100,
+        add("arm64", name, lines, sum(ln.priced_cost[1] for ln in lines) * r["saving_pct"] / 100,
             f"arm64 (Graviton) costs ~{r['saving_pct']}% less for the same capacity; rebuild images/functions for arm64 and load-test")
 
     r = cfg["spot"]
     for name, lines in _by_component(plan, lambda ln: ln.category in r["categories"] and comps[ln.component].stateless
                                      and ln.price is not None and ln.price.provider in r["providers"] and ln.price.service in r["services"] and _hourly(ln.price)).items():
-        add("spot", name, lines, sum(ln.cost[1] for ln in lines) * r["saving_pct"] / 100,
+        add("spot", name, lines, sum(ln.priced_cost[1] for ln in lines) * r["saving_pct"] / 100,
             f"stateless and interruptible: spot capacity is ~{r['saving_pct']}% cheaper; keep the baseline on-demand and handle the 2-minute notice")
 
     r = cfg["cheaper-model"]
     for name, lines in _by_component(plan, lambda ln: ln.category == "llm" and ln.price is not None and ln.price.id in r["cheaper"]).items():
-        alt = catalog.get(r["cheaper"][lines[0].price.id])
-        if alt is None or alt.price_usd is None or not lines[0].price.price_usd:
+        price = lines[0].price
+        if price is None or not price.price_usd:
             continue
-        ratio = alt.price_usd / lines[0].price.price_usd
-        exp = sum(ln.cost[1] for ln in lines)
+        alt = catalog.get(r["cheaper"][price.id])
+        if alt is None or alt.price_usd is None:
+            continue
+        ratio = alt.price_usd / price.price_usd
+        exp = sum(ln.priced_cost[1] for ln in lines)
         add("cheaper-model", name, lines, exp * r["routable_pct"] / 100 * (1 - ratio),
             f"route ~{r['routable_pct']}% of tasks to {alt.sku} ({_price_text(alt)}) after an eval shows equal quality")
 
@@ -605,8 +621,6 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
                                    "Threshold": t, "ThresholdType": "PERCENTAGE"},
                   "Subscribers": [{"SubscriptionType": "EMAIL", "Address": a} for a in e.alert_to if "@" in a]}
                  for t in plan.thresholds]
-        import json
-
         plan.budget_commands.append((
             env.name, json.dumps(budget, indent=2), json.dumps(notes, indent=2),
             f"aws budgets create-budget --account-id \"$AWS_ACCOUNT_ID\" --budget file://budget-{env.name}.json "

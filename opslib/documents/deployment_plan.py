@@ -61,7 +61,6 @@ __all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_ve
 
 DOC = "deployment-plan"
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$")
-QA_STATES = ("approved", "rejected", "pending")
 
 
 class GateFailed(OpslibError):
@@ -101,6 +100,14 @@ class Deployment:
     env: str
     date: str
     status: str
+
+    @property
+    def semver(self) -> Version:
+        """The parsed version (load_history accepts only semantic versions); ValueError otherwise."""
+        v = parse_version(self.version)
+        if v is None:
+            raise ValueError(f"deployment to {self.env} on {self.date}: {self.version!r} is not a semantic version")
+        return v
 
 
 def history_path(params: ProjectParams) -> Path:
@@ -225,7 +232,8 @@ def gate_qa(qa: QaReport | None, version: str) -> Gate:
     if qa.status != "approved":
         what = "has no status field" if qa.status is None else f"is {qa.status}"
         return Gate("QA report approved", False, ev, f"the QA report {what}; do not deploy — return the unit {qa.unit_id} to QA")
-    if qa.version and parse_version(qa.version) and parse_version(qa.version).key() != parse_version(version).key():
+    approved, wanted = parse_version(qa.version) if qa.version else None, parse_version(version)
+    if approved is not None and (wanted is None or approved.key() != wanted.key()):
         return Gate("QA report approved", False, ev + f", version {qa.version}", f"QA approved {qa.version}, not {version}; deploy the approved version or get {version} approved")
     return Gate("QA report approved", True, ev + (f", version {qa.version}" if qa.version else ""))
 
@@ -241,8 +249,8 @@ def gate_version(version: str, history: list[Deployment] | None, env: str, where
     good = _good(history, env)
     if not good:
         return Gate("version", True, f"{version} is semantic; no earlier successful deploy to {env} in {where}")
-    newest = max(good, key=lambda d: parse_version(d.version).key())
-    if v.key() <= parse_version(newest.version).key():
+    newest = max(good, key=lambda d: d.semver.key())
+    if v.key() <= newest.semver.key():
         return Gate("version", False, f"{version} is not newer than {newest.version}, deployed to {env} on {newest.date} ({where})",
                     f"release a version above {newest.version} (a rollback is done with the rollback procedure, not a new plan)")
     return Gate("version", True, f"{version} is semantic and newer than {newest.version}, deployed to {env} on {newest.date} ({where})")
@@ -373,7 +381,9 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
     where = f"{platform.label}/platform.yaml"
     good = _good(history, env)
     previous = good[-1].version if good else None
-    tag = f"v{parse_version(version).text}" if parse_version(version) else version
+    parsed = parse_version(version)
+    vtext = parsed.text if parsed else version
+    tag = f"v{vtext}" if parsed else version
     setup = [RStep("Set the release being deployed and the rollback target in your shell (every command below uses them).",
                    f"export VERSION={tag}\nexport PREVIOUS_VERSION=v{previous}" if previous else f"export VERSION={tag}", None)]
     prereq = [s for s in steps(platform.prerequisites, params, ctx, where) if not (s.command or "").startswith("export VERSION=")]
@@ -381,7 +391,7 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
     cat = deploy_catalog()
     channels = params.contacts.channels
     deploys = next((c.name for c in channels if "deploy" in c.purpose.lower()), channels[0].name)
-    jctx = {"version": parse_version(version).text if parse_version(version) else version, "previous": previous, "env": environment,
+    jctx = {"version": vtext, "previous": previous, "env": environment,
             "project": params.project, "deploys_channel": deploys,
             "on_call": f"{params.contacts.on_call.rotation} ({params.contacts.on_call.url})",
             "error_rate": thresholds[0].threshold.lstrip("> "), "latency": thresholds[1].threshold.lstrip("> ")}
@@ -402,8 +412,8 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
         wtext, deadline = "not scheduled (pass --window START/END)", f"{platform.rollback.expected_minutes} min before the end of the window"
     canary = [CanaryStep(p, params.deploy.observe_minutes) for p in params.deploy.canary_steps] if strategy == "canary" else []
     return Plan(
-        project=params.project, env=environment, version=jctx["version"], tag=tag, previous=previous, strategy=strategy,
-        platform=platform, unit_id=qa.unit_id if qa else f"{params.project.name}-{jctx['version']}",
+        project=params.project, env=environment, version=vtext, tag=tag, previous=previous, strategy=strategy,
+        platform=platform, unit_id=qa.unit_id if qa else f"{params.project.name}-{vtext}",
         window=wtext, rollback_deadline=deadline, expected_minutes=params.deploy.expected_minutes,
         observe_minutes=params.deploy.observe_minutes, rollback_minutes=platform.rollback.expected_minutes,
         gates=gates, forced=[g for g in gates if not g.ok] if force else [], checklist=checklist,

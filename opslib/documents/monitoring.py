@@ -141,7 +141,7 @@ def _bad_ratio(slo: Slo, sel: str, window: str) -> str:
     if slo.sli == "availability":
         return (f'sum(rate(http_requests_total{{{sel},code=~"5.."}}[{window}]))'
                 f' / sum(rate(http_requests_total{{{sel}}}[{window}]))')
-    return (f'(1 - sum(rate(http_request_duration_seconds_bucket{{{sel},le="{_seconds(slo.threshold_ms)}"}}[{window}]))'
+    return (f'(1 - sum(rate(http_request_duration_seconds_bucket{{{sel},le="{_seconds(slo.latency_ms)}"}}[{window}]))'
             f' / sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}])))')
 
 
@@ -155,7 +155,7 @@ def slo_alerts(slo: Slo, sel: str) -> list[AlertSpec]:
         if slo.sli == "availability":
             name = f"{slo.name}: 5xx error ratio"
         else:
-            name = f"{slo.name}: share of requests slower than {slo.threshold_ms} ms"
+            name = f"{slo.name}: share of requests slower than {slo.latency_ms} ms"
         expr = f"({_bad_ratio(slo, sel, long_w)} > {_num(limit)}) and ({_bad_ratio(slo, sel, short_w)} > {_num(limit)})"
         out.append(AlertSpec(
             alert=f"{_camel(slo.name)}BudgetBurn{long_w}",
@@ -190,7 +190,7 @@ def _latency(params: ProjectParams) -> tuple[int, str] | None:
     if not lat:
         return None
     slo = next((s for s in lat if s.objective == 95), lat[0])
-    return slo.threshold_ms, f"Set to the threshold of the latency SLO {slo.name!r} ({slo.threshold_ms} ms)"
+    return slo.latency_ms, f"Set to the threshold of the latency SLO {slo.name!r} ({slo.latency_ms} ms)"
 
 
 def _context(params: ProjectParams) -> dict:

@@ -30,7 +30,7 @@ from opslib.check.pipeline import ITEMS
 from opslib.check.pipeline import check_pipeline as check_pipeline_doc
 from opslib.core.templates import render, render_string
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
-from opslib.documents.commands import resolve_targets, steps
+from opslib.documents.commands import RStep, resolve_targets, steps
 from opslib.documents.contract import Draft, Written, write_draft
 from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.params.models import ProjectParams
@@ -197,8 +197,18 @@ def _languages(params: ProjectParams) -> list[str]:
     if ci.languages:
         return list(ci.languages)
     known = ci_languages()
-    from_secrets = [lang for lang in (params.secrets.languages if params.secrets and getattr(params.secrets, "languages", None) else []) if lang in known]
+    from_secrets: list[str] = [lang for lang in (params.secrets.languages if params.secrets and getattr(params.secrets, "languages", None) else []) if lang in known]
     return from_secrets or ["python"]
+
+
+def _job_steps(rendered: list[RStep]) -> list[DStep]:
+    """A CI job's steps: every deploy and rollback step of ci.yaml has a command (its validator)."""
+    out = []
+    for s in rendered:
+        if s.command is None:
+            raise ValueError(f"CI job step without a command: {s.text}")
+        out.append(DStep(s.text.replace("**", ""), s.command))
+    return out
 
 
 def _smoke_command(env, checks: list[Smoke]) -> str:
@@ -271,8 +281,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         ctx = {"project": params.project, "env": env, "target": target, "deploy": params.deploy, "aws_account_id": account}
         role = render_string(pdata.role or "", ctx, where) if pdata.aws_oidc else ""
         role_arn = f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
-        deploy = [DStep(s.text.replace("**", ""), s.command) for s in steps(pdata.deploy, params, ctx, where)]
-        rollback = [DStep(s.text.replace("**", ""), s.command) for s in steps(pdata.rollback, params, ctx, where)]
+        deploy = _job_steps(steps(pdata.deploy, params, ctx, where))
+        rollback = _job_steps(steps(pdata.rollback, params, ctx, where))
         checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
                   for s in params.services if s.kind == "web" and s.health]
         is_prod = env is prod

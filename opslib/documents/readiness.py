@@ -27,10 +27,11 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.document import check_document, score
-from opslib.check.findings import Finding
+from opslib.check.findings import Finding, Status
 from opslib.check.items import readiness_checks, readiness_items
 from opslib.check.readiness import check_readiness
 from opslib.core.templates import render
@@ -49,7 +50,7 @@ GENRES = {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets
 KEY_OF_DOC = {"runbook": "runbook", "cost-plan": "cost", "secrets": "secret", "pipeline": "pipeline", "alerts": "alert"}
 
 
-def _names() -> dict[str, Mapping[str, str]]:
+def _names() -> Mapping[str, Mapping[str, str]]:
     return readiness_checks()
 
 
@@ -63,7 +64,7 @@ class Item:
     area: str
     source: str
     text: str
-    status: str
+    status: Status
     evidence: str
 
 
@@ -100,8 +101,8 @@ def _clean(text: str, out_dir: Path) -> str:
     return text.replace(str(out_dir.resolve()) + "/", "").replace(str(out_dir) + "/", "")
 
 
-def _param(params: ProjectParams, dotted: str):
-    value = params
+def _param(params: ProjectParams, dotted: str) -> Any:
+    value: Any = params
     for part in dotted.split("."):
         value = getattr(value, part, None)
     return value
@@ -112,16 +113,18 @@ def _prod_plan(out_dir: Path, params: ProjectParams) -> Path | None:
     return plans[-1] if plans else None
 
 
-def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[str, str]:
+def _resolve(it: dict, found, params: ProjectParams, out_dir: Path) -> tuple[Status, str]:
     if "not_measured" in it:
         return "not measured", it["not_measured"]
     if it.get("plan"):
         plan = _prod_plan(out_dir, params)
-        text = plan.read_text(encoding="utf-8") if plan else ""
-        m = re.search(r"\*\*Deploy Window:\*\* (\d{4}-\d{2}-\d{2} [^\n]+)", text)
-        if m:
-            return "pass", f"{plan.relative_to(out_dir).as_posix()}: window {m.group(1)}"
-        why = f"{plan.relative_to(out_dir).as_posix()} has no window" if plan else "no production deployment plan in this folder"
+        if plan is None:
+            why = "no production deployment plan in this folder"
+        else:
+            m = re.search(r"\*\*Deploy Window:\*\* (\d{4}-\d{2}-\d{2} [^\n]+)", plan.read_text(encoding="utf-8"))
+            if m:
+                return "pass", f"{plan.relative_to(out_dir).as_posix()}: window {m.group(1)}"
+            why = f"{plan.relative_to(out_dir).as_posix()} has no window"
         return "not measured", f"{why}; `opslib plan … --env {params.production.name} --window START/END` would confirm the date"
     if it.get("needs_cost") and params.cost is None:
         if params.platform not in read_yaml(DATA_DIR / "readiness-items.yaml").get("free_platforms", []):

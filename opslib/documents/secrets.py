@@ -21,7 +21,7 @@ from typing import Any
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
-from opslib.catalog.secrets import secret_rules, secret_stores
+from opslib.catalog.secrets import secret_stores
 from opslib.check.findings import Finding
 from opslib.check.scan import precommit_config
 from opslib.check.secrets import ITEMS
@@ -178,7 +178,6 @@ class SecretInventory:
     matrix: list[tuple[str, str, list[str]]]  # (secret name, env var, "read"/"" per service)
     policies: list[Policy]
     code: list[CodeExample]
-    env_file: str
 
 
 def _rotation_text(days: int | None, rotation: str) -> str:
@@ -339,7 +338,7 @@ def inventory(params: ProjectParams, status: StatusCheck) -> SecretInventory:
         stores=[(stores[s]["title"], stores[s]["docs_url"]) for s in sorted({i.store for i in items})],
         environments=envs, kinds=kind_rows, calendar=calendar, overdue=sum(r.status == "overdue" for r in calendar),
         procedures=procedures, emergencies=emergencies, services=service_names, matrix=matrix, policies=policies,
-        code=code, env_file=env_example(params),
+        code=code,
     )
 
 
@@ -398,7 +397,3 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     if not path.is_file():
         return []
     return check_secrets_doc(path.read_text(encoding="utf-8"), path=path, params=params, strict=True)
-
-
-def provider_links() -> dict[str, dict]:
-    return {k: dict(v) for k, v in secret_rules()["providers"].items()}

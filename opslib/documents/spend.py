@@ -106,9 +106,10 @@ class EnvMonth:
             return f"over the {self.limit} limit"
         if self.crossed:
             return f"{self.crossed[-1].threshold_pct}% alert"
-        if any(c.projected for c in self.crossings):
-            first = next(c for c in self.crossings if c.projected)
-            return f"forecast reaches {first.threshold_pct}% on {first.projected.isoformat()}"
+        projected = [(c.threshold_pct, c.projected) for c in self.crossings if c.projected is not None]
+        if projected:
+            pct, day = projected[0]
+            return f"forecast reaches {pct}% on {day.isoformat()}"
         return "within budget"
 
 
@@ -170,7 +171,6 @@ class CostReport:
     month_totals: list[VarianceRow]
     anomalies: list[Anomaly]
     anomaly_rule: str
-    anomaly_start: date | None
     anomaly_history: str
     attribution: list[tuple[str, str, float, int]]  # (who, how, cost, rows)
     unbilled: list[tuple[str, float]]
@@ -352,7 +352,7 @@ def _category_forecast(frame, month: str, last_day: date) -> dict[str, tuple[flo
     return out
 
 
-def _estimates(params) -> tuple[dict[str, tuple[float | None, float | None, float | None]], list[tuple[str, float]]]:
+def _estimates(params) -> tuple[dict[str, tuple[float, float, float]], list[tuple[str, float]]]:
     plan = cost_plan.estimate(params, simulate=False)
     unbilled_cats = set(categories_catalog()["unbilled"])
     est: dict[str, list] = {}
@@ -481,7 +481,6 @@ def analyse(params, billing, month: str | None = None, section=None) -> CostRepo
         anomalies=anomalies,
         anomaly_rule=(f"robust z-score ≥ {ano_cfg.z_threshold:g} against the median of the same weekday over the trailing "
                       f"{ano_cfg.history_days} days, and at least {money(ano_cfg.min_usd)} away from it"),
-        anomaly_start=start if start <= last_day else None,
         anomaly_history=(f"Detection starts on {start.isoformat()}, after {ano_cfg.history_days} days of history; consecutive anomalous days "
                          "in the same direction are one entry (a level shift)." if start <= last_day else
                          f"The data covers fewer than {ano_cfg.history_days} days: too short for a baseline yet."),

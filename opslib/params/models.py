@@ -25,6 +25,7 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
 from opslib.core.yamlio import line_of, read_yaml
@@ -219,6 +220,13 @@ class Slo(Model):
             raise ValueError("threshold_ms applies to latency SLOs only; remove it")
         return self
 
+    @property
+    def latency_ms(self) -> int:
+        """threshold_ms of a latency SLO (which the validator makes sure it has); ValueError otherwise."""
+        if self.threshold_ms is None:
+            raise ValueError(f"SLO {self.name!r} ({self.sli}) has no threshold_ms")
+        return self.threshold_ms
+
 
 class Dashboard(Model):
     name: str = Field(min_length=1, description="dashboard title")
@@ -408,7 +416,7 @@ def field_path(loc: tuple) -> str:
     return out or "(top level)"
 
 
-def _describe(err: dict) -> list[str]:
+def _describe(err: ErrorDetails) -> list[str]:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
     path = field_path(loc)
     kind = err["type"]

@@ -15,10 +15,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from opslib.documents.contract import document_modules
 from opslib.errors import InputError
+
+if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds)
+    from concurrent.futures import ProcessPoolExecutor
+
+    from distributed import Client
 
 __all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "warm_imports"]
 
@@ -51,7 +56,7 @@ class SerialExecutor:
 class ProcessExecutor:
     def __init__(self, jobs: int):
         self.jobs = jobs
-        self.pool = None
+        self.pool: ProcessPoolExecutor | None = None
 
     def __enter__(self) -> ProcessExecutor:
         import multiprocessing
@@ -64,12 +69,16 @@ class ProcessExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.pool.shutdown(wait=True, cancel_futures=True)
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         from concurrent.futures import as_completed
 
-        futures = {self.pool.submit(fn, t): t for t in tasks}
+        if self.pool is None:
+            raise RuntimeError("ProcessExecutor.run: start the executor with `with` first")
+        pool = self.pool
+        futures = {pool.submit(fn, t): t for t in tasks}
         for fut in as_completed(futures):
             try:
                 yield futures[fut], fut.result()
@@ -85,7 +94,7 @@ class DaskExecutor:
     def __init__(self, address: str, timeout_s: float = 20):
         self.address = address
         self.timeout_s = timeout_s
-        self.client = None
+        self.client: Client | None = None
 
     def __enter__(self) -> DaskExecutor:
         try:
@@ -100,18 +109,22 @@ class DaskExecutor:
         return self
 
     def __exit__(self, *exc) -> None:
-        self.client.close()
+        if self.client is not None:
+            self.client.close()
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         import uuid
 
         from distributed import as_completed
 
+        if self.client is None:
+            raise RuntimeError("DaskExecutor.run: start the executor with `with` first")
+        client = self.client
         futures = {}
         for t in tasks:
             key = f"opslib-batch-{getattr(t, 'project', 'project')}-{uuid.uuid4().hex[:8]}"
-            futures[self.client.submit(fn, t, key=key, pure=False)] = t
-        with self.client.as_current():  # as_completed looks the client up; ours is not the default
+            futures[client.submit(fn, t, key=key, pure=False)] = t
+        with client.as_current():  # as_completed looks the client up; ours is not the default
             completed = as_completed(list(futures))
         for fut in completed:
             try:

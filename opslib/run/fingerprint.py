@@ -16,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Sequence
 from functools import cache
 from pathlib import Path
 
@@ -83,7 +84,7 @@ def source_hash() -> str:
     return h.hexdigest()
 
 
-def project_fingerprint(params, notebooks: list[str | Path], force: bool, versions: dict[str, str], out_root: Path | None = None) -> str:
+def project_fingerprint(params, notebooks: Sequence[str | Path], force: bool, versions: dict[str, str], out_root: Path | None = None) -> str:
     """SHA-256 of everything the project's documents depend on."""
     h = hashlib.sha256()
     parts = {"params": params_hash(params), "opslib_source": source_hash(), "versions": versions, "force": bool(force),

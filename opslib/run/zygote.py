@@ -41,6 +41,7 @@ import sys
 import tempfile
 import threading
 import uuid
+from collections.abc import Sequence
 from functools import lru_cache
 from pathlib import Path
 
@@ -116,7 +117,10 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
         import importlib.util
         import random
 
-        sys.argv = [importlib.util.find_spec("ipykernel_launcher").origin, *request["args"]]
+        launcher = importlib.util.find_spec("ipykernel_launcher")
+        if launcher is None or launcher.origin is None:
+            raise ModuleNotFoundError("ipykernel_launcher: install ipykernel to run kernels")
+        sys.argv = [launcher.origin, *request["args"]]
         random.seed()
         if "numpy" in sys.modules:
             sys.modules["numpy"].random.seed()
@@ -216,8 +220,11 @@ def serve(path: str, modules: list[str]) -> int:
                     conn.sendall(f"pid {pid}\n".encode())
                 else:  # a launcher's connection: it never writes, so readable means it is gone
                     pid = key.data
-                    selector.unregister(key.fileobj)
-                    key.fileobj.close()
+                    gone = kernels.get(pid)
+                    if gone is None or gone is not key.fileobj:  # reap(), earlier in this round, told it and closed it
+                        continue
+                    selector.unregister(gone)
+                    gone.close()
                     kernels[pid] = None  # reaped later; nobody to tell
                     try:
                         os.kill(pid, signal.SIGKILL)
@@ -247,7 +254,8 @@ class Zygote:
     def close(self) -> None:
         if self.process.poll() is None:
             try:
-                self.process.stdin.close()
+                if self.process.stdin is not None:
+                    self.process.stdin.close()  # the zygote ends when its stdin closes
                 self.process.wait(timeout=10)
             except (OSError, subprocess.TimeoutExpired):
                 self.process.kill()
@@ -267,7 +275,7 @@ def enabled() -> bool:
     return os.environ.get("OPSLIB_ZYGOTE", "1").strip().lower() not in ("0", "false", "no", "off")
 
 
-def start(modules: list[str] = (), notebooks: list[str] = ()) -> Zygote | None:
+def start(modules: Sequence[str] = (), notebooks: Sequence[str] = ()) -> Zygote | None:
     """The zygote of this process, started on first use with `modules` and what `notebooks`
     import preloaded (read only then); None when turned off or when it could not start (then
     plain kernels are used)."""
@@ -297,9 +305,12 @@ def start(modules: list[str] = (), notebooks: list[str] = ()) -> Zygote | None:
 
 
 def _wait_ready(process: subprocess.Popen) -> bool:
+    if process.stdout is None:  # start() opens it (stdout=PIPE)
+        return False
+    stdout = process.stdout
     selector = selectors.DefaultSelector()
-    selector.register(process.stdout, selectors.EVENT_READ)
-    ready = bool(selector.select(READY_TIMEOUT_S)) and process.stdout.readline() == b"ready\n"
+    selector.register(stdout, selectors.EVENT_READ)
+    ready = bool(selector.select(READY_TIMEOUT_S)) and stdout.readline() == b"ready\n"
     selector.close()
     return ready
 
@@ -308,7 +319,7 @@ def current() -> Zygote | None:
     return _current if _current is not None and _current.alive() else None
 
 
-def notebook_modules(notebooks: list[str]) -> list[str]:
+def notebook_modules(notebooks: Sequence[str]) -> list[str]:
     """The modules the notebooks' code cells import at top level (what the zygote preloads)."""
     import ast
 
@@ -360,7 +371,8 @@ def kernel_manager_class(asynchronous: bool = True):
     from jupyter_client import AsyncKernelManager, KernelManager
     from traitlets import default
 
-    class ZygoteKernelManager(AsyncKernelManager if asynchronous else KernelManager):
+    # mypy cannot type a base class chosen at run time (both are KernelManager subclasses)
+    class ZygoteKernelManager(AsyncKernelManager if asynchronous else KernelManager):  # type: ignore[misc]
         @default("transport")
         def _opslib_transport(self):
             return "ipc"
