@@ -14,6 +14,7 @@ from opslib.catalog.catalog import open_catalog, platform_names
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import FILES, load_platform_folder
 from opslib.check.findings import failed
+from opslib.check.runbook import check_runbook
 from opslib.cli import main
 from opslib.cli import main as cli
 from opslib.documents import cost_plan, pipeline, runbook, secrets
@@ -321,3 +322,21 @@ def test_every_shipped_platform_works_copied_under_another_name(tmp_path, capsys
     path = project(tmp_path, base, **top, **({"deploy": {"strategy": strategy}} if strategy else {}))
     assert cli(["render", str(path), "--out", str(tmp_path / "build")]) == 0, capsys.readouterr().err
     assert f"Our {src}" in (tmp_path / "build" / base / "runbook.md").read_text()
+
+
+def test_a_project_platform_may_use_a_cli_no_shipped_platform_uses(tmp_path):
+    """A platform of the project's own whose commands go through Teleport (`tsh ssh …`): the
+    checks count its `tools:` as commands, so its runbook is not refused for having none."""
+    catalog = tmp_path / "catalogs" / "tele"
+    folder = copy_platform(catalog, "tele-pool", title="Teleport VM pool")
+    edit(folder / "platform.yaml", "tools: [ssh, rsync, systemctl, journalctl, curl, aws]", "tools: [tsh, rsync, systemctl, journalctl, curl, aws]")
+    for name in ("platform.yaml", "troubleshooting.yaml"):
+        text = (folder / name).read_text()
+        (folder / name).write_text(re.sub(r"(?m)^(\s*(?:command: |- )?)ssh ", r"\1tsh ssh ", text).replace("\n  ssh ", "\n  tsh ssh "))
+    assert "tsh ssh" in (folder / "platform.yaml").read_text()
+    params = load_params(project(tmp_path, platform="tele-pool", catalogs=["../catalogs/tele"], deploy={"strategy": "rolling"}))
+    draft = runbook.preview(params, check_status(params, force=True))
+    assert "tsh ssh" in draft.markdown and not failed(draft.findings), [f.message for f in failed(draft.findings)]
+    # without the project's platform the same text has procedures "without a known CLI" — the case this fixes
+    shipped_only = check_runbook(draft.markdown, environments=[e.name for e in params.environments])
+    assert any("no command block with a known CLI" in f.message for f in failed(shipped_only))

@@ -9,8 +9,9 @@ from opslib.catalog.catalog import load_platform, platform_names
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.markdown import Fence
 from opslib.core.yamlio import read_yaml
+from opslib.params.models import ProjectParams
 
-__all__ = ["known_clis", "all_clis", "has_command", "is_command", "inline_commands", "QUERY"]
+__all__ = ["known_clis", "project_clis", "all_clis", "has_command", "is_command", "inline_commands", "QUERY"]
 
 QUERY = re.compile(r"\b(sum|rate|irate|increase|histogram_quantile|avg|max|count)\s*(by\s*\([^)]*\)\s*)?\(|\w+\{[^}]*=~?\"|\bSELECT\b.+\bFROM\b|\|\s*(json|logfmt|line_format)\b", re.I)
 
@@ -23,14 +24,24 @@ def known_clis() -> frozenset[str]:
     return frozenset(clis)
 
 
-def has_command(fence: Fence) -> bool:
+def project_clis(params: ProjectParams | None) -> frozenset[str]:
+    """The known CLIs plus the tools of the project's own platform (a platform from a project's
+    catalog folder may use a CLI no shipped platform uses)."""
+    if params is None:
+        return known_clis()
+    return known_clis() | frozenset(params.catalog.platform(params.platform).tools)
+
+
+def has_command(fence: Fence, clis: frozenset[str] | None = None) -> bool:
+    """A line of the block starts with a known CLI (`clis`, default: known_clis()) or a path."""
+    clis = known_clis() if clis is None else clis
     for raw in fence.content.splitlines():
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
         line = re.sub(r"^(export \w+=\S+\s*(#.*)?$|for .*; do|do|done|then|fi|if .*; then)", "", line).strip()
         words = [w for w in re.split(r"[\s;|&(]+", line) if w and "=" not in w]
-        if words and (words[0] in known_clis() or words[0].startswith(("./", "/"))):
+        if words and (words[0] in clis or words[0].startswith(("./", "/"))):
             return True
     return False
 

@@ -18,7 +18,7 @@ import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from opslib.check.commands import has_command
+from opslib.check.commands import has_command, project_clis
 from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, environment_names
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, parse
@@ -114,7 +114,7 @@ def check_commands(doc: Document, ctx: dict) -> list[Finding]:
     procedures += _issue_sections(doc)
     procedures = [s for s in procedures if not NOT_APPLICABLE.search(doc.body(s))]
     for sec in procedures:
-        if not any(has_command(f) for f in doc.fences_in(sec)):
+        if not any(has_command(f, ctx["clis"]) for f in doc.fences_in(sec)):
             out.append(Finding(ITEMS["commands"], "fail", f"'{sec.title}' has no command block with a known CLI; add the exact commands an operator runs", sec.line))
     if not procedures:
         return [Finding(ITEMS["commands"], "fail", "no procedures found; add Deployment, Operations and Rollback procedures with commands")]
@@ -150,9 +150,9 @@ def check_durations(doc: Document, ctx: dict) -> list[Finding]:
     return out or [Finding(ITEMS["durations"], "pass", "expected durations for every deployment and the rollback")]
 
 
-def _verification(doc: Document, sec: Section) -> bool:
+def _verification(doc: Document, sec: Section, clis: frozenset[str]) -> bool:
     for sub in doc.subsections(sec):
-        if "verif" in sub.title.lower() and any(has_command(f) for f in doc.fences_in(sub)):
+        if "verif" in sub.title.lower() and any(has_command(f, clis) for f in doc.fences_in(sub)):
             return True
     return False
 
@@ -161,7 +161,7 @@ def _verification(doc: Document, sec: Section) -> bool:
 def check_verification(doc: Document, ctx: dict) -> list[Finding]:
     out = []
     for sec in _env_sections(doc, ctx["environments"]).values():
-        if sec is not None and not _verification(doc, sec):
+        if sec is not None and not _verification(doc, sec, ctx["clis"]):
             out.append(Finding(ITEMS["verification"], "fail", f"'{sec.title}' has no Verification subsection with commands; add health checks and expected output", sec.line))
     return out or [Finding(ITEMS["verification"], "pass", "every deployment has verification commands")]
 
@@ -181,7 +181,7 @@ def check_health(doc: Document, ctx: dict) -> list[Finding]:
 def check_logs(doc: Document, ctx: dict) -> list[Finding]:
     ops = _section(doc, "Operations")
     sec = next((s for s in doc.subsections(ops) if "log" in s.title.lower()), None) if ops else None
-    ok = sec is not None and any(has_command(f) for f in doc.fences_in(sec)) and re.search(r"location|stored|retention", doc.body(sec), re.I)
+    ok = sec is not None and any(has_command(f, ctx["clis"]) for f in doc.fences_in(sec)) and re.search(r"location|stored|retention", doc.body(sec), re.I)
     return [_f(ITEMS["logs"], bool(ok), "log location and viewing commands", "Operations needs a logs subsection with where logs are kept and the commands to view them", sec.line if sec else None)]
 
 
@@ -190,7 +190,7 @@ def check_scaling(doc: Document, ctx: dict) -> list[Finding]:
     ops = _section(doc, "Operations")
     sec = next((s for s in doc.subsections(ops) if "scal" in s.title.lower()), None) if ops else None
     body = doc.body(sec) if sec else ""
-    ok = sec is not None and re.search(r"manual", body, re.I) and re.search(r"auto", body, re.I) and any(has_command(f) for f in doc.fences_in(sec))
+    ok = sec is not None and re.search(r"manual", body, re.I) and re.search(r"auto", body, re.I) and any(has_command(f, ctx["clis"]) for f in doc.fences_in(sec))
     return [_f(ITEMS["scaling"], bool(ok), "manual and auto-scaling procedures", "Operations needs a scaling subsection covering manual and auto-scaling with commands", sec.line if sec else None)]
 
 
@@ -260,7 +260,7 @@ def check_issues(doc: Document, ctx: dict) -> list[Finding]:
 @_check("rollback")
 def check_rollback(doc: Document, ctx: dict) -> list[Finding]:
     rb = _section(doc, "Rollback")
-    ok = rb is not None and any(has_command(f) for f in doc.fences_in(rb)) and _verification(doc, rb)
+    ok = rb is not None and any(has_command(f, ctx["clis"]) for f in doc.fences_in(rb)) and _verification(doc, rb, ctx["clis"])
     return [_f(ITEMS["rollback"], ok, "rollback procedure with verification commands",
                "Rollback needs step-by-step commands and a verification subsection with commands", rb.line if rb else None)]
 
@@ -312,7 +312,8 @@ def check_runbook(text: str, *, path: Path | None = None, environments: Sequence
     `path` is not named runbook.md or the status.json result is not stated; `doc` is the text
     already parsed (saves a parse)."""
     doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
-    ctx = {"environments": environment_names(environments, params), "strict": strict, "min_issues": MIN_ISSUES}
+    ctx = {"environments": environment_names(environments, params), "strict": strict, "min_issues": MIN_ISSUES,
+           "clis": project_clis(params)}
     findings: list[Finding] = []
     for _key, fn in RUNBOOK_CHECKS:
         findings += fn(doc, ctx)

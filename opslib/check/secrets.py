@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from opslib.catalog.secrets import classify_text
-from opslib.check.commands import has_command
+from opslib.check.commands import has_command, project_clis
 from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Fence, Section, parse
@@ -27,8 +27,8 @@ STORE_WORDS = re.compile(r"AWS Secrets Manager|HashiCorp Vault|\bVault\b|Kuberne
 SECRET_CLIS = ("vault", "glab", "gh", "openssl", "certbot", "ssh-keygen")
 
 
-def _has_cmd(text: str) -> bool:
-    return has_command(Fence("bash", text, 0)) or any(re.search(rf"(^|\n)\s*{c}\s", text) for c in SECRET_CLIS)
+def _has_cmd(text: str, clis: frozenset[str]) -> bool:
+    return has_command(Fence("bash", text, 0), clis) or any(re.search(rf"(^|\n)\s*{c}\s", text) for c in SECRET_CLIS)
 
 
 def _section(doc: Document, *words: str) -> Section | None:
@@ -49,6 +49,7 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
                   params: ProjectParams | None = None, strict: bool = False, doc: Document | None = None) -> list[Finding]:
     """Every "Secret Management Validation" item of the quality bar over a secrets document
     (generated or hand-written); with `params`, every inventory secret must be in it."""
+    clis = project_clis(params)
     doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
     out: list[Finding] = []
 
@@ -67,7 +68,7 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
                   "no 'Tool' section naming the secret store (AWS Secrets Manager, Vault, …); say where the values live", tool.line if tool else None))
 
     proc = next((s for s in doc.sections if "rotation procedure" in s.title.lower() or s.title.lower().startswith("rotation (normal")), None)
-    ok = bool(proc is not None and any(_has_cmd(f.content) for f in doc.fences_in(proc)) and re.search(r"restart", doc.body(proc), re.I)
+    ok = bool(proc is not None and any(_has_cmd(f.content, clis) for f in doc.fences_in(proc)) and re.search(r"restart", doc.body(proc), re.I)
               and re.search(r"verif", doc.body(proc), re.I))
     out.append(_f("procedures", bool(ok), "step-by-step rotation with store commands, restart and verification",
                   "no Rotation Procedure with commands, a restart and a verification step; document how to rotate", proc.line if proc else None))
@@ -81,7 +82,7 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
     body = doc.body(em) if em else ""
     need = {"revoke": r"revok", "restart": r"restart|delete pods", "audit": r"audit|access log|cloudtrail", "post-mortem": r"post-?mortem"}
     lack = [k for k, rx in need.items() if not re.search(rx, body, re.I)]
-    out.append(_f("emergency", em is not None and not lack and any(_has_cmd(f.content) for f in doc.fences_in(em)),
+    out.append(_f("emergency", em is not None and not lack and any(_has_cmd(f.content, clis) for f in doc.fences_in(em)),
                   "emergency rotation: revoke, immediate restart, audit, post-mortem",
                   f"no complete Emergency Rotation procedure (missing: {', '.join(lack) or 'commands'}); add it", em.line if em else None))
 

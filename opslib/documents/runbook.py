@@ -365,7 +365,7 @@ def draft(params: ProjectParams, status: StatusCheck, out_dir: str | Path | None
     moved = with_platform(params, platform) if platform else params
     doc_dir = Path(out_dir) if out_dir is not None else default_doc_dir(params)
     text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
-    findings = check_runbook(text, path=doc_dir / FILE, environments=[e.name for e in moved.environments], strict=True)
+    findings = check_runbook(text, path=doc_dir / FILE, environments=[e.name for e in moved.environments], params=moved, strict=True)
     return Draft(DOC, FILE, text, findings)
 
 
@@ -384,4 +384,4 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     path = Path(out_dir) / FILE
     if not path.is_file():
         return []
-    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
+    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], params=params, strict=True)
