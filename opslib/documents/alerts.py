@@ -23,7 +23,7 @@ from pathlib import Path
 from opslib.check.alerts import ITEMS, TEST_FILE, check_alerts, check_rules_file, promtool, test_rules_file
 from opslib.check.findings import Finding
 from opslib.documents.ci_files import dump
-from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
@@ -147,8 +147,4 @@ def write(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
-    out_dir = Path(out_dir)
-    path = out_dir / FILE
-    if not path.is_file():
-        return []
-    return check_alerts(path.read_text(encoding="utf-8"), path=path, params=params, strict=True)
+    return check_file("alerts", out_dir, FILE, params)

@@ -21,10 +21,12 @@ from types import ModuleType
 from typing import Any
 
 from opslib.check.findings import Finding, failed
+from opslib.check.genres import check_genre
 from opslib.core.files import write_bytes_atomic, write_text_atomic
 from opslib.errors import ChecksFailed
+from opslib.params.models import ProjectParams
 
-__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "document_modules", "write_draft"]
+__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "check_file", "document_modules", "write_draft"]
 
 # readiness last: it reviews the others
 DOCUMENT_MODULES = ("runbook", "cost_plan", "cost_report", "secrets", "pipeline", "alerts", "readiness")
@@ -65,6 +67,15 @@ class Written:
 
     path: Path
     findings: list[Finding]
+
+
+def check_file(genre: str, out_dir: str | Path, file: str, params: ProjectParams, missing: Finding | None = None) -> list[Finding]:
+    """check_written of most documents: the genre's checker, strict profile, over `<out_dir>/<file>`;
+    `missing` is the finding when the file is not there (default: nothing to check)."""
+    path = Path(out_dir) / file
+    if not path.is_file():
+        return [missing] if missing is not None else []
+    return check_genre(genre, path.read_text(encoding="utf-8"), path=path, params=params, strict=True)
 
 
 def write_draft(draft: Draft, out_dir: str | Path) -> Written:

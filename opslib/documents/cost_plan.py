@@ -31,7 +31,7 @@ from opslib.core.formatting import money, number, quantity, signed_money
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import command_context, steps
-from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.cost_plan_charts import FIGURES, figure_files
 from opslib.errors import ParamsError
 from opslib.params.status import StatusCheck
@@ -683,12 +683,10 @@ def write(params, status: StatusCheck | None, out_dir: str | Path) -> Written:
 
 
 def check_written(out_dir: str | Path, params) -> list[Finding]:
-    path = Path(out_dir) / FILE
     if params.cost is None:
         return []
-    if not path.is_file():
-        return [Finding(EXISTS, "fail", f"{path} is missing; run opslib render", None, "cost-plan")]
-    return check_cost_plan(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
+    missing = Finding(EXISTS, "fail", f"{Path(out_dir) / FILE} is missing; run opslib render", None, "cost-plan")
+    return check_file("cost-plan", out_dir, FILE, params, missing)
 
 
 # --- cost diff ----------------------------------------------------------------------------

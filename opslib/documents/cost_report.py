@@ -14,7 +14,7 @@ from pathlib import Path
 from opslib.check.cost_report import check_cost_report
 from opslib.check.findings import Finding
 from opslib.core.templates import render
-from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.cost_report_charts import FIGURES, figure_files
 from opslib.documents.spend import CostReport, actuals_section, analyse, load
 from opslib.params.status import StatusCheck
@@ -70,7 +70,5 @@ def write_report(params, out_dir: str | Path, billing: list[str | Path] | None =
 def check_written(out_dir: str | Path, params) -> list[Finding]:
     if params.actuals is None:
         return []
-    path = Path(out_dir) / FILE
-    if not path.is_file():
-        return [Finding(ITEM, "fail", f"{path} is missing; run opslib render or opslib actuals", None, DOC)]
-    return check_cost_report(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
+    missing = Finding(ITEM, "fail", f"{Path(out_dir) / FILE} is missing; run opslib render or opslib actuals", None, DOC)
+    return check_file("cost-report", out_dir, FILE, params, missing)

@@ -36,7 +36,7 @@ from opslib.check.items import readiness_checks, readiness_items
 from opslib.check.readiness import check_readiness
 from opslib.core.templates import render
 from opslib.core.yamlio import read_yaml
-from opslib.documents.contract import Draft, Written, document_modules, write_draft
+from opslib.documents.contract import Draft, Written, check_file, document_modules, write_draft
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
 
@@ -200,7 +200,4 @@ def write(params: ProjectParams, status: StatusCheck | None, out_dir: str | Path
 
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
-    path = Path(out_dir) / FILE
-    if not path.is_file():
-        return []
-    return _own_findings(path.read_text(encoding="utf-8"))
+    return check_file("readiness", out_dir, FILE, params)

@@ -21,7 +21,7 @@ from opslib.check.findings import Finding
 from opslib.check.runbook import check_runbook
 from opslib.core.templates import render, render_string
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
 from opslib.errors import ParamsError
 from opslib.params.models import ProjectParams, Service, validation_problems
@@ -381,7 +381,4 @@ def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Wr
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     """The checks of the runbook.md in `out_dir` (empty when there is none)."""
-    path = Path(out_dir) / FILE
-    if not path.is_file():
-        return []
-    return check_runbook(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], params=params, strict=True)
+    return check_file("service-runbook", out_dir, FILE, params)

@@ -29,7 +29,7 @@ from opslib.check.secrets import check_secrets as check_secrets_doc
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import RStep, command_context, steps
-from opslib.documents.contract import Draft, Written, write_draft
+from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.errors import ParamsError
 from opslib.params.models import ProjectParams
 from opslib.params.secrets import SecretItem, platform_problems, secret_kinds, secret_path
@@ -393,7 +393,4 @@ def write(params: ProjectParams, status: StatusCheck, out_dir: str | Path) -> Wr
 
 def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     """The checks of the secrets.md in `out_dir` (empty when there is none)."""
-    path = Path(out_dir) / FILE
-    if not path.is_file():
-        return []
-    return check_secrets_doc(path.read_text(encoding="utf-8"), path=path, params=params, strict=True)
+    return check_file("secrets", out_dir, FILE, params)
