@@ -15,9 +15,8 @@ from pathlib import Path
 from typing import Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from pydantic_core import ErrorDetails
 
-from opslib.core.yamlio import line_of, read_yaml
+from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import CatalogError, InputError
 
 __all__ = [
@@ -31,7 +30,6 @@ __all__ = [
     "AlertDefinition",
     "SecretKind",
     "SecretKindsFile",
-    "key_path",
     "validate_file",
     "catalog_error",
     "load_file",
@@ -152,26 +150,6 @@ class _Tree(_Model):
     nodes: list[DecisionNode] = Field(min_length=1)
 
 
-_HINTS = {
-    "missing": "missing; add it",
-    "extra_forbidden": "unknown key; remove it or fix its spelling",
-}
-
-
-def key_path(loc: tuple) -> str:
-    """('deploy', 'rolling', 2, 'command') → deploy.rolling[2].command"""
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
-def _message(err: ErrorDetails) -> str:
-    if err["type"] in _HINTS:
-        return _HINTS[err["type"]]
-    if err["type"] == "value_error" and "ctx" in err:
-        return str(err["ctx"]["error"])
-    return err["msg"][:1].lower() + err["msg"][1:]
 
 
 def validate_file(path: Path, model: type[M], label: str | None = None, raw: Any = None) -> tuple[M | None, list[str]]:
@@ -191,7 +169,7 @@ def validate_file(path: Path, model: type[M], label: str | None = None, raw: Any
         for err in exc.errors(include_url=False):
             line = line_of(marked, tuple(err["loc"]))
             where = f"{label} line {line}" if line else label
-            out.append(f"{where}: {key_path(tuple(err['loc']))}: {_message(err)}")
+            out.append(f"{where}: {key_path(tuple(err['loc']))}: {error_message(err)}")
         return None, out
 
 

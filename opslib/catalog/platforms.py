@@ -35,13 +35,12 @@ from opslib.catalog.loaders import (
     TroubleshootingFile,
     alert_definitions,
     catalog_error,
-    key_path,
     load_decision_tree,
     shared_troubleshooting,
     validate_file,
 )
 from opslib.core.templates import environment
-from opslib.core.yamlio import line_of, read_yaml
+from opslib.core.yamlio import key_path, line_of, read_yaml
 from opslib.errors import InputError
 
 __all__ = [

@@ -15,7 +15,7 @@ from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
 from opslib.errors import InputError
 
-__all__ = ["read_yaml", "line_of"]
+__all__ = ["read_yaml", "line_of", "key_path", "error_message"]
 
 
 def read_yaml(path: Path, lines: bool = True) -> Any:
@@ -67,3 +67,27 @@ def line_of(data: Any, loc: tuple) -> int | None:
         except (KeyError, IndexError, TypeError, AttributeError):
             break
     return line
+
+
+HINTS = {
+    "missing": "missing; add it",
+    "extra_forbidden": "unknown key; remove it or fix its spelling",
+}
+
+
+def key_path(loc: tuple) -> str:
+    """('deploy', 'rolling', 2, 'command') → deploy.rolling[2].command"""
+    out = ""
+    for part in loc:
+        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
+    return out or "(top level)"
+
+
+def error_message(err: Any) -> str:
+    """A pydantic validation error (ErrorDetails) as the rest of a one-line message: what is
+    wrong and, for the common cases, what to do."""
+    if err["type"] in HINTS:
+        return HINTS[err["type"]]
+    if err["type"] == "value_error" and "ctx" in err:
+        return str(err["ctx"]["error"])
+    return err["msg"][:1].lower() + err["msg"][1:]

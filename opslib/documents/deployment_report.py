@@ -30,9 +30,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from opslib.core.files import write_text_atomic
 from opslib.core.templates import render
-from opslib.core.yamlio import read_yaml
+from opslib.core.yamlio import key_path, read_yaml
 from opslib.errors import InputError
-from opslib.params.models import field_path
 
 __all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "write_report"]
 
@@ -132,7 +131,7 @@ def load_results(path: str | Path) -> Results:
     try:
         r = Results.model_validate(raw)
     except ValidationError as exc:
-        parts = [f"{field_path(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        parts = [f"{key_path(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
         raise InputError(f"{path}: {'; '.join(parts)}; fix those fields.") from None
     bad = contradictions(r)
     if bad:

@@ -28,14 +28,14 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
-from opslib.core.yamlio import line_of, read_yaml
+from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
 from opslib.params import ci as ci_schema
 from opslib.params import cost as cost_schema
 from opslib.params import secrets as secret_schema
 
-__all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url", "field_path",
+__all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url",
            "validation_problems", "catalog_folders", "catalog_in"]
 
 SCHEMA_VERSION = 1
@@ -400,36 +400,16 @@ class ProjectParams(Model):
         return self
 
 
-_HINTS = {
-    "missing": "missing; add it",
-    "extra_forbidden": "unknown key; remove it or fix its spelling",
-}
-
-
-def field_path(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        if isinstance(part, int):
-            out += f"[{part}]"
-        else:
-            out += ("." if out else "") + str(part)
-    return out or "(top level)"
-
-
 def _describe(err: ErrorDetails) -> list[str]:
     loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-    path = field_path(loc)
+    path = key_path(loc)
     kind = err["type"]
-    if kind in _HINTS:
-        msg = _HINTS[kind]
-    elif kind == "value_error":
-        msg = str(err["ctx"]["error"]) if "ctx" in err else err["msg"]
-    elif kind == "literal_error":
-        msg = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+    if kind == "value_error" and "ctx" not in err:
+        msg = err["msg"]
     elif kind == "string_pattern_mismatch" and loc and loc[-1] == "name":
         msg = "must be lower-case letters, digits and dashes, starting with a letter (e.g. shop-api)"
     else:
-        msg = f"{err['msg'][0].lower()}{err['msg'][1:]}"
+        msg = error_message(err)
     if " | " in msg and kind == "value_error":
         return [f"{m}" if ":" in m.split(" ")[0] else f"{path}: {m}" for m in msg.split(" | ")]
     return [f"{path}: {msg}"]

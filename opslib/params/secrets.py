@@ -20,7 +20,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 
 from opslib.catalog.catalog import open_catalog
 from opslib.catalog.secrets import classify_text, secret_stores
-from opslib.core.yamlio import line_of
+from opslib.core.yamlio import key_path, line_of
 
 __all__ = ["SecretItem", "SecretsSection", "cross_problems", "platform_problems", "value_problems", "secret_kinds", "secret_path"]
 
@@ -156,13 +156,6 @@ def _walk(node: Any, loc: tuple) -> Any:
         yield loc, node
 
 
-def _field(loc: tuple) -> str:
-    out = ""
-    for part in loc:
-        out += f"[{part}]" if isinstance(part, int) else ("." if out else "") + str(part)
-    return out
-
-
 def value_problems(raw: Any) -> list[str]:
     """One line per value in the raw parameters that looks like a real secret (never echoing it)."""
     out = []
@@ -177,5 +170,5 @@ def value_problems(raw: Any) -> list[str]:
         if what:
             line = line_of(raw, loc)
             prefix = f"line {line}: " if line else ""
-            out.append(f"{prefix}{_field(loc)}: {what}; remove the value and reference the secret by name in secrets: (store path and env_var)")
+            out.append(f"{prefix}{key_path(loc)}: {what}; remove the value and reference the secret by name in secrets: (store path and env_var)")
     return out

@@ -14,8 +14,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from opslib.core.yamlio import key_path
 from opslib.errors import StatusError, StatusGateError
-from opslib.params.models import ProjectParams, field_path
+from opslib.params.models import ProjectParams
 
 __all__ = ["HALTING", "ProjectStatus", "StatusCheck", "check_status", "load_status"]
 
@@ -64,7 +65,7 @@ def load_status(path: Path) -> ProjectStatus:
     try:
         return ProjectStatus.model_validate(raw)
     except ValidationError as exc:
-        parts = [f"{field_path(e['loc'])}: {e['msg'][0].lower()}{e['msg'][1:]}" for e in exc.errors(include_url=False)]
+        parts = [f"{key_path(e['loc'])}: {e['msg'][0].lower()}{e['msg'][1:]}" for e in exc.errors(include_url=False)]
         raise StatusError(f"{path}: malformed status.json ({'; '.join(parts)}); fix those fields.") from None
 
 
