@@ -21,7 +21,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 import jinja2
 from jinja2 import nodes
@@ -67,6 +67,21 @@ __all__ = [
     "load_platform_folder",
 ]
 
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def capability_or_reason(model: M, unsupported: str | None, fields: tuple[str, ...], what: str) -> M:
+    """A platform either has a capability (every field in `fields` given) or says why not
+    (`unsupported: <reason>`), never both and never neither."""
+    given = [getattr(model, f) is not None for f in fields]
+    if unsupported is not None:
+        if any(given):
+            raise ValueError(f"give either {what}, or unsupported with the reason, not both")
+    elif not all(given):
+        raise ValueError(f"give {what}, or unsupported: <reason>")
+    return model
 
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -165,11 +180,7 @@ class PlatformAlert(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> PlatformAlert:
-        if self.unsupported is not None and (self.expr is not None or self.source is not None):
-            raise ValueError("give either expr and source, or unsupported with the reason, not both")
-        if self.unsupported is None and (self.expr is None or self.source is None):
-            raise ValueError("give expr and source (the exporter providing the metric), or unsupported: <reason>")
-        return self
+        return capability_or_reason(self, self.unsupported, ("expr", "source"), "expr and source (the exporter providing the metric)")
 
 
 class ExtraAlert(AlertDefinition):
@@ -251,9 +262,7 @@ class ScalingCaps(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> ScalingCaps:
-        if (self.steps is None) == (self.unsupported is None):
-            raise ValueError("give either steps (the commands that cap each environment) or unsupported: <reason>")
-        return self
+        return capability_or_reason(self, self.unsupported, ("steps",), "steps (the commands that cap each environment)")
 
 
 class QuotaManifest(_Model):
@@ -266,11 +275,7 @@ class QuotaManifest(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> QuotaManifest:
-        if self.unsupported is not None and (self.manifest is not None or self.title is not None):
-            raise ValueError("give either title and manifest, or unsupported with the reason, not both")
-        if self.unsupported is None and (self.manifest is None or self.title is None):
-            raise ValueError("give title and manifest, or unsupported: <reason>")
-        return self
+        return capability_or_reason(self, self.unsupported, ("title", "manifest"), "title and manifest")
 
 
 class Budgets(_Model):
@@ -281,9 +286,7 @@ class Budgets(_Model):
 
     @model_validator(mode="after")
     def _one(self) -> Budgets:
-        if (self.api is None) == (self.unsupported is None):
-            raise ValueError("give either api (the budgets API) or unsupported: <reason>")
-        return self
+        return capability_or_reason(self, self.unsupported, ("api",), "api (the budgets API)")
 
 
 class PlatformCost(_Model):
