@@ -107,6 +107,40 @@ def test_stale_price_is_flagged(tiny):
     assert "⚠ older than" not in fresh
 
 
+@pytest.mark.parametrize("price_region, env_region, mismatch", [
+    ("us-east-1", "us-east-1", False), ("US-East-1", "us-east-1", False), ("global", "eu-west-1", False),
+    ("n/a", "eu-west-1", False), ("us-west-2", "us-east-1", True), ("us", "eu", True), ("EU", "europe-west1", True),
+])
+def test_region_mismatch_rule(price_region, env_region, mismatch):
+    price = cost.Price("x", "aws", "EC2", "sku", price_region, "hour", 1.0, "test", None)
+    assert cost.region_mismatch(price, env_region) is mismatch
+
+
+def test_price_of_another_region_is_flagged_and_fails_unless_acknowledged(tiny):
+    """A component priced for us-west-2 in a us-east-1 project: flagged in the plan, and the
+    strict check fails until the parameters say why that price stands for us-east-1."""
+    other = lambda c: comp(c, "vm").update(price="aws.ec2.t3-small-linux-on-demand.eu-west-1")  # noqa: E731
+    draft = cost.preview(variant(tiny, other))
+    assert f"**{cost.REGION_MISMATCH}**: vm in dev, prod (us-east-1) is priced with aws.ec2.t3-small-linux-on-demand.eu-west-1, a eu-west-1 price" in draft.markdown
+    failed = [f for f in draft.findings if f.status == "fail"]
+    assert [f.item for f in failed] == [COST_ITEMS["ranges"]] and "price_region_note" in failed[0].message
+
+    noted = lambda c: (other(c), comp(c, "vm").update(price_region_note="same list price in both regions, checked 2026-10-01"))  # noqa: E731
+    draft = cost.preview(variant(tiny, noted))
+    assert cost.REGION_MISMATCH not in draft.markdown
+    assert "vm in dev, prod (us-east-1) is priced with aws.ec2.t3-small-linux-on-demand.eu-west-1, a eu-west-1 price; acknowledged: same list price" in draft.markdown
+    assert not [f for f in draft.findings if f.status == "fail"]
+    # the plan's own region needs no note
+    assert "another region" not in cost.preview(tiny).markdown
+
+
+def test_region_mismatch_refuses_to_write_the_plan(tiny, tmp_path):
+    moved = variant(tiny, lambda c: comp(c, "vm").update(price="aws.ec2.t3-small-linux-on-demand.eu-west-1"))
+    with pytest.raises(ChecksFailed, match="price_region_note"):
+        cost.write(moved, check_status(moved, force=True), tmp_path)
+    assert not (tmp_path / "cost-plan.md").exists()
+
+
 def test_overrides_change_the_estimate(tiny):
     base = cost.estimate(tiny)
     more = cost.estimate(tiny, cost.Overrides(drivers={"requests": 4e6}))

@@ -117,6 +117,30 @@ EXTRA_ROWS = [
     ("heroku", "Dynos", "Performance-M", "us", "dyno-month", "250", "https://www.heroku.com/pricing (public price page; monthly cap of an always-on dyno)", "2025-06-01"),
     ("heroku", "Heroku Key-Value Store", "Mini", "us", "month", "3", "https://elements.heroku.com/addons/heroku-redis (public plan list)", "2025-06-01"),
     ("heroku", "Heroku Key-Value Store", "Premium-0", "us", "month", "15", "https://elements.heroku.com/addons/heroku-redis (public plan list)", "2025-06-01"),
+    # AWS Fargate (ECS): the Fargate price page renders per-region rates in the browser only; the
+    # ECS price page's worked example states the US East vCPU rate. No vendor text for eu-west-1
+    # was found, so it is left out (add it under cost.prices after reading the console).
+    ("aws", "Fargate", "vCPU", "us-east-1", "vCPU-hour", "0.04048", "https://aws.amazon.com/ecs/pricing/ (Fargate example, Linux/x86, US East (N. Virginia): $0.000011244 per vCPU-second = $0.04048 per hour)", "read 2026-12-01"),
+    ("aws", "Fargate", "memory", "us-east-1", "GB-hour", "0.004445", "THIRD-PARTY: https://www.vantage.sh/blog/fargate-pricing (us-east-1 Linux/x86 table; the vendor page https://aws.amazon.com/fargate/pricing/ renders the rate only in the browser)", "read 2026-12-01"),
+    # Google Cloud Run, Tier 1 regions (us-central1 and europe-west1 are both Tier 1). The stored
+    # vendor page shows the CPU rates; its memory and request cells were cut off, so those two
+    # are confirmed by a third-party calculator quoting the same table.
+    ("gcp", "Cloud Run", "CPU (tier 1, request-based)", "us-central1", "vCPU-second", "0.000024", "https://cloud.google.com/run/pricing (Tier 1, CPU only allocated during request processing)", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "CPU (tier 1, request-based)", "europe-west1", "vCPU-second", "0.000024", "https://cloud.google.com/run/pricing (Tier 1, CPU only allocated during request processing)", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "CPU (tier 1, instance-based)", "us-central1", "vCPU-second", "0.000018", "https://cloud.google.com/run/pricing (Tier 1, services with CPU always allocated, and jobs)", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "CPU (tier 1, instance-based)", "europe-west1", "vCPU-second", "0.000018", "https://cloud.google.com/run/pricing (Tier 1, services with CPU always allocated, and jobs)", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "memory (tier 1, request-based)", "us-central1", "GiB-second", "0.0000025", "https://cloud.google.com/run/pricing (Tier 1, request-based); THIRD-PARTY confirmation of the cell: https://cloudwebschool.com/tools/cloud-run-cost-calculator/", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "memory (tier 1, request-based)", "europe-west1", "GiB-second", "0.0000025", "https://cloud.google.com/run/pricing (Tier 1, request-based); THIRD-PARTY confirmation of the cell: https://cloudwebschool.com/tools/cloud-run-cost-calculator/", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "requests (tier 1, beyond 2M free)", "us-central1", "1M requests", "0.40", "https://cloud.google.com/run/pricing (Tier 1, request-based; 2 million requests a month free per billing account); THIRD-PARTY confirmation of the cell: https://cloudwebschool.com/tools/cloud-run-cost-calculator/", "read 2026-12-01"),
+    ("gcp", "Cloud Run", "requests (tier 1, beyond 2M free)", "europe-west1", "1M requests", "0.40", "https://cloud.google.com/run/pricing (Tier 1, request-based; 2 million requests a month free per billing account); THIRD-PARTY confirmation of the cell: https://cloudwebschool.com/tools/cloud-run-cost-calculator/", "read 2026-12-01"),
+    # Azure Container Apps, consumption plan. Rates differ by region; no vendor text for eastus or
+    # westeurope was found, so those are left out (Azure Retail Prices API: serviceName 'Azure
+    # Container Apps', meters 'Standard vCPU Active Usage' and 'Standard Memory Active Usage').
+    ("azure", "Container Apps", "vCPU active usage (consumption)", "centralus", "vCPU-second", "0.000024", "https://techcommunity.microsoft.com/blog/appsonazureblog/understanding-idle-usage-in-azure-container-apps/4419197 (Microsoft: central US, pay-as-you-go)", "read 2026-12-01"),
+    ("azure", "Container Apps", "memory active usage (consumption)", "centralus", "GiB-second", "0.000003", "https://techcommunity.microsoft.com/blog/appsonazureblog/understanding-idle-usage-in-azure-container-apps/4419197 (Microsoft: central US, pay-as-you-go; the post writes 'per MB', the meter is per GiB-second)", "read 2026-12-01"),
+    ("azure", "Container Apps", "vCPU active usage (consumption)", "westus2", "vCPU-second", "0.000034", "THIRD-PARTY transcription of https://prices.azure.com/api/retail/prices (serviceName 'Azure Container Apps', armRegionName westus2, meter 'Standard vCPU Active Usage', effective 2022-06-01)", "read 2026-12-01"),
+    ("azure", "Container Apps", "memory active usage (consumption)", "westus2", "GiB-second", "0.000004", "THIRD-PARTY transcription of https://prices.azure.com/api/retail/prices (serviceName 'Azure Container Apps', armRegionName westus2, meter 'Standard Memory Active Usage', effective 2022-06-01)", "read 2026-12-01"),
+    ("azure", "Container Apps", "requests (beyond 2M free)", "westus2", "1M requests", "0.40", "THIRD-PARTY transcription of https://prices.azure.com/api/retail/prices (serviceName 'Azure Container Apps', armRegionName westus2, meter 'Standard Requests', effective 2022-06-01; 2 million requests a month free per subscription)", "read 2026-12-01"),
     ("openweathermap", "One Call API 3.0", "call beyond 1,000 free calls per day", "global", "call", "0.0015", "https://openweathermap.org/api/one-call-3 (pay-as-you-call; 1,000 calls/day free)", "2025-06-01"),
 ]
 

@@ -20,7 +20,8 @@ asks for wherever it is written:
 `strict=True` is the profile of our generated plans: the same findings plus a failing finding
 for each demand of their exact shape that is not met (### Assumptions, a Component table,
 ### Infrastructure, ### Third-party services, ### Spending limits with a row per environment,
-### Auto-scaling limits, a price for every component, …). Each finding names the line it
+### Auto-scaling limits, a price for every component, no price of another region than its
+environment's left unacknowledged (REGION MISMATCH), …). Each finding names the line it
 refers to and what to add. Item texts: opslib/data/quality-bar.yaml, genre cost-plan.
 """
 
@@ -285,6 +286,10 @@ def _strict(doc: Document, envs: list[str]) -> list[Finding]:
     demand("ranges", ok, (
         f"a component's price is unknown (line {unknown[0]}); add it under cost.prices or pick a catalog price id" if unknown else
         "Estimated Costs needs $low–$high ranges and an ### Assumptions list"), unknown[0] if unknown else None)
+    region = [i + 1 for i, ln in enumerate(doc.lines) if "REGION MISMATCH" in ln]
+    demand("ranges", not region, f"line {region[0] if region else 0}: a component is priced for another region than its environment; "
+           "add that region's price under cost.prices, or say why this price stands for it in cost.components[].price_region_note",
+           region[0] if region else None)
     demand("components", bool(re.search(r"^\|\s*Component\s*\|", est, re.M | re.I)),
            "add a table with a Component column listing every priced component")
     infra = _body(doc, "Infrastructure")

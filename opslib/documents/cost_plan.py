@@ -38,7 +38,7 @@ from opslib.params.status import StatusCheck
 
 __all__ = [
     "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
-    "check_written", "check_cost_plan", "cost_gate", "diff", "load_overlay", "save_overlay",
+    "check_written", "check_cost_plan", "cost_gate", "diff", "load_overlay", "save_overlay", "region_mismatch", "REGION_MISMATCH",
 ]
 
 DOC = "cost-plan"
@@ -200,6 +200,8 @@ class CostPlan:
     quota_language: str = "yaml"
     quota_unsupported: str = ""
     scaling_unsupported: str = ""
+    # prices used for an environment in another region (REGION_MISMATCH unless acknowledged)
+    region_flags: list[str] = field(default_factory=list)
 
     @property
     def categories(self) -> list[str]:
@@ -424,6 +426,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
     )
     plan.has_actuals = getattr(params, "actuals", None) is not None
     plan.prices, plan.stale = _price_table(params, chosen)
+    plan.region_flags = _region_flags(params, lines)
     plan.opportunities = opportunities(params, plan, catalog)
     _guardrail_details(params, plan, chosen)
     _tracking(params, plan, chosen)
@@ -482,6 +485,39 @@ def _price_table(params, chosen):
     for name in missing:
         rows.append((f"({name})", "price unknown", "none: add the price under cost.prices", "unknown", "⚠ unknown"))
     return rows, stale
+
+
+REGION_MISMATCH = "REGION MISMATCH"
+REGIONLESS = frozenset({"global", "n/a", "any", ""})
+
+
+def region_mismatch(price: Price | None, env_region: str) -> bool:
+    """A regional price for another region than the environment's (`global` and `n/a` prices
+    apply everywhere; names are compared case-insensitively)."""
+    if price is None:
+        return False
+    region = price.region.strip().lower()
+    return region not in REGIONLESS and region != env_region.strip().lower()
+
+
+def _region_flags(params, lines: list[Line]) -> list[str]:
+    """One sentence per component, price and environment region whose price is for another
+    region: REGION MISMATCH, or acknowledged with the component's price_region_note."""
+    comps = {c.name: c for c in params.cost.components}
+    regions = {e.name: e.region for e in params.environments}
+    groups: dict[tuple[str, str, str], list[str]] = {}
+    for ln in lines:
+        if ln.price is not None and region_mismatch(ln.price, regions[ln.environment]):
+            groups.setdefault((ln.component, ln.price.id, regions[ln.environment]), []).append(ln.environment)
+    out = []
+    for (comp, pid, region), envs in groups.items():
+        price_region = next(ln.price.region for ln in lines if ln.price is not None and ln.price.id == pid)
+        where = f"{comp} in {', '.join(envs)} ({region}) is priced with {pid}, a {price_region} price"
+        note = comps[comp].price_region_note
+        out.append(f"{where}; acknowledged: {note}" if note else
+                   f"**{REGION_MISMATCH}**: {where}; add the {region} price under cost.prices, or say why this one stands for it in "
+                   f"cost.components ({comp}).price_region_note")
+    return out
 
 
 # --- optimization rules ------------------------------------------------------------------

@@ -72,6 +72,11 @@ class Component(_Model):
     service: str | None = Field(default=None, description="service of the project the cost belongs to (cost-allocation tag 'service')")
     environments: list[str] | None = Field(default=None, description="environments where the component exists; default: all")
     price: str | None = Field(default=None, description="price id from the pricing catalog (opslib/data/pricing.csv, cost.catalog or cost.prices); omitted: price unknown, a failing check")
+    price_region_note: str | None = Field(
+        default=None, min_length=1,
+        description="why a price of another region than the environment's stands for it (e.g. 'same list price in both regions, checked 2026-10-01'); "
+                    "without it such a price is flagged REGION MISMATCH in cost-plan.md and fails its check",
+    )
     quantity: Quantity = Field(default_factory=Quantity, description="how many price units per month, in every environment")
     per_environment: dict[str, Quantity] = Field(default_factory=dict, description="quantity per environment, replacing `quantity` there")
     free_units: float = Field(default=0, ge=0, description="free-tier units per month, subtracted before pricing (e.g. 30000 free API calls)")
