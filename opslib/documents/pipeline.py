@@ -287,12 +287,15 @@ def _job_steps(rendered: list[RStep]) -> list[DStep]:
 
 
 def _smoke_command(env, checks: list[Smoke]) -> str:
+    """Each health endpoint returns its status and body (URLs and bodies quoted: they come from
+    the parameters and may hold any character)."""
     lines = ["mkdir -p .deploy"]
     for s in checks:
         body = f".deploy/smoke-{s.service}.body"
+        url = shlex.quote(s.url)
         lines += [
-            f"code=$(curl -sS --retry 5 --retry-delay 10 --retry-all-errors -o {body} -w '%{{http_code}}' {s.url})",
-            f'test "$code" = "{s.status}" || {{ echo "{s.service}: expected HTTP {s.status} from {s.url}, got $code"; exit 1; }}',
+            f"code=$(curl -sS --retry 5 --retry-delay 10 --retry-all-errors -o {body} -w '%{{http_code}}' {url})",
+            f'test "$code" = "{s.status}" || {{ echo {shlex.quote(f"{s.service}: expected HTTP {s.status} from {s.url}, got")} "$code"; exit 1; }}',
             f'grep -qF {shlex.quote(s.body)} {body} || {{ echo "{s.service}: response lacks the expected body"; exit 1; }}',
         ]
     return "\n".join(lines)
@@ -300,7 +303,7 @@ def _smoke_command(env, checks: list[Smoke]) -> str:
 
 def _watch_command(checks: list[Smoke], minutes: int) -> str:
     inner = "; ".join(
-        f"curl -fsS -o /dev/null -w '{s.service} %{{http_code}}\\n' {s.url}" for s in checks
+        f"curl -fsS -o /dev/null -w '{s.service} %{{http_code}}\\n' {shlex.quote(s.url)}" for s in checks
     )
     return f"for i in $(seq 1 {minutes}); do sleep 60; {inner} || exit 1; done"
 

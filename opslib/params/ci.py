@@ -41,6 +41,10 @@ _UNPINNED = (
     "or a container image by digest `<registry>/<name>@sha256:<64 hex digits>` (a bare name, a branch, a tag or a short SHA "
     "installs whatever they point at on the day; PyPI's `opslib` is an unrelated package)"
 )
+# a chat channel as the notification's JSON and shell carry it
+_CHANNEL = re.compile(r"^[#@]?[A-Za-z0-9._-]+$")
+# GitHub evaluates `${{ … }}` anywhere in a workflow, inside shell quotes too
+_EXPRESSION = "${{"
 # the secret stores that are a CI system's own: a secret kept there reaches only that system's jobs
 CI_SECRET_STORES = {"github-actions": "github", "gitlab-ci": "gitlab"}
 _METRICS_URL = re.compile(r"^https?://[A-Za-z0-9.-]+(?::[0-9]+)?(?:/[A-Za-z0-9._~/-]*)?$")
@@ -63,8 +67,14 @@ class CiSection(_Model):
     languages: list[str] | None = Field(
         default=None, description="languages whose lint, test and audit commands run (opslib/data/ci-languages.yaml); default: secrets.languages, else python"
     )
-    default_branch: str = Field(default="main", min_length=1, description="branch whose pushes deploy to staging automatically")
-    release_tag_pattern: str = Field(default="v*.*.*", min_length=1, description="glob of the version tags that deploy to production, e.g. v*.*.*")
+    default_branch: str = Field(
+        default="main", pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]*$", max_length=200,
+        description="branch whose pushes deploy to the environments before production automatically (letters, digits, . _ / -)",
+    )
+    release_tag_pattern: str = Field(
+        default="v*.*.*", pattern=r"^[A-Za-z0-9._/*?-]+$", max_length=100,
+        description="glob of the version tags that run the whole chain up to production, e.g. v*.*.* (letters, digits, . _ / - * ?)",
+    )
     coverage_min_pct: int = Field(default=80, ge=0, le=100, description="coverage gate: unit-test line coverage below this fails the pipeline (seed 003: ≥80%)")
     production_approvers: list[str] | None = Field(
         default=None, description="who must approve a production deploy (GitHub required reviewers / GitLab protected-environment approvers); default: the team's engineering manager"
@@ -72,7 +82,10 @@ class CiSection(_Model):
     notify_secret: str = Field(
         default="SLACK_WEBHOOK_URL", pattern=r"^[A-Z][A-Z0-9_]*$", description="CI secret holding the chat incoming-webhook URL that success/failure notifications are posted to"
     )
-    notify_channel: str | None = Field(default=None, description="channel notified of deploys; default: the contacts channel whose purpose mentions deploys")
+    notify_channel: str | None = Field(
+        default=None, pattern=_CHANNEL.pattern,
+        description="chat channel notified of deploys, e.g. #shop-deploys; default: the contacts channel whose purpose mentions deploys",
+    )
     opslib_source: str | None = Field(
         default=None, validation_alias=AliasChoices("opslib_source", "opslib_requirement"),
         description="where the cost-check job gets opslib, pinned: `opslib @ git+https://<host>/<owner>/opslib@<40-hex commit SHA>` (pip) "
@@ -84,7 +97,9 @@ class CiSection(_Model):
         description="Prometheus HTTP API the canary metric gate queries from inside the production cluster (Kubernetes: the Argo Rollouts "
                     "AnalysisTemplate); default: kube-prometheus-stack's prometheus-operated service in namespace monitoring",
     )
-    parameters_file: str | None = Field(default=None, description="path of this parameters file inside the project repository; default: parameters/<project>.yaml")
+    parameters_file: str | None = Field(
+        default=None, pattern=r"^[A-Za-z0-9._/-]+$", description="path of this parameters file inside the project repository; default: parameters/<project>.yaml"
+    )
     alert_selector: str | None = Field(
         default=None, description="PromQL label matchers that select the production service's series, e.g. job=\"shop-platform\"; default: job=\"<project>\""
     )
@@ -128,6 +143,19 @@ def cross_problems(params) -> list[str]:
     for lang in ci.languages or []:
         if lang not in known:
             problems.append(f"ci.languages: no CI commands for {lang!r}; use one of {', '.join(sorted(known))}")
+    if ci.notify_channel is None and getattr(params, "contacts", None) is not None:
+        channels = list(params.contacts.channels)
+        used = next((i for i, c in enumerate(channels) if "deploy" in c.purpose.lower()), 0)
+        if channels and not _CHANNEL.match(channels[used].name):
+            problems.append(f"contacts.channels[{used}].name: the pipeline posts its notifications there, but it is not a chat channel name "
+                            "(letters, digits, . _ -, after # or @); set ci.notify_channel")
+    for i, env in enumerate(getattr(params, "environments", [])):
+        if _EXPRESSION in env.url:
+            problems.append(f"environments[{i}].url: contains ${{{{, which GitHub Actions would evaluate in the workflow; remove it")
+    for i, svc in enumerate(getattr(params, "services", [])):
+        for key in ("path", "expected_body"):
+            if svc.health is not None and _EXPRESSION in getattr(svc.health, key):
+                problems.append(f"services[{i}].health.{key}: contains ${{{{, which GitHub Actions would evaluate in the workflow; remove it")
     items = params.secrets.items if getattr(params, "secrets", None) else []
     for i, item in enumerate(items):
         system = CI_SECRET_STORES.get(item.store)
