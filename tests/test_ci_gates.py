@@ -461,6 +461,18 @@ def test_gh_and_glab_invocations_match_their_manuals(name):
     assert {("gh", "run", "rerun"), ("glab", "api", "--method")} <= seen
 
 
+@pytest.mark.parametrize("which", ["github", "gitlab"])
+def test_secret_rotation_reruns_ci_as_the_manuals_say(which):
+    """secrets.md re-runs the deploy after a CI secret changes; it gave glab a pipeline id."""
+    from opslib.documents import secrets
+
+    params = variant("weather-api", systems=[which])
+    text = secrets.draft(params, check_status(params)).markdown
+    tool = "gh" if which == "github" else "glab"
+    calls = [w for w in _invocations(text, tool) if w[:3] in (["gh", "run", "rerun"], ["glab", "ci", "retry"])]
+    assert calls and all(_check(w) is None for w in calls), calls
+
+
 def test_the_manual_check_catches_the_old_retry():
     old = 'glab ci retry "$(glab ci list --per-page 1 -F json | jq -r \'.[0].id\')"'
     assert _check(_invocations(old, "glab")[0]) == "glab ci retry takes a job id or name, not a pipeline id"
