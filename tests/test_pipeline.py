@@ -28,7 +28,7 @@ def _jobs(p, path):
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_golden_files(name, built, golden):
     p = built[name]
-    assert set(p.files) == {".github/workflows/ci.yml", ".github/workflows/deploy.yml", ".gitlab-ci.yml"}
+    assert set(p.files) - {"canary/prod.yaml"} == {".github/workflows/ci.yml", ".github/workflows/deploy.yml", ".gitlab-ci.yml"}
     for path, text in p.files.items():
         golden(f"{name}/ci/{path}", text)
     golden(f"{name}/pipeline.md", pipeline.render_pipeline(p))
@@ -72,9 +72,9 @@ def test_github_triggers_gates_and_chain(built):
     jobs = d["jobs"]
     assert jobs["ci"]["uses"] == "./.github/workflows/ci.yml"
     assert jobs["deploy-dev"]["needs"] == ["build"] and jobs["deploy-staging"]["needs"] == ["deploy-dev"]
-    assert jobs["deploy-staging"]["if"] == "github.ref == 'refs/heads/main'"
+    assert jobs["deploy-staging"]["if"] == "github.ref == 'refs/heads/main' || startsWith(github.ref, 'refs/tags/')"
     prod = jobs["deploy-prod"]
-    assert prod["needs"] == ["build"], "production must not depend on a job skipped in tag pipelines"
+    assert prod["needs"] == ["deploy-staging"], "production deploys only what staging deployed in the same (tag) pipeline"
     assert prod["if"] == "startsWith(github.ref, 'refs/tags/')"
     assert prod["environment"]["name"] == "prod"
     assert jobs["notify"]["if"] == "always()" and set(jobs["notify"]["needs"]) == set(jobs) - {"notify"}
@@ -90,7 +90,8 @@ def test_gitlab_production_gate_blocks(built):
         assert prod["rules"] == [{"if": "$CI_COMMIT_TAG =~ /^v.+\\..+\\..+$/", "when": "manual"}]
         assert prod["allow_failure"] is False and "when" not in prod
         assert prod["environment"]["deployment_tier"] == "production"
-        assert d["deploy-staging"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}]
+        assert d["deploy-staging"]["rules"] == [{"if": '$CI_COMMIT_BRANCH == "main"'}, {"if": "$CI_COMMIT_TAG =~ /^v.+\\..+\\..+$/"}]
+        assert {"job": "deploy-staging", "artifacts": False} in prod["needs"]
         assert d["rollback-prod"]["rules"][0]["when"] == "on_failure"
         assert d["notify-failure"]["rules"][0]["when"] == "on_failure"
 
@@ -100,16 +101,16 @@ def test_gitlab_production_gate_blocks(built):
     ("shop-platform", "rollout undo deployment/"),
     ("agent-orchestrator", "aws lambda update-alias"),
 ])
-def test_rollback_on_smoke_failure_uses_platform_command(name, rollback, built):
+def test_rollback_uses_platform_command(name, rollback, built):
     p = built[name]
     steps = _jobs(p, ".github/workflows/deploy.yml")["jobs"]["deploy-staging"]["steps"]
     smoke = next(s for s in steps if s.get("id") == "smoke")
     assert "curl" in smoke["run"] and "grep -qF" in smoke["run"]
     rb = [s for s in steps if s["name"].startswith("Roll back")]
-    assert rb and all("steps.smoke.outcome == 'failure'" in s["if"] and rollback in s["run"] for s in rb)
+    assert rb and all("steps.started.outcome == 'success'" in s["if"] and rollback in s["run"] for s in rb)
     gl = _jobs(p, ".gitlab-ci.yml")
     assert any(rollback in line for line in gl["rollback-staging"]["script"])
-    assert any("smoke-failed" in line for line in gl["deploy-staging"]["script"])
+    assert any(".deploy/started" in line for line in gl["deploy-staging"]["script"])
 
 
 def test_container_scan_only_when_containerized(built):
@@ -218,7 +219,7 @@ def test_explorer_dropdowns():
     (system, strategy, file), out = box.children[0].children, box.children[1]
     assert "deploy-prod" in out.value and "<li>fail:" not in out.value
     system.value = "GitLab CI"
-    assert list(file.options) == [".gitlab-ci.yml"] and "allow_failure: false" in out.value
+    assert list(file.options) == [".gitlab-ci.yml", "canary/prod.yaml"] and "allow_failure: false" in out.value
     strategy.value = "recreate"
     assert "smoke" in out.value and "<li>fail:" not in out.value
 

@@ -56,6 +56,7 @@ __all__ = [
     "PlatformAlert",
     "ExtraAlert",
     "PlatformAlerts",
+    "CiCanary",
     "CiPlatform",
     "TrackingTool",
     "ScalingCaps",
@@ -210,6 +211,40 @@ def _as_written(value: Any) -> str:
     return value
 
 
+def _need_commands(value: list[Step]) -> list[Step]:
+    bare = [f"{i + 1} ({step.text[:40]!r})" for i, step in enumerate(value) if not step.command]
+    if bare:
+        raise ValueError(f"step {', '.join(bare)} has no command; every step of a CI job runs one: add it")
+    return value
+
+
+class CiCanary(_Model):
+    """How the production deploy job runs a canary where the platform shifts traffic (weights
+    in steps, a hold and a metric gate at each step), or why the platform cannot."""
+
+    tool: str | None = Field(default=None, description="what shifts the traffic and gates each step, named (e.g. Argo Rollouts)")
+    url: str | None = Field(default=None, description="the tool's documentation")
+    how: str | None = Field(default=None, description="one or two sentences: how the job shifts traffic, holds and gates (Jinja over the CI context and canary)")
+    requires: list[str] = Field(default_factory=list, description="what must be in place before the first canary (sentences, Jinja)")
+    gate: list[str] = Field(default_factory=list, description="what each step must satisfy to go on (sentences, Jinja over canary; an empty result is left out)")
+    steps: list[Step] | None = Field(
+        default=None, min_length=1, description="the production deploy job's steps for the canary strategy, instead of deploy (Jinja over the CI context, canary, services)"
+    )
+    rollback: list[Step] | None = Field(default=None, min_length=1, description="rollback after a failed canary; default: the ci.yaml rollback")
+    manifest_title: str | None = Field(default=None, description="what the manifest is (shown above it)")
+    manifest: str | None = Field(default=None, description="a manifest applied once that carries the steps and the gate (Jinja over the CI context, canary, services)")
+    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot shift traffic in steps (printed in pipeline.md)")
+
+    @field_validator("steps", "rollback")
+    @classmethod
+    def _commands(cls, value: list[Step] | None) -> list[Step] | None:
+        return value if value is None else _need_commands(value)
+
+    @model_validator(mode="after")
+    def _one(self) -> CiCanary:
+        return capability_or_reason(self, self.unsupported, ("tool", "how", "steps"), "tool, how and steps (the automated canary)")
+
+
 class CiPlatform(_Model):
     """ci.yaml: how the generated CI/CD pipelines deploy to the platform and roll back."""
 
@@ -224,16 +259,20 @@ class CiPlatform(_Model):
     )
     registry_login: str | None = Field(default=None, description="log in to the image registry (Jinja over env, registry); needed with build: container")
     setup: str | None = Field(default=None, description="a command each deploy job runs first (Jinja), e.g. fetch the cluster credentials")
+    runner_tools: Annotated[str, PlainValidator(_as_written)] | None = Field(
+        default=None, description="command that installs the deploy tools on GitHub's ubuntu-latest runner (GitHub jobs run there, not in image); default: none needed"
+    )
+    record: list[Step] = Field(
+        default_factory=list, description="steps run before anything changes: save what the rollback needs under .deploy/ (Jinja over the CI context)"
+    )
     deploy: list[Step] = Field(min_length=1, description="the deploy job's steps (Jinja over project, env, target, service, deploy, aws_account_id)")
-    rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run when the smoke test fails")
+    rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run on any failure after the deploy started (deploy, rollout timeout, smoke test)")
+    canary: CiCanary | None = Field(default=None, description="the production canary automated by the deploy job, or unsupported: <reason>; default: canaries deploy at once")
 
-    @field_validator("deploy", "rollback")
+    @field_validator("deploy", "rollback", "record")
     @classmethod
     def _commands(cls, value: list[Step]) -> list[Step]:
-        bare = [f"{i + 1} ({step.text[:40]!r})" for i, step in enumerate(value) if not step.command]
-        if bare:
-            raise ValueError(f"step {', '.join(bare)} has no command; every step of a CI job runs one: add it")
-        return value
+        return _need_commands(value)
 
     @model_validator(mode="after")
     def _needs(self) -> CiPlatform:
@@ -326,7 +365,7 @@ _COMMAND = {"project", "env", "target", "deploy", "service", "datastore"}
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,
-    "ci.yaml": _COMMAND | {"aws_account_id", "registry"},
+    "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services"},
     "cost.yaml": _COMMAND | {"caps", "tags", "envs"},
     "alerts.yaml": {"ci", "sel", "target", "env", "project", "constants", "latency_ms", "latency_s", "latency_basis"},
 }

@@ -7,6 +7,14 @@ check-jsonschema ships (GitHub workflow schema, GitLab CI schema), offline.
     dump(data)             -> str                  deterministic YAML (block style, literal scripts)
     load(text)             -> Any                  YAML 1.2: the key `on` stays a string
     validate(path, text)   -> list[str]            schema errors ("" path means the document root)
+
+Both systems run the same jobs: a deploy job per environment that needs the environment before
+it (promotion order), records the rollback target, marks `.deploy/started` and then deploys;
+the rollback runs on any failure after that mark (GitHub: steps of the job, `if` failure or
+cancel; GitLab: a `rollback-<env>` job `when: on_failure` that reads the job's `.deploy/`).
+Every shell runs with pipefail: GitHub `defaults.run.shell: bash` (bash -eo pipefail), GitLab
+`set -o pipefail` first in the default before_script (bash or busybox sh in every image used).
+Other YAML files (manifests under `canary/`) are checked for YAML syntax.
 """
 
 from __future__ import annotations
@@ -26,6 +34,7 @@ from ruamel.yaml.scalarstring import LiteralScalarString
 __all__ = ["github_files", "gitlab_files", "dump", "load", "validate", "schema_for", "SCHEMAS"]
 
 SCHEMAS = {"github": "github-workflows.json", "gitlab": "gitlab-ci.json"}
+PIPEFAIL = "set -o pipefail"
 
 
 def _lit(text: str) -> str:
@@ -92,18 +101,27 @@ def draft7_validator():
 
 
 def schema_for(path: str) -> str:
-    """Which schema checks a generated CI file: github (workflows) or gitlab."""
-    return "gitlab" if path.endswith(".gitlab-ci.yml") else "github"
+    """Which schema checks a generated CI file: github (workflows), gitlab, or yaml (syntax only)."""
+    if path.endswith(".gitlab-ci.yml"):
+        return "gitlab"
+    return "github" if path.startswith(".github/workflows/") else "yaml"
 
 
 def validate(path: str, text: str) -> list[str]:
     """Validate one CI file against its official schema; one message per error."""
+    kind = schema_for(path)
+    if kind == "yaml":
+        try:
+            list(YAML(typ="safe", pure=True).load_all(text))
+        except Exception as exc:  # a YAML syntax error is a validation failure, not a crash
+            return [f"not valid YAML: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"]
+        return []
     Draft7Validator = draft7_validator()
     try:
         data = load(text)
     except Exception as exc:  # a YAML syntax error is a validation failure, not a crash
         return [f"not valid YAML: {exc.__class__.__name__}: {str(exc).splitlines()[0]}"]
-    validator = Draft7Validator(_schema(SCHEMAS[schema_for(path)]))
+    validator = Draft7Validator(_schema(SCHEMAS[kind]))
     errors = sorted(validator.iter_errors(data), key=lambda e: (list(map(str, e.absolute_path)), e.message))
     out = []
     for err in errors:
@@ -141,6 +159,23 @@ def _run(name: str, command: str, **extra) -> dict:
     return step
 
 
+def _started() -> str:
+    return "mkdir -p .deploy && date -u +%Y-%m-%dT%H:%M:%SZ > .deploy/started"
+
+
+def _cost_job_github(p) -> dict:
+    steps: list[dict] = [_checkout()]
+    job: dict[str, Any] = {"name": "cost-check (estimate vs budget per environment)", "runs-on": "ubuntu-latest"}
+    if p.opslib_kind == "image":
+        job["container"] = {"image": p.opslib_source}
+    else:
+        steps += [{"name": "Set up Python", "uses": "actions/setup-python@v5", "with": {"python-version": "3.12"}},
+                  _run("Install opslib (pinned to a commit: ci.opslib_source)", p.opslib_install)]
+    steps.append(_run("Compare the estimated monthly cost with each budget", f'{p.cost_check} | tee -a "$GITHUB_STEP_SUMMARY"'))
+    job["steps"] = steps
+    return job
+
+
 def github_files(p) -> dict[str, dict]:
     ci_jobs: dict[str, Any] = {}
     ci_jobs["validate"] = {
@@ -167,6 +202,7 @@ def github_files(p) -> dict[str, dict]:
         "name": "security: SAST (Semgrep)",
         "runs-on": "ubuntu-latest",
         "container": {"image": p.sast_image},
+        "defaults": {"run": {"shell": "sh"}},  # the Semgrep image has no bash; its step has no pipe
         "steps": [_checkout(), _run("Static analysis", p.sast)],
     }
     ci_jobs["secret-scan"] = {
@@ -175,26 +211,19 @@ def github_files(p) -> dict[str, dict]:
         "steps": [_checkout(full=True), _run("Scan the history for committed secrets", p.secret_scan)],
     }
     if p.cost_check:
-        ci_jobs["cost-check"] = {
-            "name": "cost-check (estimate vs budget per environment)",
-            "runs-on": "ubuntu-latest",
-            "steps": [
-                _checkout(),
-                {"name": "Set up Python", "uses": "actions/setup-python@v5", "with": {"python-version": "3.12"}},
-                _run("Install opslib", f'pip install "{p.opslib_requirement}"'),
-                _run("Compare the estimated monthly cost with each budget", f"{p.cost_check} | tee -a \"$GITHUB_STEP_SUMMARY\""),
-            ],
-        }
+        ci_jobs["cost-check"] = _cost_job_github(p)
     ci = {
         "name": "ci",
         "on": {"pull_request": {"branches": [p.default_branch]}, "workflow_call": {}},
         "permissions": {"contents": "read"},
         "concurrency": {"group": "ci-${{ github.ref }}", "cancel-in-progress": True},
+        "defaults": {"run": {"shell": "bash"}},
         "jobs": ci_jobs,
     }
 
     jobs: dict[str, Any] = {
-        "ci": {"name": "ci (validate, test, security scan, cost-check)", "uses": "./.github/workflows/ci.yml", "secrets": "inherit"},
+        "ci": {"name": "ci (validate, test, security scan" + (", cost-check" if p.cost_check else "") + ")",
+               "uses": "./.github/workflows/ci.yml", "secrets": "inherit"},
     }
     build_steps = [_checkout()]
     if p.build_kind == "container":
@@ -220,6 +249,7 @@ def github_files(p) -> dict[str, dict]:
         "permissions": {"contents": "read", "id-token": "write"},
         "steps": build_steps,
     }
+    rollback_if = "(failure() || cancelled()) && steps.started.outcome == 'success'"
     for env in p.environments:
         steps = [_checkout(full=p.fetch_full_history)]
         if p.build_kind == "artifact":
@@ -227,22 +257,26 @@ def github_files(p) -> dict[str, dict]:
                           "with": {"name": "build-${{ github.sha }}", "path": "dist/"}})
         if p.aws_oidc:
             steps.append(_aws_step(p, env))
+        if p.runner_tools:
+            steps.append(_run("Install the deploy tools", p.runner_tools))
         if env.setup:
             steps.append(_run("Connect to the environment", env.setup))
+        for s in env.record:
+            steps.append(_run(s.text, s.command))
+        steps.append(_run("Mark the deploy as started (from here on, any failure rolls back)", _started(), id="started"))
         for i, s in enumerate(env.deploy):
             steps.append(_run(s.text, s.command, id=f"deploy-{i + 1}" if len(env.deploy) > 1 else "deploy"))
         steps.append(_run("Smoke test: health endpoints return the expected response", env.smoke_command, id="smoke"))
-        cond = "steps.smoke.outcome == 'failure'"
         if env.watch_command:
             steps.append(_run(f"Watch for {env.watch_minutes} min (smoke test every minute)", env.watch_command, id="watch"))
-            cond = "(steps.smoke.outcome == 'failure' || steps.watch.outcome == 'failure')"
         for s in env.rollback:
-            steps.append(_run(f"Roll back (smoke test failed): {s.text}", s.command, **{"if": f"failure() && {cond}"}))
+            steps.append(_run(f"Roll back: {s.text}", s.command, **{"if": rollback_if}))
         job: dict[str, Any] = {
             "name": f"deploy {env.name}" + (" (approval required)" if env.approval else ""),
             "needs": [env.after or "build"],
             "if": env.github_if,
             "runs-on": "ubuntu-latest",
+            "timeout-minutes": env.timeout_minutes,
             "permissions": {"contents": "read", "id-token": "write"},
             "environment": {"name": env.name, "url": env.url},
             "concurrency": {"group": f"deploy-{env.name}", "cancel-in-progress": False},
@@ -268,6 +302,7 @@ def github_files(p) -> dict[str, dict]:
         "name": "deploy",
         "on": {"push": {"branches": [p.default_branch], "tags": [p.tag_pattern]}, "workflow_dispatch": {}},
         "permissions": {"contents": "read", "id-token": "write"},
+        "defaults": {"run": {"shell": "bash"}},
         "env": {
             "VERSION": "${{ github.ref_type == 'tag' && github.ref_name || format('sha-{0}', github.sha) }}",
             "COMMIT_SHA": "${{ github.sha }}",
@@ -286,10 +321,20 @@ def _glob_regex(glob: str) -> str:
 def _aws_gitlab(env) -> list[str]:
     return [
         'export $(printf "AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s" '
-        f'$(aws sts assume-role-with-web-identity --role-arn {env.role_arn} --role-session-name "gitlab-${{CI_PIPELINE_ID}}" '
+        f'$(aws sts assume-role-with-web-identity --role-arn {env.role_arn_shell} --role-session-name "gitlab-${{CI_PIPELINE_ID}}" '
         '--web-identity-token "${AWS_ID_TOKEN}" --duration-seconds 3600 '
         "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text))",
     ]
+
+
+def _cost_job_gitlab(p) -> dict:
+    if p.opslib_kind == "image":
+        return {"stage": "cost-check", "image": {"name": p.opslib_source, "entrypoint": [""]},
+                "script": [f"{p.cost_check} | tee cost-report.md"],
+                "artifacts": {"when": "always", "paths": ["cost-report.md"], "expire_in": "30 days"}}
+    return {"stage": "cost-check", "image": "python:3.12-slim",
+            "script": ["apt-get update -qq && apt-get install -y -qq git >/dev/null", p.opslib_install, f"{p.cost_check} | tee cost-report.md"],
+            "artifacts": {"when": "always", "paths": ["cost-report.md"], "expire_in": "30 days"}}
 
 
 def gitlab_files(p) -> dict[str, dict]:
@@ -308,7 +353,7 @@ def gitlab_files(p) -> dict[str, dict]:
         "variables": {"COMMIT_SHA": "$CI_COMMIT_SHA"},
         "default": {
             "image": p.languages[0].image,
-            "before_script": ['export VERSION="${CI_COMMIT_TAG:-sha-$CI_COMMIT_SHA}"'],
+            "before_script": [PIPEFAIL, 'export VERSION="${CI_COMMIT_TAG:-sha-$CI_COMMIT_SHA}"'],
             "interruptible": True,
         },
     }
@@ -333,18 +378,14 @@ def gitlab_files(p) -> dict[str, dict]:
         "script": [p.secret_scan_gitlab],
     }
     if p.cost_check:
-        doc["cost-check"] = {
-            "stage": "cost-check", "image": "python:3.12-slim",
-            "script": [f'pip install "{p.opslib_requirement}"', f"{p.cost_check} | tee cost-report.md"],
-            "artifacts": {"when": "always", "paths": ["cost-report.md"], "expire_in": "30 days"},
-        }
+        doc["cost-check"] = _cost_job_gitlab(p)
     build: dict[str, Any] = {"stage": "build", "rules": [{"if": main}, {"if": tag}]}
     if p.build_kind == "container":
         env = p.environments[-1]
         build.update({
             "image": "docker:27",
             "services": ["docker:27-dind"],
-            "variables": {"DOCKER_TLS_CERTDIR": "/certs"},
+            "variables": {"DOCKER_TLS_CERTDIR": "/certs", "AWS_DEFAULT_REGION": env.region},
             "id_tokens": {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}},
             "script": ["apk add --no-cache aws-cli", *_aws_gitlab(env), p.registry_login]
             + [b.command for b in p.build] + [p.trivy_install] + [b.command for b in p.image_scan] + [b.command for b in p.push],
@@ -357,31 +398,34 @@ def gitlab_files(p) -> dict[str, dict]:
         })
     doc["build"] = build
     for env in p.environments:
-        rule: dict[str, Any] = {"if": tag if env.production_from_tag else main}
-        deploy_rule = dict(rule)
-        if env.approval:
-            deploy_rule["when"] = "manual"
+        rules: list[dict[str, Any]] = [{"if": tag}] if env.production_from_tag else [{"if": main}, {"if": tag}]
+        variables: dict[str, str] = {}
+        if p.aws_oidc:
+            variables["AWS_DEFAULT_REGION"] = env.region
+        if p.fetch_full_history:
+            variables["GIT_DEPTH"] = "0"
         job: dict[str, Any] = {
             "stage": f"deploy-{env.name}",
             "image": {"name": p.deploy_image, "entrypoint": [""]},
             "environment": {"name": env.name, "url": env.url, "deployment_tier": env.tier},
             "resource_group": f"deploy-{env.name}",
             "interruptible": False,
-            "rules": [deploy_rule],
+            "timeout": f"{env.timeout_minutes} minutes",
+            "rules": [dict(r, when="manual") for r in rules] if env.approval else rules,
+            "needs": [{"job": "build", "artifacts": p.build_kind == "artifact"}]
+            + ([{"job": env.after, "artifacts": False}] if env.after else []),
         }
         if env.approval:
             job["allow_failure"] = False
-        if p.fetch_full_history:
-            job["variables"] = {"GIT_DEPTH": "0"}
+        if variables:
+            job["variables"] = variables
         if p.aws_oidc:
             job["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
-        if p.build_kind == "artifact":
-            job["needs"] = [{"job": "build", "artifacts": True}] + ([{"job": env.after, "artifacts": False}] if env.after else [])
         script = [p.tools] + (_aws_gitlab(env) if p.aws_oidc else []) + ([env.setup] if env.setup else [])
-        script += [s.command for s in env.deploy]
-        script += [f"( {env.smoke_command.strip()}\n) || {{ touch .deploy/smoke-failed; exit 1; }}"]
+        script += [s.command for s in env.record] + [_started()]
+        script += [s.command for s in env.deploy] + [env.smoke_command]
         if env.watch_command:
-            script += [f"( {env.watch_command.strip()}\n) || {{ touch .deploy/smoke-failed; exit 1; }}"]
+            script.append(env.watch_command)
         job["script"] = script
         job["artifacts"] = {"when": "always", "paths": [".deploy/"], "expire_in": "7 days"}
         doc[f"deploy-{env.name}"] = job
@@ -390,15 +434,18 @@ def gitlab_files(p) -> dict[str, dict]:
             "image": {"name": p.deploy_image, "entrypoint": [""]},
             "environment": {"name": env.name, "action": "access"},
             "resource_group": f"deploy-{env.name}",
-            "rules": [dict(rule, when="on_failure")],
+            "interruptible": False,
+            "rules": [dict(r, when="on_failure") for r in rules],
             "needs": [{"job": f"deploy-{env.name}", "artifacts": True}],
         }
+        if variables:
+            rb["variables"] = variables
         if p.aws_oidc:
             rb["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
         rb["script"] = [
-            'if [ ! -f .deploy/smoke-failed ]; then echo "smoke test did not fail: nothing to roll back"; exit 0; fi',
+            'if [ ! -f .deploy/started ]; then echo "deploy-' + env.name + ' failed before it changed anything: nothing to roll back"; exit 0; fi',
             p.tools, *(_aws_gitlab(env) if p.aws_oidc else []), *([env.setup] if env.setup else []),
-        ] + [s.command for s in env.rollback] + ["exit 1"]
+        ] + [s.command for s in env.rollback]
         doc[f"rollback-{env.name}"] = rb
     for outcome, when in (("succeeded", "on_success"), ("FAILED", "on_failure")):
         doc[f"notify-{'success' if when == 'on_success' else 'failure'}"] = {

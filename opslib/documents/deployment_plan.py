@@ -26,6 +26,11 @@ Decisions (see the report of issue #7):
   production environment; `testing` or `deployment` for the others.
 - Approvers: for an environment with `approval_required`, `ci.production_approvers`, else the
   team's engineering manager — the same default as pipeline.md's approval gate.
+- Checklist items checked in the CI system print the command of each CI system the project
+  uses (`ci.systems`), never one it does not use.
+- The plan sets VERSION and PREVIOUS_VERSION from the release and the history; a rollback step
+  that needs another value (Heroku's release number) gets the runbook's step that looks it up
+  from what CI left behind, and the image checks get the registry login CI's build uses.
 - Go/no-go thresholds are the HighErrorRate and HighLatencyP95 alerts of
   opslib.monitoring.alert_specs (one source with alerts.yml and the runbook).
 - Window `START/END` (ISO 8601, e.g. 2026-11-04T14:00Z/2026-11-04T16:00Z); the rollback
@@ -50,7 +55,7 @@ from opslib.core.files import write_text_atomic
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
-from opslib.documents.monitoring import alert_specs, production_approvers
+from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import ProjectParams
 from opslib.params.status import HALTING, ProjectStatus, load_status
@@ -60,6 +65,9 @@ __all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_ve
            "GateFailed"]
 
 DOC = "deployment-plan"
+SYSTEM_TITLES = {"github": "GitHub", "gitlab": "GitLab"}
+ASSIGNED = re.compile(r"^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=", re.M)
+USED = re.compile(r"\$\{?([A-Z_][A-Z0-9_]*)")
 SEMVER = re.compile(r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(?:-([0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*))?(?:\+[0-9A-Za-z.-]+)?$")
 
 
@@ -386,12 +394,13 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
     tag = f"v{vtext}" if parsed else version
     setup = [RStep("Set the release being deployed and the rollback target in your shell (every command below uses them).",
                    f"export VERSION={tag}\nexport PREVIOUS_VERSION=v{previous}" if previous else f"export VERSION={tag}", None)]
+    setup += _registry_login(params, platform, environment)
     prereq = [s for s in steps(platform.prerequisites, params, ctx, where) if not (s.command or "").startswith("export VERSION=")]
     thresholds = _thresholds(params)
     cat = deploy_catalog()
     channels = params.contacts.channels
     deploys = next((c.name for c in channels if "deploy" in c.purpose.lower()), channels[0].name)
-    jctx = {"version": vtext, "previous": previous, "env": environment,
+    jctx = {"version": vtext, "tag": tag, "previous": previous, "env": environment,
             "project": params.project, "deploys_channel": deploys,
             "on_call": f"{params.contacts.on_call.rotation} ({params.contacts.on_call.url})",
             "error_rate": thresholds[0].threshold.lstrip("> "), "latency": thresholds[1].threshold.lstrip("> ")}
@@ -403,7 +412,7 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
         for it in group["items"]:
             g = byname.get(gate_keys.get(it.get("gate", ""), ""))
             items.append({"text": it["text"], "done": bool(g and g.ok),
-                          "how": f"gate {g.name}: {g.evidence}" if g else render_string(it["how"], jctx, "opslib/data/deploy-checklist.yaml")})
+                          "how": f"gate {g.name}: {g.evidence}" if g else _how(it, jctx, ci_of(params).systems)})
         checklist.append({"group": group["group"], "items": items})
     if window:
         deadline = _ts(window.end - timedelta(minutes=platform.rollback.expected_minutes))
@@ -411,6 +420,7 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
     else:
         wtext, deadline = "not scheduled (pass --window START/END)", f"{platform.rollback.expected_minutes} min before the end of the window"
     canary = [CanaryStep(p, params.deploy.observe_minutes) for p in params.deploy.canary_steps] if strategy == "canary" else []
+    rollback = steps(platform.rollback.steps, params, ctx, where)
     return Plan(
         project=params.project, env=environment, version=vtext, tag=tag, previous=previous, strategy=strategy,
         platform=platform, unit_id=qa.unit_id if qa else f"{params.project.name}-{vtext}",
@@ -422,11 +432,38 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
         verify=steps(platform.verify, params, ctx, where), thresholds=thresholds,
         immediate=[render_string(t, jctx, "deploy-checklist.yaml") for t in cat["immediate"]],
         investigate=[render_string(t, jctx, "deploy-checklist.yaml") for t in cat["investigate"]],
-        rollback_steps=steps(platform.rollback.steps, params, ctx, where),
+        rollback_steps=_lookups(steps(platform.rollback.identify, params, ctx, where), rollback) + rollback,
         rollback_verify=steps(platform.rollback.verify, params, ctx, where),
         escalation=list(params.contacts.escalation), channels=list(channels), on_call=params.contacts.on_call,
         qa_path=qa.path if qa else "none given", as_of=params.project.as_of,
     )
+
+
+def _how(item: dict, jctx: dict, systems: list[str]) -> str:
+    """How a checklist item is confirmed: its `how`, or the command of each CI system in use."""
+    where = "opslib/data/deploy-checklist.yaml"
+    if "how_ci" not in item:
+        return render_string(item["how"], jctx, where)
+    texts = [(SYSTEM_TITLES[s], render_string(item["how_ci"][s], jctx, where)) for s in systems if s in item["how_ci"]]
+    return texts[0][1] if len(texts) == 1 else "; ".join(f"{title}: {text}" for title, text in texts)
+
+
+def _registry_login(params: ProjectParams, platform: Platform, env: Any) -> list[RStep]:
+    """The registry login of CI's build, before prerequisites that read the registry (a
+    private registry such as ECR answers nothing without it)."""
+    images = sorted({s.image for s in params.services if s.image})
+    if platform.ci.build != "container" or not platform.ci.registry_login or not images:
+        return []
+    login = render_string(platform.ci.registry_login, {"env": env, "registry": images[0].split("/")[0]}, f"{platform.label}/ci.yaml")
+    return [RStep("Log in to the image registry CI pushes to (the same login as the pipeline's build job); the image checks below need it.", login, None)]
+
+
+def _lookups(identify: list[RStep], rollback: list[RStep]) -> list[RStep]:
+    """The runbook's steps that set a value the rollback steps use and the plan does not set
+    (VERSION and PREVIOUS_VERSION come from the release and the history)."""
+    text = "\n".join(s.command or "" for s in rollback)
+    needed = set(USED.findall(text)) - set(ASSIGNED.findall(text)) - {"VERSION", "PREVIOUS_VERSION"}
+    return [s for s in identify if s.command and set(ASSIGNED.findall(s.command)) & needed]
 
 
 def render_plan(plan: Plan) -> str:

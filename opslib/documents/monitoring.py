@@ -29,7 +29,7 @@ from opslib.params.ci import DEFAULT as CI_DEFAULT
 from opslib.params.models import ProjectParams, Slo
 
 __all__ = ["production_approvers", "MetricRow", "AlertSpec", "Unmonitored", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
-           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector"]
+           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector", "latency_threshold_ms"]
 
 RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"
 
@@ -191,6 +191,13 @@ def _latency(params: ProjectParams) -> tuple[int, str] | None:
         return None
     slo = next((s for s in lat if s.objective == 95), lat[0])
     return slo.latency_ms, f"Set to the threshold of the latency SLO {slo.name!r} ({slo.latency_ms} ms)"
+
+
+def latency_threshold_ms(params: ProjectParams) -> int | None:
+    """The p95 latency above which HighLatencyP95 fires (and a canary step fails), in ms; None
+    without a latency SLO or ci.latency_baseline_ms."""
+    lat = _latency(params)
+    return lat[0] if lat else None
 
 
 def _context(params: ProjectParams) -> dict:

@@ -11,7 +11,8 @@ from opslib.documents import pipeline
 from opslib.documents.monitoring import alert_specs
 from opslib.params.models import ProjectParams, load_params
 
-__all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_written", "pipeline_explorer"]
+__all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_files", "deploy_files",
+           "show_written", "pipeline_explorer"]
 
 CHOICES = {"GitHub Actions + GitLab CI": ["github", "gitlab"], "GitHub Actions": ["github"], "GitLab CI": ["gitlab"]}
 
@@ -55,6 +56,17 @@ def show_file(p, path: str) -> None:
     from IPython.display import Markdown, display
 
     display(Markdown(f"**ci/{path}**\n\n```yaml\n{p.files[path]}```"))
+
+
+def deploy_files(p) -> list[str]:
+    """The file that deploys, per CI system the pipeline has: what the notebook shows."""
+    return [path for path in (".github/workflows/deploy.yml", ".gitlab-ci.yml") if path in p.files]
+
+
+def show_files(p) -> None:
+    """Show the deploy file of each CI system in use (ci.systems), never a fixed one."""
+    for path in deploy_files(p):
+        show_file(p, path)
 
 
 def show_written(written: list) -> None:
