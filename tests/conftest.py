@@ -31,3 +31,12 @@ def golden(request):
             pytest.fail(f"{name} differs from the golden file (pytest --update-golden rewrites it):\n{diff[:6000]}")
 
     return compare
+
+
+@pytest.fixture
+def promtool_installed():
+    """promtool validates the alert rules for real; scripts/setup installs it (Debian's prometheus)."""
+    import shutil
+
+    if shutil.which("promtool") is None:
+        pytest.fail("promtool is missing: run scripts/setup (it installs Debian's prometheus package)")

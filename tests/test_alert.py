@@ -2,7 +2,6 @@
 unit tests, and the runbook's Monitoring table listing exactly the same alerts."""
 
 import re
-import shutil
 
 import pytest
 from conftest import EXAMPLES, PARAMS
@@ -19,7 +18,7 @@ from opslib.params.ci import CiSection
 from opslib.params.models import load_params
 from opslib.params.status import check_status
 
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
+needs_promtool = pytest.mark.usefixtures("promtool_installed")
 
 
 @pytest.mark.parametrize("period, expected", [

@@ -2,7 +2,6 @@
 readiness review, alert rules): a hand-written document that passes every rule, then one
 mutation per rule that fails exactly that item."""
 
-import shutil
 
 import pytest
 from conftest import GOLDEN, PARAMS
@@ -21,7 +20,7 @@ from opslib.check.secrets import check_secrets
 from opslib.documents import alerts
 from opslib.params.models import load_params
 
-needs_promtool = pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool missing: apt-get install prometheus")
+needs_promtool = pytest.mark.usefixtures("promtool_installed")
 
 
 def failing(findings):

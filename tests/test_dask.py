@@ -1,5 +1,6 @@
 """--executor dask on a real (local) Dask cluster gives the same documents as the local executor."""
 
+import distributed  # a dependency of opslib (the Dask executor)
 import pytest
 from test_batch_scale import project_tree
 
@@ -8,7 +9,6 @@ from opslib.run.drift import document_files
 
 pytestmark = pytest.mark.kernel
 
-distributed = pytest.importorskip("distributed")
 
 
 def test_dask_executor_matches_local(tmp_path):
