@@ -297,7 +297,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             trigger=(f"push of a version tag `{ci.release_tag_pattern}`" if from_tag else f"push to `{ci.default_branch}` (automatic)"),
             github_if="startsWith(github.ref, 'refs/tags/')" if from_tag else f"github.ref == 'refs/heads/{ci.default_branch}'",
             role_arn=role_arn,
-            setup=render_string(pdata.setup, ctx, where) if pdata.setup else None,
+            setup=render_string(pdata.setup, ctx, where, shell=True) if pdata.setup else None,
             deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback,
