@@ -46,10 +46,11 @@ import yaml
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
-from opslib.core.files import write_text_atomic
+from opslib.core.files import inside, output_folder, write_text_atomic
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.contract import refuse_secrets
 from opslib.documents.monitoring import alert_specs, production_approvers
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import ProjectParams
@@ -434,7 +435,9 @@ def render_plan(plan: Plan) -> str:
 
 
 def plan_path(params: ProjectParams, env: str, version: str, out: str | Path | None = None) -> Path:
-    return default_doc_dir(params, Path(out) if out else None) / "deployments" / f"{version}-{env}" / "deployment-plan.md"
+    """<out>/<project>/deployments/<version>-<env>/deployment-plan.md, checked to stay inside the output folder."""
+    folder = default_doc_dir(params, output_folder(out) if out else None)
+    return inside(folder.parent, folder.name, "deployments", f"{version}-{env}", "deployment-plan.md", what="--version and --env")
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -451,6 +454,8 @@ def prepare(params: ProjectParams, env: str, version: str, qa_report: str | Path
         params.environment(env)
     except KeyError:
         raise InputError(f"--env {env}: {params.path} has no environment {env}; use one of {', '.join(e.name for e in params.environments)}.") from None
+    if parse_version(version) is None or len(version) > 100:
+        raise InputError(f"--version: {version[:100]!r} is not a semantic version; use MAJOR.MINOR.PATCH, e.g. 1.4.2 (a pre-release: 1.4.2-rc.1).")
     root = history_path(params).parent.parent
     hpath = Path(history) if history else history_path(params)
     where = _rel(hpath, root)
@@ -474,4 +479,6 @@ def write_plan(plan: Plan, path: Path, params: ProjectParams | None = None) -> P
     if params is not None:  # links relative to where the plan is written
         plan = replace(plan, links=[("Runbook", "../../runbook.md"), ("Architecture", relative_link(params, params.project.links.architecture, path.parent)),
                                     ("Plan", relative_link(params, params.project.links.plan, path.parent))])
-    return write_text_atomic(path, render_plan(plan))
+    text = render_plan(plan)
+    refuse_secrets({path: text})
+    return write_text_atomic(path, text)
