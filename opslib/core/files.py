@@ -5,13 +5,16 @@ output folder, and never two writers over one another.
     inside(root, *parts)                     root/parts…, refused unless it resolves inside root
     output_folder(path, what)                an output folder that is a folder (created when missing)
     folder_lock(folder)                      an exclusive lock on an output folder while a project is swapped in
+    signals_deferred()                       Ctrl-C and SIGTERM wait until a swap is complete
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
+import signal
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -19,7 +22,7 @@ from pathlib import Path
 
 from opslib.errors import InputError, OpslibError
 
-__all__ = ["LOCK_TIMEOUT_S", "write_text_atomic", "write_bytes_atomic", "inside", "output_folder", "folder_lock"]
+__all__ = ["LOCK_TIMEOUT_S", "write_text_atomic", "write_bytes_atomic", "inside", "output_folder", "folder_lock", "signals_deferred"]
 
 LOCK_TIMEOUT_S = 120.0
 
@@ -92,3 +95,22 @@ def folder_lock(folder: str | Path, timeout_s: float | None = None) -> Iterator[
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+@contextmanager
+def signals_deferred() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM until the block is done (then they act as usual): a swap of
+    folders is never left half done. Outside the main thread (where handlers cannot be set)
+    it does nothing."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending: list[int] = []
+    old = {signum: signal.signal(signum, lambda got, _frame: pending.append(got)) for signum in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for signum, handler in old.items():
+            signal.signal(signum, handler)
+        for got in pending[:1]:
+            signal.raise_signal(got)

@@ -4,8 +4,11 @@
     check_project(params_path, out_root=None, force=False)  -> Drift      the same into a staging folder, diffed
 
 Every document is drafted into a staging folder beside the final one (the same depth, so
-relative links come out the same); one failing check refuses the whole project and the
-previous `<out>/<project>/` stays as it was. The staging folder is removed however the run ends.
+relative links come out the same; a unique name per run); one failing check refuses the whole
+project and the previous `<out>/<project>/` stays as it was. The swap holds the output folder's
+lock (another writer of the same folder waits) with Ctrl-C and SIGTERM deferred until it is
+done. The staging folder is removed however the run ends (SIGTERM included: the CLI raises it
+like Ctrl-C). Messages name the final path, never the staging folder.
 """
 
 from __future__ import annotations
@@ -19,9 +22,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opslib.check.findings import Finding
-from opslib.core.files import write_text_atomic
+from opslib.core.files import folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.commands import default_doc_dir
 from opslib.documents.contract import document_modules
+from opslib.errors import OpslibError
 from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import check_status
 from opslib.run.batch import run_record, swap_into_place
@@ -51,15 +55,19 @@ class Drift:
 
 
 def _staging(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
+    output_folder(final.parent)
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
 
 
-def _write_all(params: ProjectParams, force: bool, staging: Path) -> list[Finding]:
+def _write_all(params: ProjectParams, force: bool, staging: Path, final: Path) -> list[Finding]:
     status = check_status(params, force=force)
     findings: list[Finding] = []
-    for mod in document_modules():  # every document must pass before any replaces the old ones
-        findings += mod.write(params, status, staging).findings
+    try:
+        for mod in document_modules():  # every document must pass before any replaces the old ones
+            findings += mod.write(params, status, staging).findings
+    except OpslibError as exc:  # name the file the user will look for, not the staging folder that is gone
+        exc.args = (str(exc).replace(str(staging), str(final)),)
+        raise
     return findings
 
 
@@ -71,18 +79,19 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
     final = default_doc_dir(params, Path(out_root) if out_root else None)
     staging = _staging(final)
     try:
-        findings = _write_all(params, force, staging)
+        findings = _write_all(params, force, staging, final)
         names = sorted(p.name for p in staging.iterdir() if p.is_file())
         record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
         write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
-        if final.exists():  # keep what batch added (executed notebooks, review copies); replace the documents
-            for item in staging.iterdir():
-                target = final / item.name
-                if target.is_dir() and item.is_dir():
-                    shutil.rmtree(target)
-                os.replace(item, target)
-        else:
-            swap_into_place(staging, final)
+        with folder_lock(final.parent), signals_deferred():
+            if final.is_dir():  # keep what batch added (executed notebooks, review copies); replace the documents
+                for item in staging.iterdir():
+                    target = final / item.name
+                    if target.is_dir() and item.is_dir():
+                        shutil.rmtree(target)
+                    os.replace(item, target)
+            else:
+                swap_into_place(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     written = [w for w in (mod.FILE for mod in document_modules()) if w in names]
@@ -97,7 +106,7 @@ def check_project(params_path: str | Path, out_root: str | Path | None = None, f
     made_out = not final.parent.exists()
     staging = _staging(final)
     try:
-        _write_all(params, force, staging)
+        _write_all(params, force, staging, final)
         return Drift(Path(params_path), final, compare_documents(final, staging, label=str(final)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
