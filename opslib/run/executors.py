@@ -9,16 +9,24 @@ Each is a context manager with `run(fn, tasks)`, which yields `(task, result)` p
 completion order; `result` is what `fn(task)` returned or the exception that stopped it (a
 worker that died). Tasks and results travel by pickle: they hold text and bytes, never
 paths on a worker's disk.
+
+Signals: a worker process stops on SIGTERM or SIGINT — inside a task by raising (Terminated or
+KeyboardInterrupt: the task's clean-up runs, its kernels are shut down), between tasks by
+exiting quietly (atexit stops its zygote). When the batch is interrupted, ProcessExecutor
+sends SIGTERM to its workers and waits for them (then kills what is left), so no worker,
+zygote or kernel outlives the batch.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from opslib.documents.contract import document_modules
-from opslib.errors import InputError
+from opslib.errors import InputError, Terminated
 
 if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds)
     from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +35,30 @@ if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds
 
 __all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "warm_imports"]
 
+STOP_WAIT_S = 30.0
+_busy = False  # a worker process is running a task
+
+
+def _stop_worker(signum: int, _frame: Any) -> None:
+    if _busy:
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    raise SystemExit(128 + signum)  # idle: exit quietly (no traceback), atexit still runs
+
+
+def _run_task(fn: Callable, task: Any) -> Any:
+    global _busy
+    _busy = True
+    try:
+        return fn(task)
+    finally:
+        _busy = False
+
 
 def warm_imports() -> None:
-    """Import what every project needs, once per worker process (papermill alone costs seconds)."""
+    """Set the worker's signal handlers, then import what every project needs, once per worker
+    process (papermill alone costs seconds)."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, _stop_worker)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
@@ -68,9 +97,27 @@ class ProcessExecutor:
                                         mp_context=multiprocessing.get_context("spawn"))
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if self.pool is None:
+            return
+        if exc_type is None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            return
+        # interrupted (Ctrl-C, SIGTERM, an error here): stop the workers, wait for their clean-up
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        for proc in processes:
+            if proc.is_alive() and proc.pid is not None:
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        self.pool.shutdown(wait=False, cancel_futures=True)
+        deadline = time.monotonic() + STOP_WAIT_S
+        for proc in processes:
+            proc.join(max(0.0, deadline - time.monotonic()))
+            if proc.is_alive():
+                proc.kill()  # its zygote sees the pipe close and kills its kernels
+                proc.join(5)
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         from concurrent.futures import as_completed
@@ -78,7 +125,7 @@ class ProcessExecutor:
         if self.pool is None:
             raise RuntimeError("ProcessExecutor.run: start the executor with `with` first")
         pool = self.pool
-        futures = {pool.submit(fn, t): t for t in tasks}
+        futures = {pool.submit(_run_task, fn, t): t for t in tasks}
         for fut in as_completed(futures):
             try:
                 yield futures[fut], fut.result()

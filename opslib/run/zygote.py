@@ -387,6 +387,15 @@ def kernel_manager_class(asynchronous: bool = True):
         def format_kernel_cmd(self, extra_arguments=None):
             return kernel_command(super().format_kernel_cmd(extra_arguments))
 
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts every kernel it shuts down; papermill shuts kernels down
+            # idle, where the SIGINT only makes ipykernel log "ERROR | KeyboardInterrupt caught
+            # in kernel." (on every good batch). A shutdown needs no interrupt: the shutdown
+            # request, then SIGTERM and SIGKILL, stop a busy kernel too.
+            if getattr(self, "shutting_down", False):
+                return
+            await super()._async_interrupt_kernel()
+
     return ZygoteKernelManager
 
 
