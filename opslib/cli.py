@@ -494,11 +494,15 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ignore(_signum: int, _frame) -> None:
+    return None
+
+
 def _stop(signum: int, _frame) -> None:
     """SIGTERM (and Ctrl-C): raised once in the main thread, so every clean-up runs; further
     signals are ignored while it does (it is bounded: workers get 30 s)."""
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, _ignore)  # not SIG_IGN: Python raises OSError for a signal pending on SIG_IGN
+    signal.signal(signal.SIGINT, _ignore)
     raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
 
 

@@ -11,8 +11,8 @@ worker that died). Tasks and results travel by pickle: they hold text and bytes,
 paths on a worker's disk.
 
 Signals: a worker process stops on SIGTERM or SIGINT — inside a task by raising (Terminated or
-KeyboardInterrupt: the task's clean-up runs, its kernels are shut down), between tasks by
-exiting quietly (atexit stops its zygote). When the batch is interrupted, ProcessExecutor
+KeyboardInterrupt: the task's clean-up runs, its kernels are shut down), between tasks (or
+while exiting) by stopping its zygote and leaving quietly. When the batch is interrupted, ProcessExecutor
 sends SIGTERM to its workers and waits for them (then kills what is left), so no worker,
 zygote or kernel outlives the batch.
 """
@@ -21,12 +21,13 @@ from __future__ import annotations
 
 import os
 import signal
-import time
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from opslib.documents.contract import document_modules
 from opslib.errors import InputError, Terminated
+from opslib.run import zygote
 
 if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds)
     from concurrent.futures import ProcessPoolExecutor
@@ -39,10 +40,20 @@ STOP_WAIT_S = 30.0
 _busy = False  # a worker process is running a task
 
 
+def _ignore(_signum: int, _frame: Any) -> None:
+    return None
+
+
 def _stop_worker(signum: int, _frame: Any) -> None:
+    # once: a second signal (the group's and then the batch's own) must not cut the clean-up short
+    # (a handler that does nothing, not SIG_IGN: Python raises OSError for a signal pending on SIG_IGN)
+    signal.signal(signal.SIGTERM, _ignore)
+    signal.signal(signal.SIGINT, _ignore)
     if _busy:
         raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
-    raise SystemExit(128 + signum)  # idle: exit quietly (no traceback), atexit still runs
+    # idle, or already exiting (in atexit, where an exception only prints a traceback): clean up here and leave
+    zygote.shutdown()
+    os._exit(128 + signum)
 
 
 def _run_task(fn: Callable, task: Any) -> Any:
@@ -111,13 +122,16 @@ class ProcessExecutor:
                     os.kill(proc.pid, signal.SIGTERM)
                 except ProcessLookupError:
                     pass
-        self.pool.shutdown(wait=False, cancel_futures=True)
-        deadline = time.monotonic() + STOP_WAIT_S
-        for proc in processes:
-            proc.join(max(0.0, deadline - time.monotonic()))
-            if proc.is_alive():
-                proc.kill()  # its zygote sees the pipe close and kills its kernels
-                proc.join(5)
+        # the workers return from their task and take the pool's "stop" like after a normal run
+        # (closing the queues under them made each print an EOFError traceback)
+        stopper = threading.Thread(target=self.pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT_S)
+        if stopper.is_alive():
+            for proc in processes:
+                if proc.is_alive():
+                    proc.kill()  # its zygote sees the pipe close and kills its kernels
+            stopper.join(5)
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         from concurrent.futures import as_completed
