@@ -160,9 +160,13 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+CHECK_MAX_BYTES = 5_000_000
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from opslib.check.document import check_document
     from opslib.check.formats import exceeds, render_reports
+    from opslib.core.yamlio import read_input_text
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
     code = 0
@@ -173,14 +177,14 @@ def cmd_check(args: argparse.Namespace) -> int:
             _err(f"{path}: is a folder; pass the documents in it (e.g. {path}/*.md)")
             code = 2
             continue
-        if not path.is_file():
+        if not path.exists():
             _err(f"{path}: file not found; pass the path of a runbook, cost plan, secrets or pipeline document")
             code = 2
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            _err(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__}); pass a Markdown document")
+            text = read_input_text(path, "Markdown document", max_bytes=CHECK_MAX_BYTES)
+        except InputError as exc:
+            _err(str(exc))
             code = 2
             continue
         report = check_document(text, path=path, genre=args.genre, environments=envs)
