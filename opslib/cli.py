@@ -255,7 +255,8 @@ def cmd_cost_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_scan_secrets(args: argparse.Namespace) -> int:
-    """Print findings (never values); exit 1 when a secret is found, 0 when clean."""
+    """Print findings (never values); exit 1 when a secret is found, 2 when a file could not be
+    read (never reported as clean), 0 when clean."""
     from opslib.check.scan import cross_check, list_files, scan_paths
     from opslib.params.models import load_params
 
@@ -264,11 +265,13 @@ def cmd_scan_secrets(args: argparse.Namespace) -> int:
         raise InputError(f"{args.path}: no such file or folder; give the repository (or file) to scan.")
     params = load_params(args.params) if args.params else None
     files = list_files(root)
-    findings = scan_paths(root, files)
+    skipped: list[tuple[str, str]] = []
+    findings = scan_paths(root, files, skipped=skipped)
     check = cross_check(root, params, findings, files) if params is not None else None
     if args.format == "json":
         doc = {
-            "scanned_files": len(files),
+            "scanned_files": len(files) - len(skipped),
+            "not_scanned": [{"file": f, "reason": why} for f, why in skipped],
             "findings": [f.as_dict() for f in findings],
             "cross_check": None if check is None else {
                 "secrets_in_code_not_in_inventory": [f.as_dict() for f in check.undeclared_in_code],
@@ -284,10 +287,13 @@ def cmd_scan_secrets(args: argparse.Namespace) -> int:
         if check is not None:
             for problem in check.problems():
                 print(f"cross-check: {problem}")
+        for rel, why in skipped:
+            print(f"{rel}: not scanned ({why}); make it readable and scan again")
         noun = "secret" if len(findings) == 1 else "secrets"
-        print(f"{len(files)} files scanned: {len(findings)} {noun} found"
+        print(f"{len(files) - len(skipped)} files scanned: {len(findings)} {noun} found"
+              + (f", {len(skipped)} file(s) could not be read (not scanned, see above)" if skipped else "")
               + ("" if not findings else "; rotate each one (see the link), then remove it from the code and its history"))
-    return 1 if findings else 0
+    return 1 if findings else 2 if skipped else 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
