@@ -51,6 +51,7 @@ SCHEMA_VERSION = 1
 MAX_STRING = 10_000
 MAX_NUMBER = 10**15
 MAX_PARAMS_BYTES = 1_000_000
+MAX_OBJECTIVE = 99.999
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # characters a shell leaves alone outside quotes (no $ ` ' " \\ ; & | < > ( ) { } [ ] * ? ! # or blanks)
 _WORD = r"[A-Za-z0-9_@%+=:,./~][A-Za-z0-9_@%+=:,./~-]*"
@@ -255,9 +256,17 @@ class Datastore(Model):
 class Slo(Model):
     name: str = Field(min_length=1, description="what the objective protects, e.g. 'checkout availability'")
     sli: Literal["availability", "latency"] = Field(description="availability: share of non-5xx responses; latency: share faster than threshold_ms")
-    objective: float = Field(gt=0, lt=100, description="target in percent over the window, e.g. 99.9")
+    objective: float = Field(description="target in percent over the window, above 0 and at most 99.999, e.g. 99.9")
     threshold_ms: int | None = Field(default=None, gt=0, description="latency threshold in milliseconds (latency SLOs)")
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: float) -> float:
+        if not 0 < value <= MAX_OBJECTIVE:
+            raise ValueError(f"must be above 0 and at most {MAX_OBJECTIVE} (five nines): a smaller error budget cannot be alerted on "
+                             "from request metrics (the alert rules would be empty)")
+        return value
 
     @model_validator(mode="after")
     def _latency_threshold(self) -> Slo:
