@@ -48,7 +48,7 @@ from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
 from opslib.core.files import inside, output_folder, write_text_atomic
 from opslib.core.templates import render, render_string
-from opslib.core.yamlio import read_yaml
+from opslib.core.yamlio import read_input_text, read_yaml
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
 from opslib.documents.contract import refuse_secrets
 from opslib.documents.monitoring import alert_specs, production_approvers
@@ -147,10 +147,7 @@ class QaReport:
 def read_qa_report(path: str | Path) -> QaReport:
     """Read a QA report's status from its front matter, or a `Status:` line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the QA report ({exc.__class__.__name__}); pass --qa-report with the QA/QA-Report-<UNIT_ID>.md file.") from None
+    text = read_input_text(path, "QA report (--qa-report QA/QA-Report-<UNIT_ID>.md)")
     unit = re.sub(r"^QA-Report-", "", path.stem)
     lines = text.splitlines()
     if lines and lines[0].strip() == "---" and "---" in [s.strip() for s in lines[1:]]:
