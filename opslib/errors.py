@@ -69,8 +69,8 @@ class SecretInOutput(InputError):
         self.path = path
         self.kinds = kinds
         what = ", ".join(sorted(set(kinds)))
-        super().__init__(f"{path}: not written, it would contain a secret value ({what}); remove the value from the parameters "
-                         "or catalog it came from, rotate it, and reference the secret by name in secrets:.")
+        super().__init__(f"{path}: not written, it would contain a secret value ({what}); remove the value where it came from "
+                         "(the parameters, status.json, a catalog or record), rotate it, and reference the secret by name in secrets:.")
 
 
 class Terminated(KeyboardInterrupt):

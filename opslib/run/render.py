@@ -27,7 +27,7 @@ from opslib.documents.commands import default_doc_dir
 from opslib.documents.contract import document_modules
 from opslib.errors import OpslibError
 from opslib.params.models import ProjectParams, load_params
-from opslib.params.status import check_status
+from opslib.params.status import StatusCheck, check_status
 from opslib.run.batch import run_record, swap_into_place
 from opslib.run.drift import compare_documents
 
@@ -59,8 +59,7 @@ def _staging(final: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
 
 
-def _write_all(params: ProjectParams, force: bool, staging: Path, final: Path) -> list[Finding]:
-    status = check_status(params, force=force)
+def _write_all(params: ProjectParams, status: StatusCheck, staging: Path, final: Path) -> list[Finding]:
     findings: list[Finding] = []
     try:
         for mod in document_modules():  # every document must pass before any replaces the old ones
@@ -77,9 +76,10 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
     started = time.perf_counter()
     params = load_params(params_path)
     final = default_doc_dir(params, Path(out_root) if out_root else None)
+    status = check_status(params, force=force)  # a blocked project creates nothing
     staging = _staging(final)
     try:
-        findings = _write_all(params, force, staging, final)
+        findings = _write_all(params, status, staging, final)
         names = sorted(p.name for p in staging.iterdir() if p.is_file())
         record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
         write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
@@ -103,10 +103,11 @@ def check_project(params_path: str | Path, out_root: str | Path | None = None, f
     leaves no trace, not even an output folder it had to create."""
     params = load_params(params_path)
     final = default_doc_dir(params, Path(out_root) if out_root else None)
+    status = check_status(params, force=force)
     made_out = not final.parent.exists()
     staging = _staging(final)
     try:
-        _write_all(params, force, staging, final)
+        _write_all(params, status, staging, final)
         return Drift(Path(params_path), final, compare_documents(final, staging, label=str(final)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)
