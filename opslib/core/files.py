@@ -5,11 +5,14 @@ output folder, and never two writers over one another.
     inside(root, *parts)                     root/parts…, refused unless it resolves inside root
     output_folder(path, what)                an output folder that is a folder (created when missing)
     folder_lock(folder)                      an exclusive lock on an output folder while a project is swapped in
+    exchange(a, b)                           swap two paths atomically (Linux renameat2), False when not possible
     signals_deferred()                       Ctrl-C and SIGTERM wait until a swap is complete
 """
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import fcntl
 import os
 import signal
@@ -22,7 +25,8 @@ from pathlib import Path
 
 from opslib.errors import InputError, OpslibError
 
-__all__ = ["LOCK_TIMEOUT_S", "write_text_atomic", "write_bytes_atomic", "inside", "output_folder", "folder_lock", "signals_deferred"]
+__all__ = ["LOCK_TIMEOUT_S", "write_text_atomic", "write_bytes_atomic", "inside", "output_folder", "folder_lock", "exchange",
+           "signals_deferred"]
 
 LOCK_TIMEOUT_S = 120.0
 
@@ -114,3 +118,19 @@ def signals_deferred() -> Iterator[None]:
             signal.signal(signum, handler)
         for got in pending[:1]:
             signal.raise_signal(got)
+
+
+_AT_FDCWD = -100
+_RENAME_EXCHANGE = 2
+
+
+def exchange(a: str | Path, b: str | Path) -> bool:
+    """Swap `a` and `b` (files or folders) in one step, so a reader sees the old or the new one,
+    never neither (renameat2 with RENAME_EXCHANGE: Linux 3.15+, glibc 2.28+). False when the
+    system or file system cannot; the caller then renames twice."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+        renameat2 = libc.renameat2
+    except (OSError, AttributeError):
+        return False
+    return renameat2(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0

@@ -8,7 +8,7 @@ A command (`render_string(…, shell=True)`) has every value it interpolates quo
 place it lands in: a word of its own or part of one (shlex.quote), inside '…' ('\\'' for a
 quote), inside "…" (\\ before \\ " $ `) or in a comment (no line break), found by reading the
 rendered command as the shell would. A value made only of characters the shell does not
-interpret (letters, digits, spaces and _@%+=:,./~-) is left as it is, so commands with
+interpret (letters, digits, spaces and _@%+=:,./-) is left as it is, so commands with
 ordinary names read as before.
 """
 
@@ -27,7 +27,7 @@ from opslib.errors import CatalogError
 
 __all__ = ["environment", "render", "render_string", "shell_quote_values", "template_name"]
 
-SHELL_INERT = re.compile(r"[A-Za-z0-9_@%+=:,./~ -]*")
+SHELL_INERT = re.compile(r"[A-Za-z0-9_@%+=:,./ -]*")  # not ~: a leading ~ is expanded
 
 
 @cache

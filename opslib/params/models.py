@@ -37,6 +37,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
+from opslib.catalog.secrets import redact
 from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
@@ -52,6 +53,7 @@ MAX_STRING = 10_000
 MAX_NUMBER = 10**15
 MAX_PARAMS_BYTES = 1_000_000
 MAX_OBJECTIVE = 99.999
+MAX_PROBLEM = 400
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 # characters a shell leaves alone outside quotes (no $ ` ' " \\ ; & | < > ( ) { } [ ] * ? ! # or blanks)
 _WORD = r"[A-Za-z0-9_@%+=:,./~][A-Za-z0-9_@%+=:,./~-]*"
@@ -525,15 +527,13 @@ def load_params(path: str | Path) -> ProjectParams:
     raw = read_yaml(path, max_bytes=MAX_PARAMS_BYTES)
     if not isinstance(raw, dict):
         raise ParamsError(str(path), ["(top level): must be a mapping of sections (schema_version, project, platform, …)"])
-    version = raw.get("schema_version")
-    if version is not None and version != SCHEMA_VERSION:
-        raise ParamsError(
-            str(path),
-            [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {version!r}; upgrade opslib or migrate the file"],
-        )
     leaked = secret_schema.value_problems(raw) + limit_problems(raw)
     if leaked:
-        raise ParamsError(str(path), sorted(leaked, key=_line_key))
+        raise ParamsError(str(path), _safe(leaked))
+    version = raw.get("schema_version")
+    if version is not None and version != SCHEMA_VERSION:
+        said = repr(version) if isinstance(version, int) else "something else"
+        raise ParamsError(str(path), [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {said}; upgrade opslib or migrate the file"])
     try:
         params = ProjectParams.model_validate(_plain(raw), context={"base_dir": path.parent})
     except ValidationError as exc:
@@ -543,9 +543,19 @@ def load_params(path: str | Path) -> ProjectParams:
         for section, text in _duplicate_names(raw):
             if not any(section in p and "named twice" in p for p in problems):
                 problems.append(text)
-        raise ParamsError(str(path), sorted(problems, key=_line_key)) from None
+        raise ParamsError(str(path), _safe(problems)) from None
     params._path = path
     return params
+
+
+def _safe(problems: list[str]) -> list[str]:
+    """Sorted by line; a secret value that a field path or a quoted name would repeat redacted,
+    and each line at most MAX_PROBLEM characters (a 10,000-character name is not repeated)."""
+    out = []
+    for problem in sorted(problems, key=_line_key):
+        text = redact(problem)
+        out.append(text if len(text) <= MAX_PROBLEM else text[: MAX_PROBLEM - 1] + "…")
+    return out
 
 
 def _line_key(problem: str) -> tuple[int, str]:

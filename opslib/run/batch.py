@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Protocol
 
 from opslib.catalog.secrets import secret_kinds_in
-from opslib.core.files import folder_lock, output_folder, signals_deferred, write_text_atomic
+from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.contract import document_modules, refuse_secrets
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import load_params, params_hash
@@ -135,8 +135,12 @@ def run_record(params, mode: str, out_dir: Path, findings: list, timings: dict[s
 
 
 def swap_into_place(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging` (rename; the old folder, under a name of its own, is
-    removed only after). The caller holds the output folder's lock."""
+    """Replace `final` with `staging` in one step where the system allows (a reader sees the old
+    folder or the new one, never neither), else by two renames; the old folder is removed only
+    after. The caller holds the output folder's lock."""
+    if final.exists() and exchange(staging, final):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+        return
     old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
     if final.exists():
         final.rename(old)

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opslib.check.findings import Finding
-from opslib.core.files import folder_lock, output_folder, signals_deferred, write_text_atomic
+from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.commands import default_doc_dir
 from opslib.documents.contract import document_modules
 from opslib.errors import OpslibError
@@ -88,6 +88,8 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
                 for item in staging.iterdir():
                     target = final / item.name
                     if target.is_dir() and item.is_dir():
+                        if exchange(item, target):  # figures/, ci/: never missing for a reader
+                            continue  # the old one is in staging, removed below
                         shutil.rmtree(target)
                     os.replace(item, target)
             else:
