@@ -17,7 +17,8 @@ Decisions:
   such row (DuckDB's sniffer otherwise reads it as one column: "mandatory columns missing").
 - The day of a row is the date part of ChargePeriodStart (FOCUS timestamps are UTC).
 - A file that lacks a mandatory column (opslib/data/focus-columns.yaml) is rejected with an
-  InputError naming the file and the columns; nothing else about a file stops the read.
+  InputError naming the file and the columns; apart from that and unreadable money, nothing
+  about a file stops the read.
 - Cost categories come from opslib/data/focus-categories.yaml as one SQL CASE.
 """
 
