@@ -175,7 +175,7 @@ def test_batch_stops_cleanly_on_a_signal(signal_sandbox, sig, target, code):
     proc = _start(sandbox, "batch", "parameters/weather-api.yaml", "parameters/shop-platform.yaml", "--jobs", "2", "--quiet",
                   "--out", "out", "--notebooks", str(REPO / "notebooks"))
     # a kernel is running (its launcher names the private folder under TMPDIR)
-    _wait_for(lambda: any("zygote_launch" in line for line in _alive_naming(str(sandbox / "tmp"))), 300)
+    _wait_for(lambda: any("zygote_launch" in line or "ipykernel" in line for line in _alive_naming(str(sandbox / "tmp"))), 300)
     (os.killpg if target == "group" else os.kill)(proc.pid, sig)
     _out, err = proc.communicate(timeout=90)
     assert proc.returncode == code, err
