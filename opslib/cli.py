@@ -11,7 +11,9 @@
     opslib report RESULTS.yaml                    deployment report from what happened
     opslib schema                                 the parameters JSON Schema
 
-Exit codes: 0 success, 1 a run or a check failed, 2 bad input.
+Exit codes: 0 success, 1 a run or a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM
+(both stop workers and kernels and remove temporary folders first). Every message is printed
+with any secret value in it redacted (a file name, a key or a blocked_reason may hold one).
 """
 
 from __future__ import annotations
@@ -19,17 +21,20 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
 from opslib import __version__
-from opslib.errors import InputError, OpslibError
+from opslib.errors import InputError, OpslibError, Terminated
 
 __all__ = ["main"]
 
 
 def _err(msg: str) -> None:
-    print(f"opslib: {msg}", file=sys.stderr)
+    from opslib.catalog.secrets import redact
+
+    print(f"opslib: {redact(msg)}", file=sys.stderr)
 
 
 def cmd_validate(args: argparse.Namespace) -> int:
@@ -40,10 +45,10 @@ def cmd_validate(args: argparse.Namespace) -> int:
     for path in args.params:
         try:
             params = load_params(path)
-            status = check_status(params, force=True)
+            status = check_status(params, force=True).model_copy(update={"forced": False})
             note = f"; {status.summary}"
             if status.halting:
-                note += " (blocked: render and batch will refuse without --force)"
+                note += f" ({status.status.status}: render and batch will refuse without --force)"
             print(f"{path}: valid ({params.project.name} on {params.platform}, {len(params.environments)} environments){note}")
         except OpslibError as exc:
             _err(str(exc))
@@ -155,23 +160,31 @@ def cmd_batch(args: argparse.Namespace) -> int:
     return 1 if failed else 0
 
 
+CHECK_MAX_BYTES = 5_000_000
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from opslib.check.document import check_document
     from opslib.check.formats import exceeds, render_reports
+    from opslib.core.yamlio import read_input_text
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
     code = 0
     reports = []
     for name in args.files:
         path = Path(name)
-        if not path.is_file():
+        if path.is_dir():
+            _err(f"{path}: is a folder; pass the documents in it (e.g. {path}/*.md)")
+            code = 2
+            continue
+        if not path.exists():
             _err(f"{path}: file not found; pass the path of a runbook, cost plan, secrets or pipeline document")
             code = 2
             continue
         try:
-            text = path.read_text(encoding="utf-8")
-        except (OSError, UnicodeDecodeError) as exc:
-            _err(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__}); pass a Markdown document")
+            text = read_input_text(path, "Markdown document", max_bytes=CHECK_MAX_BYTES)
+        except InputError as exc:
+            _err(str(exc))
             code = 2
             continue
         report = check_document(text, path=path, genre=args.genre, environments=envs)
@@ -242,7 +255,8 @@ def cmd_cost_gate(args: argparse.Namespace) -> int:
 
 
 def cmd_scan_secrets(args: argparse.Namespace) -> int:
-    """Print findings (never values); exit 1 when a secret is found, 0 when clean."""
+    """Print findings (never values); exit 1 when a secret is found, 2 when a file could not be
+    read (never reported as clean), 0 when clean."""
     from opslib.check.scan import cross_check, list_files, scan_paths
     from opslib.params.models import load_params
 
@@ -251,11 +265,13 @@ def cmd_scan_secrets(args: argparse.Namespace) -> int:
         raise InputError(f"{args.path}: no such file or folder; give the repository (or file) to scan.")
     params = load_params(args.params) if args.params else None
     files = list_files(root)
-    findings = scan_paths(root, files)
+    skipped: list[tuple[str, str]] = []
+    findings = scan_paths(root, files, skipped=skipped)
     check = cross_check(root, params, findings, files) if params is not None else None
     if args.format == "json":
         doc = {
-            "scanned_files": len(files),
+            "scanned_files": len(files) - len(skipped),
+            "not_scanned": [{"file": f, "reason": why} for f, why in skipped],
             "findings": [f.as_dict() for f in findings],
             "cross_check": None if check is None else {
                 "secrets_in_code_not_in_inventory": [f.as_dict() for f in check.undeclared_in_code],
@@ -271,10 +287,13 @@ def cmd_scan_secrets(args: argparse.Namespace) -> int:
         if check is not None:
             for problem in check.problems():
                 print(f"cross-check: {problem}")
+        for rel, why in skipped:
+            print(f"{rel}: not scanned ({why}); make it readable and scan again")
         noun = "secret" if len(findings) == 1 else "secrets"
-        print(f"{len(files)} files scanned: {len(findings)} {noun} found"
+        print(f"{len(files) - len(skipped)} files scanned: {len(findings)} {noun} found"
+              + (f", {len(skipped)} file(s) could not be read (not scanned, see above)" if skipped else "")
               + ("" if not findings else "; rotate each one (see the link), then remove it from the code and its history"))
-    return 1 if findings else 0
+    return 1 if findings else 2 if skipped else 0
 
 
 def cmd_plan(args: argparse.Namespace) -> int:
@@ -310,8 +329,10 @@ def cmd_actuals(args: argparse.Namespace) -> int:
 
     if args.month is not None and not re.fullmatch(r"\d{4}-(0[1-9]|1[0-2])", args.month):
         raise InputError(f"--month {args.month}: not a month; write it as YYYY-MM, e.g. 2026-10.")
+    from opslib.core.files import output_folder
+
     params = load_params(args.params)
-    out_dir = Path(args.out) / params.project.name if args.out else default_doc_dir(params)
+    out_dir = output_folder(args.out) / params.project.name if args.out else default_doc_dir(params)
     report, _ = write_report(params, out_dir, args.billing or None, args.month)
     if args.format == "json":
         print(json.dumps(summary_json(report), indent=2, sort_keys=True))
@@ -483,16 +504,46 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
+def _ignore(_signum: int, _frame) -> None:
+    return None
+
+
+def _stop(signum: int, _frame) -> None:
+    """SIGTERM (and Ctrl-C): raised once in the main thread, so every clean-up runs; further
+    signals are ignored while it does (it is bounded: workers get 30 s)."""
+    signal.signal(signal.SIGTERM, _ignore)  # not SIG_IGN: Python raises OSError for a signal pending on SIG_IGN
+    signal.signal(signal.SIGINT, _ignore)
+    raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    import threading
+
+    main_thread = threading.current_thread() is threading.main_thread()
+    previous = {s: signal.signal(s, _stop) for s in (signal.SIGTERM, signal.SIGINT)} if main_thread else {}
     try:
         return args.fn(args)
     except OpslibError as exc:
         _err(str(exc))
         return exc.exit_code
+    except Terminated:
+        _err("terminated (SIGTERM); workers and kernels were stopped and temporary folders removed; "
+             "documents already written are complete, the rest were not written.")
+        return 143
     except KeyboardInterrupt:
         _err("interrupted; documents already written are complete, the rest were not started.")
         return 130
+    except OSError as exc:  # a disk, permission or path problem outside the checks above
+        where = exc.filename or "a file"
+        _err(f"{where}: {exc.strerror or exc.__class__.__name__}; check the path, its permissions and the free space, and run again.")
+        return 2
+    except RecursionError:
+        _err("the input is nested too deeply to process; flatten it and run again.")
+        return 2
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
 if __name__ == "__main__":

@@ -8,9 +8,13 @@ or a check failed).
     ├── InputError            bad input: exit code 2
     │   ├── ParamsError       a parameters file has one or more mistakes (all of them listed)
     │   ├── CatalogError      a data catalog in opslib/data is malformed
-    │   └── StatusError       status.json is missing or malformed
+    │   ├── StatusError       status.json is missing or malformed
+    │   └── SecretInOutput    a file about to be written holds a secret value (nothing is written)
     ├── StatusGateError       status.json says blocked or on-hold (use --force to override)
     └── ChecksFailed          a generated document failed quality-bar checks
+
+    Terminated (a KeyboardInterrupt)   SIGTERM, raised like Ctrl-C so that every clean-up runs;
+                                       the CLI exits with 143
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ __all__ = [
     "StatusError",
     "StatusGateError",
     "ChecksFailed",
+    "SecretInOutput",
+    "Terminated",
 ]
 
 
@@ -54,6 +60,22 @@ class CatalogError(InputError):
 
 class StatusError(InputError):
     pass
+
+
+class SecretInOutput(InputError):
+    """A document, notebook or review copy about to be written holds a secret value."""
+
+    def __init__(self, path: str, kinds: list[str]):
+        self.path = path
+        self.kinds = kinds
+        what = ", ".join(sorted(set(kinds)))
+        super().__init__(f"{path}: not written, it would contain a secret value ({what}); remove the value where it came from "
+                         "(the parameters, status.json, a catalog or record), rotate it, and reference the secret by name in secrets:.")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM: raised in the main thread like Ctrl-C, so temporary folders, workers and kernels
+    are cleaned up by the same code paths."""
 
 
 class StatusGateError(OpslibError):

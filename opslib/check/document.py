@@ -127,7 +127,18 @@ def detect_genre(text: str, name: str = "", doc: Document | None = None) -> str:
 
 # --- rules ----------------------------------------------------------------------------------------
 
-CAND_SECRET = re.compile(r"(?=[A-Za-z0-9+/_\-.=]*\d)(?=[A-Za-z0-9+/_\-.=]*[A-Za-z])[A-Za-z0-9+/_\-.=]{16,}|://[^\s/]*@|-----BEGIN|(?i:pass(word|wd)?|secret|token|api[_-]?key)\s*[:=]")
+# a line that may hold a secret: a run of 16+ token characters with a letter and a digit, a URL
+# with user info, a PEM line, or a secret-like key. Linear: the runs are found once each (the old
+# single regex with two look-aheads rescanned the rest of a run from every position: minutes on
+# a 1 MB line)
+TOKEN_RUN = re.compile(r"[A-Za-z0-9+/_\-.=]{16,}")
+CAND_OTHER = re.compile(r"://[^\s/@]*@|-----(?:BEGIN|END)|(?i:pass(word|wd)?|secret|token|api[_-]?key)\s*[:=]")
+
+
+def _candidate(line: str) -> bool:
+    if CAND_OTHER.search(line):
+        return True
+    return any(re.search(r"\d", m.group()) and re.search(r"[A-Za-z]", m.group()) for m in TOKEN_RUN.finditer(line))
 
 
 def _q(key: str, status: Status, message: str, line: int | None = None, area: str = "documentation", severity: str = "error") -> Finding:
@@ -285,7 +296,7 @@ def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
 
 
 def _rule_secrets(doc: Document, genre: str) -> list[Finding]:
-    idx = [i for i, ln in enumerate(doc.lines) if CAND_SECRET.search(ln)]
+    idx = [i for i, ln in enumerate(doc.lines) if _candidate(ln)]
     hits = scan_text("\n".join(doc.lines[i] for i in idx), str(doc.path or "<document>")) if idx else []
     out = [_q("secrets", "fail", f"looks like a {h.kind} (sha1 {h.hash[:10]}); remove the value, rotate it, and name the secret instead", idx[h.line - 1] + 1, "secrets")
            for h in hits]

@@ -4,8 +4,9 @@ section names mapped to the quality bar's sections through synonyms (data/check-
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from pathlib import Path
 
 from markdown_it import MarkdownIt
@@ -52,13 +53,20 @@ class Document:
                 for child in tok.children:
                     if child.type == "link_open":
                         self.links.append((str(child.attrs.get("href", "")), (tok.map[0] + 1) if tok.map else 0))
-        last = len(self.lines) + 1
-        for idx, sec in enumerate(self.sections):
-            nxt = next((s.line for s in self.sections[idx + 1:] if s.level <= sec.level), last)
-            sec.end = nxt
-            sec.children = [s for s in self.sections[idx + 1:] if s.line < nxt and s.level == sec.level + 1]
+        # the heading tree in one pass (a stack of open sections, levels strictly increasing): a
+        # section ends where the next heading of its level or above starts; its children are the
+        # headings one level below it in between
+        open_: list[Section] = []
+        for sec in self.sections:
+            while open_ and open_[-1].level >= sec.level:
+                open_.pop().end = sec.line
+            if open_ and open_[-1].level == sec.level - 1:
+                open_[-1].children.append(sec)
+            open_.append(sec)
+        for sec in open_:
+            sec.end = len(self.lines) + 1
 
-    @property
+    @cached_property
     def section_level(self) -> int:
         """The heading level of the document's main sections (H2 under a single H1 title)."""
         levels = [s.level for s in self.sections]
@@ -69,29 +77,52 @@ class Document:
             return min(lv for lv in levels if lv > top)
         return top
 
+    # Lookups stay fast on a document of 100,000 headings: titles are normalised once, and the
+    # sections or code blocks between two lines are found by bisection (sorted by line).
+    @cached_property
+    def _section_lines(self) -> list[int]:
+        return [s.line for s in self.sections]
+
+    @cached_property
+    def _fence_lines(self) -> list[int]:
+        return [f.line for f in self.fences]
+
+    @cached_property
+    def _norms(self) -> list[str]:
+        return [norm_title(s.title) for s in self.sections]
+
+    @cached_property
+    def _main_canons(self) -> list[tuple[Section, str]]:
+        """(section, the quality-bar section it stands for) for the main-level sections that stand for one."""
+        level = self.section_level
+        return [(s, c) for s in self.sections if s.level == level and (c := canonical_section(s.title)) is not None]
+
+    def _range(self, sec: Section) -> range:
+        """Indexes of the sections strictly inside `sec`."""
+        return range(bisect_right(self._section_lines, sec.line), bisect_left(self._section_lines, sec.end))
+
     def find(self, name: str, within: Section | None = None) -> Section | None:
         """First section whose title is `name` (case-insensitive, ignoring numbering); failing
         that, the first main-level section whose title is a synonym of `name`
         (data/check-synonyms.yaml: Release → Deployment, Diagnosis → Troubleshooting, …)."""
-        pool = self.sections if within is None else [s for s in self.sections if within.line < s.line < within.end]
-        for sec in pool:
-            if norm_title(sec.title) == name.lower():
-                return sec
+        indexes = range(len(self.sections)) if within is None else self._range(within)
+        wanted = name.lower()
+        for i in indexes:
+            if self._norms[i] == wanted:
+                return self.sections[i]
         if within is None:
-            level = self.section_level
-            for sec in pool:
-                if sec.level == level and canonical_section(sec.title) == name:
-                    return sec
+            return next((sec for sec, canon in self._main_canons if canon == name), None)
         return None
 
     def body(self, sec: Section) -> str:
         return "\n".join(self.lines[sec.line - 1 : sec.end - 1])
 
     def fences_in(self, sec: Section) -> list[Fence]:
-        return [f for f in self.fences if sec.line < f.line < sec.end]
+        return self.fences[bisect_right(self._fence_lines, sec.line):bisect_left(self._fence_lines, sec.end)]
 
     def subsections(self, sec: Section) -> list[Section]:
-        return [s for s in self.sections if sec.line < s.line < sec.end]
+        r = self._range(sec)
+        return self.sections[r.start:r.stop]
 
 
 def norm_title(title: str) -> str:
@@ -114,13 +145,21 @@ def section_synonyms() -> dict[str, tuple[str, ...]]:
     return {canon: tuple(sorted((w.lower() for w in words), key=len, reverse=True)) for canon, words in raw.items()}
 
 
+@cache
+def _synonym_patterns() -> list[tuple[str, frozenset[str], re.Pattern]]:
+    """Per section: its synonyms, and one regex for "starts with a synonym as a whole word"
+    (longest first, as the synonyms are sorted)."""
+    return [(canon, frozenset(words), re.compile("|".join(rf"{re.escape(w)}\b" for w in words)))
+            for canon, words in section_synonyms().items()]
+
+
+@lru_cache(maxsize=4096)
 def canonical_section(title: str) -> str | None:
     """The quality-bar section a heading stands for ("Rollout to prod" → "Deployment"), or None."""
     norm = re.sub(r"[^\w\s/&-]", "", norm_title(title)).strip()
-    for canon, words in section_synonyms().items():
-        for word in words:
-            if norm == word or re.match(rf"{re.escape(word)}\b", norm):
-                return canon
+    for canon, words, starts in _synonym_patterns():
+        if norm in words or starts.match(norm):
+            return canon
     return None
 
 

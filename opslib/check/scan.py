@@ -2,7 +2,7 @@
 
     list_files(root)                      -> list[Path]      git-tracked files (every file outside git)
     scan_text(text, filename)             -> list[ScanFinding]
-    scan_paths(root, files=None)          -> list[ScanFinding]
+    scan_paths(root, files=None, skipped=None) -> list[ScanFinding]   (skipped: filled with (file, reason) not scanned)
     env_reads(root, files=None)           -> dict[var, list[(file, line)]]  variables the code reads
     cross_check(root, params, findings)   -> CrossCheck      the scan against the secret inventory
     precommit_config(params_path=None)    -> str             a .pre-commit-config.yaml that scans every commit
@@ -10,6 +10,12 @@
 Notebooks are scanned through their cell sources and text outputs (nbformat), not as raw
 JSON. A finding holds file, line, kind, provider and the SHA-1 of the value (as detect-secrets
 stores it), never the value itself.
+
+Nothing is skipped silently: UTF-16 and UTF-32 files (with or without a byte-order mark) are
+decoded and scanned like any text; files over MAX_BYTES (logs, dumps) are read in blocks of
+lines, and binary files (a NUL byte) as Latin-1, both with our token rules only (detect-secrets'
+keyword and entropy plugins cost minutes on a large file and fire on any compressed data). A
+file that cannot be read at all is returned in `skipped` with the reason.
 """
 
 from __future__ import annotations
@@ -120,16 +126,62 @@ def notebook_lines(path: str | Path) -> list[tuple[int, str, str]]:
     return out
 
 
+_BOMS = ((b"\xff\xfe\x00\x00", "utf-32-le"), (b"\x00\x00\xfe\xff", "utf-32-be"), (b"\xef\xbb\xbf", "utf-8-sig"),
+         (b"\xff\xfe", "utf-16-le"), (b"\xfe\xff", "utf-16-be"))
+BLOCK_LINES = 20_000
+
+
+def _encoding(head: bytes) -> str:
+    """utf-8, a UTF-16/32 variant (by its byte-order mark, or by the NUL bytes of ASCII text in
+    UTF-16), or "binary" (NUL bytes in anything else)."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return name
+    if b"\0" not in head:
+        return "utf-8"
+    even, odd = head[0::2], head[1::2]
+    if odd and odd.count(0) > 0.8 * len(odd) and even.count(0) < 0.2 * len(even):
+        return "utf-16-le"
+    if even and even.count(0) > 0.8 * len(even) and odd.count(0) < 0.2 * len(odd):
+        return "utf-16-be"
+    return "binary"
+
+
 def _read_text(path: Path) -> str | None:
+    """A small UTF-8 file as text (what detect-secrets reads itself); None for anything else."""
     try:
         if path.stat().st_size > MAX_BYTES:
             return None
         data = path.read_bytes()
     except OSError:
         return None
-    if b"\0" in data[:8192]:
+    if _encoding(data[:8192]) != "utf-8":
         return None
     return data.decode("utf-8", "replace")
+
+
+def _blocks(path: Path, encoding: str) -> Iterator[list[tuple[int, str, str]]]:
+    """The lines of any file, BLOCK_LINES at a time, numbered from 1 (memory stays flat)."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder("latin-1" if encoding == "binary" else encoding)("replace")
+    n, rest, block = 0, "", []
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(1 << 20)
+            text = rest + decoder.decode(chunk, final=not chunk)
+            lines = text.split("\n")
+            rest = lines.pop() if chunk else ""
+            for line in lines + ([rest] if not chunk and rest else []):
+                n += 1
+                block.append((n, "", line.rstrip("\r")))
+                if len(block) >= BLOCK_LINES:
+                    yield block
+                    block = []
+            if not chunk:
+                break
+    if block:
+        yield block
 
 
 # --- detect-secrets ----------------------------------------------------------------------
@@ -252,8 +304,14 @@ def _scan_file(path: Path, rel: str) -> list[ScanFinding]:
         if lines is not None:
             return _scan_lines(lines, rel)
     text = _read_text(path)
-    if text is None:
-        return []
+    if text is None:  # large, UTF-16/32 or binary: our own reading, block by block
+        with path.open("rb") as fh:
+            encoding = _encoding(fh.read(8192))
+        full = encoding != "binary" and path.stat().st_size <= MAX_BYTES
+        found = []
+        for block in _blocks(path, encoding):
+            found += _scan_lines(block, rel) if full else _own(block, rel)
+        return found
     raw = text.splitlines()
     found = []
     for secret in scan_file(str(path)):
@@ -264,33 +322,41 @@ def _scan_file(path: Path, rel: str) -> list[ScanFinding]:
     return found + _own([(n, "", t) for n, t in enumerate(raw, 1)], rel)
 
 
-def _scan_chunk(root: Path, files: list[Path]) -> list[ScanFinding]:
+def _scan_chunk(root: Path, files: list[Path]) -> tuple[list[ScanFinding], list[tuple[str, str]]]:
     out: list[ScanFinding] = []
+    skipped: list[tuple[str, str]] = []
     with _detect_settings():
         for path in files:
             rel = path.relative_to(root).as_posix() if root.is_dir() and path.is_relative_to(root) else path.name
-            out += _scan_file(path, rel)
-    return out
+            try:
+                out += _scan_file(path, rel)
+            except OSError as exc:  # unreadable (permissions, a file gone meanwhile): reported, never "clean"
+                skipped.append((rel, exc.strerror or exc.__class__.__name__))
+    return out, skipped
 
 
-def scan_paths(root: str | Path, files: list[Path] | None = None, workers: int | None = None) -> list[ScanFinding]:
+def scan_paths(root: str | Path, files: list[Path] | None = None, workers: int | None = None,
+               skipped: list[tuple[str, str]] | None = None) -> list[ScanFinding]:
     """Scan `files` (default: the git-tracked files under `root`); paths in findings are relative to root.
-    More than 40 files are split over `workers` processes (default: one per CPU, at most 8)."""
+    More than 40 files are split over `workers` processes (default: one per CPU, at most 8).
+    Files that could not be read are appended to `skipped` as (file, reason)."""
     root = Path(root)
     files = list_files(root) if files is None else files
     if workers is None:
         workers = min(os.cpu_count() or 1, 8) if len(files) > 40 else 1
+    parts: list[tuple[list[ScanFinding], list[tuple[str, str]]]]
     if workers <= 1:
-        return _merge(_scan_chunk(root, files))
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
+        parts = [_scan_chunk(root, files)]
+    else:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
 
-    chunks = [files[i::workers] for i in range(workers)]
-    out: list[ScanFinding] = []
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
-        for part in pool.map(_scan_chunk, [root] * len(chunks), chunks):
-            out += part
-    return _merge(out)
+        chunks = [files[i::workers] for i in range(workers)]
+        with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn")) as pool:
+            parts = list(pool.map(_scan_chunk, [root] * len(chunks), chunks))
+    if skipped is not None:
+        skipped += sorted(s for _f, part in parts for s in part)
+    return _merge([f for found, _s in parts for f in found])
 
 
 # --- environment variables the code reads ------------------------------------------------

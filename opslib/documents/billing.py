@@ -9,10 +9,16 @@ columns) and groups it by day, tags, account, service and cost category. Only th
 aggregate comes back as a DataFrame, with one note per kind of deviation it normalised.
 
 Decisions:
-- Cells are read as text and cast with TRY_CAST, so a malformed cell is counted, not fatal.
+- Cells are read as text and cast with TRY_CAST, so a malformed cell is counted, not fatal —
+  except money: a BilledCost, EffectiveCost or ListCost that is present but not a finite
+  number (`abc`, `inf`) stops the read with an InputError naming the file and the count; an
+  unreadable cost is never counted as $0 (a third of the costs unreadable read as "within budget").
+- A CSV whose rows do not all have the header's number of fields is rejected naming the first
+  such row (DuckDB's sniffer otherwise reads it as one column: "mandatory columns missing").
 - The day of a row is the date part of ChargePeriodStart (FOCUS timestamps are UTC).
 - A file that lacks a mandatory column (opslib/data/focus-columns.yaml) is rejected with an
-  InputError naming the file and the columns; nothing else about a file stops the read.
+  InputError naming the file and the columns; apart from that and unreadable money, nothing
+  about a file stops the read.
 - Cost categories come from opslib/data/focus-categories.yaml as one SQL CASE.
 """
 
@@ -87,6 +93,24 @@ def _source(path: Path) -> str:
     return f"read_csv({_lit(str(path))}, all_varchar=true, header=true, auto_detect=true, compression='auto')"
 
 
+def _ragged_row(path: Path) -> tuple[int, int, int] | None:
+    """(line, fields, header fields) of the first CSV row whose field count differs from the header's."""
+    import csv
+    import gzip
+
+    try:
+        with (gzip.open(path, "rt", encoding="utf-8", errors="replace", newline="") if path.name.lower().endswith(".gz")
+              else path.open(encoding="utf-8", errors="replace", newline="")) as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            for row in reader:
+                if header is not None and row and len(row) != len(header):
+                    return reader.line_num, len(row), len(header)
+    except (OSError, csv.Error, EOFError):
+        return None
+    return None
+
+
 def _category_sql() -> str:
     cat = categories_catalog()
     whens = []
@@ -113,6 +137,11 @@ def _file_select(con, idx: int, path: Path, project_key: str, environment_key: s
     types = {row[0]: str(row[1]).upper() for row in described}
     by_lower = {name.lower(): name for name in types}
     missing = [c for c in cat["required"] if c.lower() not in by_lower]
+    ragged = _ragged_row(path) if missing and not path.name.lower().endswith(".parquet") else None
+    if ragged:
+        line, got, want = ragged
+        raise InputError(f"{path}: line {line} has {got} field(s) where the header has {want}; fix that row of the export "
+                         "(cut short, or a comma in an unquoted value).")
     if missing:
         raise InputError(f"{path}: not a FOCUS cost-and-usage export, the mandatory column(s) {', '.join(missing)} are missing; "
                          "export the FOCUS 1.0–1.2 columns or fix the header.")
@@ -137,10 +166,23 @@ def _file_select(con, idx: int, path: Path, project_key: str, environment_key: s
         return f"CAST({_ident(real)} AS VARCHAR)"
 
     def number(name: str) -> str:
+        """The cost as a finite number, else NULL (unreadable ones are counted by `unreadable`)."""
         real = by_lower.get(name.lower())
         if real is None:
             return "CAST(NULL AS DOUBLE)"
-        return f"TRY_CAST({_ident(real)} AS DOUBLE)"
+        value = f"TRY_CAST({_ident(real)} AS DOUBLE)"
+        return f"CASE WHEN isfinite({value}) THEN {value} END"
+
+    def unreadable(name: str) -> str:
+        """1 for a cost cell that holds something (not empty, not null as text) that is not a finite number."""
+        real = by_lower.get(name.lower())
+        if real is None:
+            return "0"
+        c = _ident(real)
+        if types[real] != "VARCHAR":
+            return f"CASE WHEN {c} IS NOT NULL AND NOT isfinite(TRY_CAST({c} AS DOUBLE)) THEN 1 ELSE 0 END"
+        return (f"CASE WHEN {c} IS NULL OR trim({c}) = '' OR upper(trim({c})) IN ({nulls}) THEN 0 "
+                f"WHEN isfinite(TRY_CAST({c} AS DOUBLE)) THEN 0 ELSE 1 END")
 
     def cost_textnull(name: str) -> str:
         real = by_lower.get(name.lower())
@@ -177,11 +219,12 @@ def _file_select(con, idx: int, path: Path, project_key: str, environment_key: s
     per_row = f"""
       SELECT {day} AS day_s, {", ".join(f"{raw(v)} AS {k}" for k, v in group_cols.items())},
         {number("BilledCost")} AS b, {number("EffectiveCost")} AS e, {number("ListCost")} AS l,
-        {nonstd} AS nonstd, {cps_null} + {cost_textnull("BilledCost")} + {cost_textnull("EffectiveCost")} + {cost_textnull("ListCost")} AS tn
+        {nonstd} AS nonstd, {cps_null} + {cost_textnull("BilledCost")} + {cost_textnull("EffectiveCost")} + {cost_textnull("ListCost")} AS tn,
+        {unreadable("BilledCost")} + {unreadable("EffectiveCost")} + {unreadable("ListCost")} AS bad_money
       FROM {_source(path)}"""
     grouped = f"""
       SELECT day_s, {", ".join(group_cols)},
-        sum(coalesce({primary}, {other})) AS cost, count(*) AS rows, sum(nonstd) AS nonstd_time, sum(tn) AS tn,
+        sum(coalesce({primary}, {other})) AS cost, count(*) AS rows, sum(nonstd) AS nonstd_time, sum(tn) AS tn, sum(bad_money) AS bad_money,
         sum(CASE WHEN {primary} IS NULL AND {other} IS NOT NULL THEN 1 ELSE 0 END) AS cost_fallback,
         sum(CASE WHEN {primary} IS NULL AND {other} IS NULL THEN 1 ELSE 0 END) AS cost_missing,
         sum(CASE WHEN b IS NOT NULL AND e IS NOT NULL AND abs(b - e) > 0.005 THEN 1 ELSE 0 END) AS billed_ne_effective,
@@ -203,7 +246,7 @@ def _file_select(con, idx: int, path: Path, project_key: str, environment_key: s
       CASE WHEN TRY_CAST(day_s AS DATE) IS NULL THEN rows ELSE 0 END AS bad_time,
       cost_fallback, cost_missing, billed_ne_effective, billed_minus_effective, effective_over_list,
       CASE WHEN tags IS NOT NULL AND NOT json_valid(tags) THEN rows ELSE 0 END AS bad_tags,
-      tn + rows * tn_groups AS text_nulls
+      tn + rows * tn_groups AS text_nulls, bad_money
     FROM ({cleaned})"""
 
 
@@ -225,7 +268,7 @@ def read_billing(paths: list[str | Path], project_key: str = "application", envi
           sum(cost) AS cost, sum(rows) AS rows, sum(nonstd_time) AS nonstd_time, sum(bad_time) AS bad_time,
           sum(cost_fallback) AS cost_fallback, sum(cost_missing) AS cost_missing, sum(billed_ne_effective) AS billed_ne_effective,
           sum(billed_minus_effective) AS billed_minus_effective, sum(effective_over_list) AS effective_over_list,
-          sum(bad_tags) AS bad_tags, sum(text_nulls) AS text_nulls
+          sum(bad_tags) AS bad_tags, sum(text_nulls) AS text_nulls, sum(bad_money) AS bad_money
         FROM ({" UNION ALL ".join(selects)})
         GROUP BY ALL
         """
@@ -236,6 +279,11 @@ def read_billing(paths: list[str | Path], project_key: str = "application", envi
             raise InputError(f"{', '.join(map(str, files))}: cannot read the billing rows ({first}); check the files are complete FOCUS exports.") from None
     finally:
         con.close()
+    for i, f in enumerate(files):
+        bad = int(daily.loc[daily["file"] == i, "bad_money"].sum()) if len(daily) else 0
+        if bad:
+            raise InputError(f"{f}: {bad:,} BilledCost, EffectiveCost or ListCost value(s) are not finite numbers; fix or re-export "
+                             "the file (an unreadable cost is never counted as $0).")
     notes += _notes(daily, files, cost_column)
     return Billing(files=files, daily=daily, rows=int(daily["rows"].sum()) if len(daily) else 0, notes=notes)
 

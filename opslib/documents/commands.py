@@ -1,6 +1,7 @@
 """The command engine: a platform's catalog steps (Jinja templates) rendered with one
 project's names — the targets of an environment (namespace, app, function prefix …), its
-services and datastores. Every document that shows a command gets it from here.
+services and datastores. Every document that shows a command gets it from here, with each
+interpolated value quoted for the shell it lands in (render_string(…, shell=True)).
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: st
             out.append(
                 RStep(
                     text=label + render_string(step.text, local, where),
-                    command=render_string(step.command, local, where) if step.command else None,
+                    command=render_string(step.command, local, where, shell=True) if step.command else None,
                     expected=render_string(step.expected, local, where) if step.expected else None,
                 )
             )

@@ -20,13 +20,14 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from opslib.catalog.secrets import secret_kinds_in
 from opslib.check.findings import Finding, failed
 from opslib.check.genres import check_genre
 from opslib.core.files import write_bytes_atomic, write_text_atomic
-from opslib.errors import ChecksFailed
+from opslib.errors import ChecksFailed, SecretInOutput
 from opslib.params.models import ProjectParams
 
-__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "check_file", "document_modules", "write_draft"]
+__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "check_file", "document_modules", "refuse_secrets", "write_draft"]
 
 # readiness last: it reviews the others
 DOCUMENT_MODULES = ("runbook", "cost_plan", "cost_report", "secrets", "pipeline", "alerts", "readiness")
@@ -78,16 +79,27 @@ def check_file(genre: str, out_dir: str | Path, file: str, params: ProjectParams
     return check_genre(genre, path.read_text(encoding="utf-8"), path=path, params=params, strict=True)
 
 
+def refuse_secrets(files: Mapping[str | Path, str | bytes]) -> None:
+    """SecretInOutput for the first file whose content holds a secret value (keys, values,
+    anywhere: the token rules of opslib/data/secret-rules.yaml); checked before anything is written."""
+    for path, content in files.items():
+        kinds = secret_kinds_in(content)
+        if kinds:
+            raise SecretInOutput(str(path), kinds)
+
+
 def write_draft(draft: Draft, out_dir: str | Path) -> Written:
     """The one write sequence: a draft that fails a check is refused (ChecksFailed names the file
-    and the failing items; nothing is written); otherwise the further files, then the main file,
-    each written to a temporary file and renamed into place."""
+    and the failing items; nothing is written), and so is one with a secret value in any of its
+    files (SecretInOutput); otherwise the further files, then the main file, each written to a
+    temporary file and renamed into place."""
     out_dir = Path(out_dir)
     path = out_dir / draft.file
     if not draft.ok:
         raise ChecksFailed(str(path), draft.findings)
     if draft.text is None:
         return Written(path=path, findings=draft.findings)
+    refuse_secrets({path: draft.text, **{out_dir / rel: content for rel, content in draft.files.items()}})
     for rel, content in draft.files.items():
         if isinstance(content, bytes):
             write_bytes_atomic(out_dir / rel, content)

@@ -680,7 +680,7 @@ def _tracking(params, plan: CostPlan, chosen) -> None:
         plan.tracking.append({
             "name": tool.name, "dashboard": tool.dashboard,
             "steps": [render_string(s, ctx, where) for s in tool.steps],
-            "command": render_string(tool.command, ctx, where),
+            "command": render_string(tool.command, ctx, where, shell=True),
         })
     for prov in sorted({p.provider for p in chosen.values() if p is not None}):
         if prov in data["vendors"]:

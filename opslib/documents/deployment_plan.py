@@ -51,10 +51,11 @@ import yaml
 
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
-from opslib.core.files import write_text_atomic
+from opslib.core.files import inside, output_folder, write_text_atomic
 from opslib.core.templates import render, render_string
-from opslib.core.yamlio import read_yaml
+from opslib.core.yamlio import read_input_text, read_yaml
 from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.contract import refuse_secrets
 from opslib.documents.monitoring import alert_specs, ci_of, production_approvers
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import ProjectParams
@@ -154,10 +155,7 @@ class QaReport:
 def read_qa_report(path: str | Path) -> QaReport:
     """Read a QA report's status from its front matter, or a `Status:` line."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read the QA report ({exc.__class__.__name__}); pass --qa-report with the QA/QA-Report-<UNIT_ID>.md file.") from None
+    text = read_input_text(path, "QA report (--qa-report QA/QA-Report-<UNIT_ID>.md)")
     unit = re.sub(r"^QA-Report-", "", path.stem)
     lines = text.splitlines()
     if lines and lines[0].strip() == "---" and "---" in [s.strip() for s in lines[1:]]:
@@ -471,7 +469,9 @@ def render_plan(plan: Plan) -> str:
 
 
 def plan_path(params: ProjectParams, env: str, version: str, out: str | Path | None = None) -> Path:
-    return default_doc_dir(params, Path(out) if out else None) / "deployments" / f"{version}-{env}" / "deployment-plan.md"
+    """<out>/<project>/deployments/<version>-<env>/deployment-plan.md, checked to stay inside the output folder."""
+    folder = default_doc_dir(params, output_folder(out) if out else None)
+    return inside(folder.parent, folder.name, "deployments", f"{version}-{env}", "deployment-plan.md", what="--version and --env")
 
 
 def _rel(path: Path, base: Path) -> str:
@@ -488,6 +488,8 @@ def prepare(params: ProjectParams, env: str, version: str, qa_report: str | Path
         params.environment(env)
     except KeyError:
         raise InputError(f"--env {env}: {params.path} has no environment {env}; use one of {', '.join(e.name for e in params.environments)}.") from None
+    if parse_version(version) is None or len(version) > 100:
+        raise InputError(f"--version: {version[:100]!r} is not a semantic version; use MAJOR.MINOR.PATCH, e.g. 1.4.2 (a pre-release: 1.4.2-rc.1).")
     root = history_path(params).parent.parent
     hpath = Path(history) if history else history_path(params)
     where = _rel(hpath, root)
@@ -511,4 +513,6 @@ def write_plan(plan: Plan, path: Path, params: ProjectParams | None = None) -> P
     if params is not None:  # links relative to where the plan is written
         plan = replace(plan, links=[("Runbook", "../../runbook.md"), ("Architecture", relative_link(params, params.project.links.architecture, path.parent)),
                                     ("Plan", relative_link(params, params.project.links.plan, path.parent))])
-    return write_text_atomic(path, render_plan(plan))
+    text = render_plan(plan)
+    refuse_secrets({path: text})
+    return write_text_atomic(path, text)

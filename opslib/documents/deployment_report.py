@@ -17,26 +17,43 @@ tests/fixtures/deploy/results-*.yaml):
 A record that contradicts itself is rejected: status success with a failed check or a FAILED
 timeline event, rolled_back without rollback.required (and the reverse), failed without an
 escalation. Written to <out>/<project>/deployments/<version>-<environment>/deployment-report.md
-(beside the plan) with --out, else beside the results file.
+(beside the plan) with --out, else beside the results file. `project` and `environment` are
+lower-case names and `version` a semantic version (they make the path), and the path is
+checked to stay inside --out; times are real dates and times.
 """
 
 from __future__ import annotations
 
 from datetime import datetime
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 
-from opslib.core.files import write_text_atomic
+from opslib.core.files import inside, output_folder, write_text_atomic
 from opslib.core.templates import render
 from opslib.core.yamlio import key_path, read_yaml
+from opslib.documents.contract import refuse_secrets
 from opslib.errors import InputError
 
 __all__ = ["DOC", "Results", "load_results", "render_report", "report_path", "write_report"]
 
 DOC = "deployment-report"
-Stamp = Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="YYYY-MM-DD HH:MM")
+FMT = "%Y-%m-%d %H:%M"
+
+
+def _real_time(value: str) -> str:
+    try:
+        datetime.strptime(value, FMT)
+    except ValueError:
+        raise ValueError("must be a real date and time written YYYY-MM-DD HH:MM") from None
+    return value
+
+
+Stamp = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}$", description="YYYY-MM-DD HH:MM"), AfterValidator(_real_time)]
+Name = Annotated[str, Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="lower-case name: letters, digits and dashes")]
+SemVer = Annotated[str, Field(pattern=r"^v?(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)(-[0-9A-Za-z-]+(\.[0-9A-Za-z-]+)*)?(\+[0-9A-Za-z.-]+)?$",
+                              max_length=100, description="semantic version, e.g. 1.4.2")]
 
 
 class _M(BaseModel):
@@ -78,13 +95,13 @@ class Escalation(_M):
 
 class Results(_M):
     unit_id: str = Field(min_length=1)
-    project: str = Field(min_length=1)
-    environment: str = Field(min_length=1)
-    version: str = Field(min_length=1)
+    project: Name
+    environment: Name
+    version: SemVer
     previous_version: str = Field(min_length=1)
     status: Literal["success", "failed", "rolled_back"]
-    started: str = Stamp
-    finished: str = Stamp
+    started: Stamp
+    finished: Stamp
     deployer: str = "DevOps Agent"
     health_before: str
     health_after: str
@@ -98,8 +115,7 @@ class Results(_M):
 
     @property
     def minutes(self) -> int:
-        fmt = "%Y-%m-%d %H:%M"
-        return int((datetime.strptime(self.finished, fmt) - datetime.strptime(self.started, fmt)).total_seconds() // 60)
+        return int((datetime.strptime(self.finished, FMT) - datetime.strptime(self.started, FMT)).total_seconds() // 60)
 
 
 def contradictions(r: Results) -> list[str]:
@@ -131,7 +147,7 @@ def load_results(path: str | Path) -> Results:
     try:
         r = Results.model_validate(raw)
     except ValidationError as exc:
-        parts = [f"{key_path(e['loc'])}: {e['msg']}" for e in exc.errors(include_url=False)]
+        parts = [f"{key_path(e['loc'])}: {_problem(e)}" for e in exc.errors(include_url=False)]
         raise InputError(f"{path}: {'; '.join(parts)}; fix those fields.") from None
     bad = contradictions(r)
     if bad:
@@ -139,17 +155,31 @@ def load_results(path: str | Path) -> Results:
     return r
 
 
+def _problem(err) -> str:
+    """The pydantic message without the value (a field of a record may hold anything)."""
+    if err["type"] == "string_pattern_mismatch":
+        return {"project": "must be a lower-case name (letters, digits, dashes)", "environment": "must be a lower-case name (letters, digits, dashes)",
+                "version": "must be a semantic version such as 1.4.2"}.get(str(err["loc"][-1]), "must be written YYYY-MM-DD HH:MM")
+    if err["type"] == "value_error":
+        return str(err["ctx"]["error"])
+    return str(err["msg"])
+
+
 def render_report(r: Results) -> str:
     return render(DOC, r)
 
 
 def report_path(r: Results, results_path: Path, out: str | Path | None = None) -> Path:
+    """Where the report goes: under --out (checked to stay inside it), else beside the record."""
     if out:
-        return Path(out) / r.project / "deployments" / f"{r.version}-{r.environment}" / "deployment-report.md"
+        return inside(output_folder(out), r.project, "deployments", f"{r.version}-{r.environment}", "deployment-report.md",
+                      what="record's project, version and environment")
     return Path(results_path).parent / "deployment-report.md"
 
 
 def write_report(results_path: str | Path, out: str | Path | None = None) -> tuple[Results, Path]:
     """Read a deployment record and write its deployment-report.md; return the record and the path."""
     r = load_results(results_path)
-    return r, write_text_atomic(report_path(r, Path(results_path), out), render_report(r))
+    path, text = report_path(r, Path(results_path), out), render_report(r)
+    refuse_secrets({path: text})
+    return r, write_text_atomic(path, text)

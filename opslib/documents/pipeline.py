@@ -446,7 +446,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
                        else f"github.ref == 'refs/heads/{ci.default_branch}' || startsWith(github.ref, 'refs/tags/')"),
             role_arn=f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
             role_arn_shell=f"arn:aws:iam::{account}:role/{role}" if account else '"${AWS_DEPLOY_ROLE_ARN}"',
-            setup=render_string(pdata.setup, ctx, where) if pdata.setup else None,
+            setup=render_string(pdata.setup, ctx, where, shell=True) if pdata.setup else None,
             record=record, deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback, canary=canary, canary_note=note,

@@ -228,7 +228,7 @@ def _secret_ctx(item: SecretItem, env: str, params: ProjectParams) -> dict[str, 
 
 def _rsteps(raw: list[dict], ctx: dict, where: str) -> list[RStep]:
     return [
-        RStep(text=render_string(s["text"], ctx, where), command=render_string(s["command"], ctx, where) if s.get("command") else None,
+        RStep(text=render_string(s["text"], ctx, where), command=render_string(s["command"], ctx, where, shell=True) if s.get("command") else None,
               expected=render_string(s["expected"], ctx, where) if s.get("expected") else None)
         for s in raw
     ]

@@ -3,16 +3,25 @@
 `load_params(path)` parses the file, validates it against `ProjectParams` (pydantic v2,
 unknown keys forbidden) and reports every mistake at once, each with its line and field
 path, as one `ParamsError`.
+
+Limits, checked before the schema (limit_problems): a string holds at most MAX_STRING
+characters and no control character other than tab and line break; a number is finite and
+within ±MAX_NUMBER (so a product of prices, quantities and factors stays a finite float).
+Every value that lands in a generated command is validated by its type (regions, platform
+targets, image references, artifacts, probe paths, base URLs): only characters a shell does
+not interpret, never a leading dash. Messages name the field and never repeat its value.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
 import re
 from datetime import date
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -28,6 +37,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
+from opslib.catalog.secrets import redact
 from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
@@ -35,10 +45,18 @@ from opslib.params import ci as ci_schema
 from opslib.params import cost as cost_schema
 from opslib.params import secrets as secret_schema
 
-__all__ = ["SCHEMA_VERSION", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash", "is_url",
-           "validation_problems", "catalog_folders", "catalog_in"]
+__all__ = ["SCHEMA_VERSION", "MAX_NUMBER", "MAX_STRING", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash",
+           "is_url", "limit_problems", "validation_problems", "catalog_folders", "catalog_in"]
 
 SCHEMA_VERSION = 1
+MAX_STRING = 10_000
+MAX_NUMBER = 10**15
+MAX_PARAMS_BYTES = 1_000_000
+MAX_OBJECTIVE = 99.999
+MAX_PROBLEM = 400
+CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+# characters a shell leaves alone outside quotes (no $ ` ' " \\ ; & | < > ( ) { } [ ] * ? ! # or blanks)
+_WORD = r"[A-Za-z0-9_@%+=:,./~][A-Za-z0-9_@%+=:,./~-]*"
 
 Slug = Annotated[
     str,
@@ -50,13 +68,45 @@ def is_url(value: str) -> bool:
     return bool(re.match(r"^https?://[^\s/]+", value))
 
 
+_HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?")
+_URL_UNSAFE = re.compile(r"[\s\x00-\x1f\x7f\"'<>\\^`{}|]")
+
+
 def _http_url(value: str) -> str:
-    if not is_url(value):
-        raise ValueError("must be an http(s) URL such as https://example.com/path")
+    parts = urlsplit(value) if is_url(value) else None
+    if parts is None or not _HOST.fullmatch(parts.netloc) or _URL_UNSAFE.search(value):
+        raise ValueError("must be an http(s) URL such as https://example.com/path: a host name, then no spaces, quotes, "
+                         "backslashes, backticks or <>{}|^ (percent-encode them)")
     return value.rstrip("/")
 
 
+def _base_url(value: str) -> str:
+    value = _http_url(value)
+    if not re.fullmatch(r"https?://[^/?#]+(/[A-Za-z0-9._~%+=:@,/-]*)?", value):
+        raise ValueError("must be a base URL such as https://shop.example.com or https://example.com/api: no query, fragment or "
+                         "shell characters ($ ; & ( ) ! * …), as it is used in commands")
+    return value
+
+
 Url = Annotated[str, AfterValidator(_http_url)]
+BaseUrl = Annotated[str, AfterValidator(_base_url)]
+# (pattern, what it means): a value that lands in commands; a mismatch says what it must be (never the value)
+_REGION = (r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$", "a cloud region: letters, digits, dots, dashes and underscores, e.g. us-east-1")
+_TARGET = (rf"^{_WORD}( {_WORD})*$", "a name, path, URL or space-separated list of them, as used in commands: letters, digits "
+           "and _@%+=:,./~- (no shell characters), not starting with a dash")
+_IMAGE = (r"^([A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*(:\d{1,5})?/)?"
+          r"[a-z0-9]+([._-]{1,2}[a-z0-9]+)*(/[a-z0-9]+([._-]{1,2}[a-z0-9]+)*)*$",
+          "a container image repository without tag, e.g. ghcr.io/acme/api or 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop/api")
+_ARTIFACT = (r"^[A-Za-z0-9_.~][A-Za-z0-9_@%+=:,./~-]*$", "a file name, path or URL: letters, digits and _@%+=:,./~- "
+             "(no shell characters), not starting with a dash")
+_PROBE = (r"^/[A-Za-z0-9._~%+=:@,/?&-]*$", "an HTTP path starting with /, e.g. /health or /ready?full=1 (no spaces, quotes or "
+          "other shell characters)")
+PATTERN_HINTS = {pattern: f"must be {hint}" for pattern, hint in (_REGION, _TARGET, _IMAGE, _ARTIFACT, _PROBE)}
+Region = Annotated[str, Field(pattern=_REGION[0], max_length=63, description=_REGION[1])]
+TargetValue = Annotated[str, Field(pattern=_TARGET[0], max_length=1000, description=_TARGET[1])]
+ImageRef = Annotated[str, Field(pattern=_IMAGE[0], max_length=255, description=_IMAGE[1])]
+ArtifactPath = Annotated[str, Field(pattern=_ARTIFACT[0], max_length=500, description=_ARTIFACT[1])]
+ProbePath = Annotated[str, Field(pattern=_PROBE[0], max_length=500, description=_PROBE[1])]
 
 
 def catalog_folders(values: Any, base_dir: Path | str | None) -> tuple[Path, ...]:
@@ -142,11 +192,11 @@ class Replicas(Model):
 
 class Environment(Model):
     name: Slug = Field(description="environment name: dev, staging, prod, …")
-    url: Url = Field(description="public base URL of the environment")
-    region: str = Field(min_length=1, description="cloud region, e.g. us-east-1")
+    url: BaseUrl = Field(description="public base URL of the environment")
+    region: Region = Field(description="cloud region, e.g. us-east-1")
     replicas: Replicas = Field(description="instance range per service")
     approval_required: bool = Field(description="whether a deploy needs a named approver (true for production)")
-    target: dict[str, str] = Field(
+    target: dict[str, TargetValue] = Field(
         default_factory=dict,
         description="platform names for this environment (e.g. namespace, app); defaults come from the platform catalog",
     )
@@ -154,7 +204,7 @@ class Environment(Model):
 
 
 class Probe(Model):
-    path: str = Field(pattern=r"^/", description="HTTP path, starting with /")
+    path: ProbePath = Field(description="HTTP path, starting with /")
     expected_status: int = Field(default=200, ge=100, le=599, description="HTTP status a healthy service returns")
     expected_body: str = Field(min_length=1, description="response body (or a fragment of it) a healthy service returns")
 
@@ -165,8 +215,8 @@ class Service(Model):
     port: int | None = Field(default=None, ge=1, le=65535, description="port the service listens on (web services)")
     health: Probe | None = Field(default=None, description="liveness endpoint: is the process alive")
     readiness: Probe | None = Field(default=None, description="readiness endpoint: can it serve traffic (dependencies reachable)")
-    image: str | None = Field(default=None, description="container image repository, without tag")
-    artifact: str | None = Field(default=None, description="build artifact (zip, tarball, slug) when not containerized")
+    image: ImageRef | None = Field(default=None, description="container image repository, without tag")
+    artifact: ArtifactPath | None = Field(default=None, description="build artifact (zip, tarball, slug) when not containerized")
 
     @model_validator(mode="after")
     def _shape(self) -> Service:
@@ -208,9 +258,17 @@ class Datastore(Model):
 class Slo(Model):
     name: str = Field(min_length=1, description="what the objective protects, e.g. 'checkout availability'")
     sli: Literal["availability", "latency"] = Field(description="availability: share of non-5xx responses; latency: share faster than threshold_ms")
-    objective: float = Field(gt=0, lt=100, description="target in percent over the window, e.g. 99.9")
+    objective: float = Field(description="target in percent over the window, above 0 and at most 99.999, e.g. 99.9")
     threshold_ms: int | None = Field(default=None, gt=0, description="latency threshold in milliseconds (latency SLOs)")
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
+
+    @field_validator("objective")
+    @classmethod
+    def _objective(cls, value: float) -> float:
+        if not 0 < value <= MAX_OBJECTIVE:
+            raise ValueError(f"must be above 0 and at most {MAX_OBJECTIVE} (five nines): a smaller error budget cannot be alerted on "
+                             "from request metrics (the alert rules would be empty)")
+        return value
 
     @model_validator(mode="after")
     def _latency_threshold(self) -> Slo:
@@ -408,6 +466,8 @@ def _describe(err: ErrorDetails) -> list[str]:
         msg = err["msg"]
     elif kind == "string_pattern_mismatch" and loc and loc[-1] == "name":
         msg = "must be lower-case letters, digits and dashes, starting with a letter (e.g. shop-api)"
+    elif kind == "string_pattern_mismatch" and str(err.get("ctx", {}).get("pattern")) in PATTERN_HINTS:
+        msg = PATTERN_HINTS[str(err["ctx"]["pattern"])]
     else:
         msg = error_message(err)
     if " | " in msg and kind == "value_error":
@@ -424,21 +484,56 @@ def validation_problems(exc: ValidationError, raw: Any) -> list[str]:
     return out
 
 
+def _scalars(node: Any, loc: tuple) -> Any:
+    """(location, value, is_key) for every key and scalar (read_yaml bounded the expansion)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield loc + (key,), key, True
+            yield from _scalars(value, loc + (key,))
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            yield from _scalars(value, loc + (i,))
+    else:
+        yield loc, node, False
+
+
+def limit_problems(raw: Any) -> list[str]:
+    """One line per string that is too long or holds a control character, and per number that
+    is not finite or beyond ±MAX_NUMBER (never echoing the value)."""
+    out = []
+    for loc, value, is_key in _scalars(raw, ()):
+        what = None
+        if isinstance(value, str):
+            if len(value) > MAX_STRING:
+                what = f"{len(value):,} characters, more than the limit of {MAX_STRING:,}; shorten it"
+            elif CONTROL.search(value):
+                what = "holds a control character; remove it (only tabs and line breaks are allowed)"
+        elif isinstance(value, bool):
+            continue
+        elif isinstance(value, float) and not math.isfinite(value):
+            what = "not a finite number; use a number between -10^15 and 10^15"
+        elif isinstance(value, int | float) and abs(value) > MAX_NUMBER:
+            what = "too large; use a number between -10^15 and 10^15"
+        if what:
+            line = line_of(raw, loc)
+            where = key_path(loc[:-1]) + " (a key)" if is_key else key_path(loc)
+            out.append(f"{'line ' + str(line) + ': ' if line else ''}{where}: {what}")
+    return out
+
+
 def load_params(path: str | Path) -> ProjectParams:
     """Read and validate one parameters file; raise ParamsError listing every mistake."""
     path = Path(path)
-    raw = read_yaml(path)
+    raw = read_yaml(path, max_bytes=MAX_PARAMS_BYTES)
     if not isinstance(raw, dict):
         raise ParamsError(str(path), ["(top level): must be a mapping of sections (schema_version, project, platform, …)"])
+    leaked = secret_schema.value_problems(raw) + limit_problems(raw)
+    if leaked:
+        raise ParamsError(str(path), _safe(leaked))
     version = raw.get("schema_version")
     if version is not None and version != SCHEMA_VERSION:
-        raise ParamsError(
-            str(path),
-            [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {version!r}; upgrade opslib or migrate the file"],
-        )
-    leaked = secret_schema.value_problems(raw)
-    if leaked:
-        raise ParamsError(str(path), leaked)
+        said = repr(version) if isinstance(version, int) else "something else"
+        raise ParamsError(str(path), [f"schema_version: this opslib reads version {SCHEMA_VERSION}, the file says {said}; upgrade opslib or migrate the file"])
     try:
         params = ProjectParams.model_validate(_plain(raw), context={"base_dir": path.parent})
     except ValidationError as exc:
@@ -448,9 +543,19 @@ def load_params(path: str | Path) -> ProjectParams:
         for section, text in _duplicate_names(raw):
             if not any(section in p and "named twice" in p for p in problems):
                 problems.append(text)
-        raise ParamsError(str(path), sorted(problems, key=_line_key)) from None
+        raise ParamsError(str(path), _safe(problems)) from None
     params._path = path
     return params
+
+
+def _safe(problems: list[str]) -> list[str]:
+    """Sorted by line; a secret value that a field path or a quoted name would repeat redacted,
+    and each line at most MAX_PROBLEM characters (a 10,000-character name is not repeated)."""
+    out = []
+    for problem in sorted(problems, key=_line_key):
+        text = redact(problem)
+        out.append(text if len(text) <= MAX_PROBLEM else text[: MAX_PROBLEM - 1] + "…")
+    return out
 
 
 def _line_key(problem: str) -> tuple[int, str]:

@@ -145,30 +145,50 @@ def _looks_random(value: str) -> bool:
     )
 
 
-def _walk(node: Any, loc: tuple) -> Any:
+def _walk(node: Any, loc: tuple, seen: set[int] | None = None) -> Any:
+    """(location, text, is_key) for every key and scalar; a container reached again through a
+    YAML alias is visited once (an alias bomb costs its size on disk, not its expansion);
+    `!!binary` values are read as their decoded bytes."""
+    seen = set() if seen is None else seen
+    if isinstance(node, dict | list):
+        if id(node) in seen:
+            return
+        seen.add(id(node))
     if isinstance(node, dict):
         for key, value in node.items():
-            yield from _walk(value, loc + (key,))
+            if isinstance(key, str | bytes):
+                yield loc + (key,), key.decode("utf-8", "replace") if isinstance(key, bytes) else key, True
+            yield from _walk(value, loc + (key,), seen)
     elif isinstance(node, list):
         for i, value in enumerate(node):
-            yield from _walk(value, loc + (i,))
+            yield from _walk(value, loc + (i,), seen)
     elif isinstance(node, str):
-        yield loc, node
+        yield loc, node, False
+    elif isinstance(node, bytes):
+        yield loc, node.decode("utf-8", "replace"), False
+
+
+def _where(raw: Any, loc: tuple, is_key: bool) -> str:
+    """`line N: a.b[2]` for a value; for a key, the path of the mapping holding it (the key
+    itself may be the secret, so it is never part of the message)."""
+    line = line_of(raw, loc)
+    prefix = f"line {line}: " if line else ""
+    if not is_key:
+        return prefix + key_path(loc)
+    return prefix + (f"{key_path(loc[:-1])} (a key)" if loc[:-1] else "a top-level key")
 
 
 def value_problems(raw: Any) -> list[str]:
-    """One line per value in the raw parameters that looks like a real secret (never echoing it)."""
+    """One line per key or value in the raw parameters that looks like a real secret (never echoing it)."""
     out = []
-    for loc, value in _walk(raw, ()):
+    for loc, value, is_key in _walk(raw, ()):
         found = classify_text(value)
         what = None
         if found:
             kind = found[0][1]
             what = f"looks like {'an' if kind[0].lower() in 'aeiou' else 'a'} {kind}"
-        elif loc and isinstance(loc[-1], str) and SECRET_KEY.search(loc[-1]) and _looks_random(value):
+        elif not is_key and loc and isinstance(loc[-1], str) and SECRET_KEY.search(loc[-1]) and _looks_random(value):
             what = f"the key {loc[-1]!r} holds a value that looks like a secret"
         if what:
-            line = line_of(raw, loc)
-            prefix = f"line {line}: " if line else ""
-            out.append(f"{prefix}{key_path(loc)}: {what}; remove the value and reference the secret by name in secrets: (store path and env_var)")
+            out.append(f"{_where(raw, loc, is_key)}: {what}; remove the value and reference the secret by name in secrets: (store path and env_var)")
     return out

@@ -14,8 +14,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from opslib.core.yamlio import key_path
-from opslib.errors import StatusError, StatusGateError
+from opslib.core.yamlio import key_path, read_input_text
+from opslib.errors import InputError, StatusError, StatusGateError
 from opslib.params.models import ProjectParams
 
 __all__ = ["HALTING", "ProjectStatus", "StatusCheck", "check_status", "load_status"]
@@ -56,12 +56,15 @@ class StatusCheck(BaseModel):
 
 
 def load_status(path: Path) -> ProjectStatus:
+    if not Path(path).exists():
+        raise StatusError(f"{path}: status.json not found; create it or fix project.status_file in the parameters.")
     try:
-        raw = json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise StatusError(f"{path}: status.json not found; create it or fix project.status_file in the parameters.") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise StatusError(f"{path}: not valid JSON ({exc}); fix the file.") from None
+        raw = json.loads(read_input_text(path, "status.json", max_bytes=1_000_000))
+    except InputError as exc:
+        raise StatusError(str(exc)) from None
+    except (json.JSONDecodeError, RecursionError) as exc:
+        where = f" (line {exc.lineno})" if isinstance(exc, json.JSONDecodeError) else " (nested too deeply)"
+        raise StatusError(f"{path}: not valid JSON{where}; fix the file.") from None
     try:
         return ProjectStatus.model_validate(raw)
     except ValidationError as exc:

@@ -11,9 +11,12 @@ Recipe:
      OPSLIB_ZYGOTE=0; notebooks stay independent) into a work folder `<out>/.<project>.work-…/`
      beside the final one (same depth: relative links in documents come out the same), exports
      an HTML review copy (export.export_review), writes run.json and returns every file as bytes;
-  3. this process writes them into `<out>/.<project>.tmp/` and swaps it into `<out>/<project>/`.
+  3. this process checks that no file holds a secret value, writes them into a staging folder
+     of its own (`<out>/.<project>.<random>.tmp/`) and, holding the output folder's lock with
+     Ctrl-C and SIGTERM deferred, swaps it into `<out>/<project>/`.
 A failure leaves the previous `<out>/<project>/` untouched and no half-written documents;
-the failed executed notebook is kept under `<out>/_failed/<project>/` for debugging.
+the failed executed notebook is kept under `<out>/_failed/<project>/` for debugging (unless it
+holds a secret value).
 `check_batch` runs everything into a temporary sibling of `<out>` and diffs the documents.
 """
 
@@ -35,8 +38,9 @@ from importlib import metadata
 from pathlib import Path
 from typing import Protocol
 
-from opslib.core.files import write_text_atomic
-from opslib.documents.contract import document_modules
+from opslib.catalog.secrets import secret_kinds_in
+from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
+from opslib.documents.contract import document_modules, refuse_secrets
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import load_params, params_hash
 from opslib.run import zygote
@@ -131,9 +135,13 @@ def run_record(params, mode: str, out_dir: Path, findings: list, timings: dict[s
 
 
 def swap_into_place(staging: Path, final: Path) -> None:
-    """Replace `final` with `staging` (rename; the old folder is removed only after)."""
-    old = final.with_name(f".{final.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
+    """Replace `final` with `staging` in one step where the system allows (a reader sees the old
+    folder or the new one, never neither), else by two renames; the old folder is removed only
+    after. The caller holds the output folder's lock."""
+    if final.exists() and exchange(staging, final):
+        shutil.rmtree(staging, ignore_errors=True)  # now the old folder
+        return
+    old = final.with_name(f".{final.name}.old-{uuid.uuid4().hex[:8]}")
     if final.exists():
         final.rename(old)
     staging.rename(final)
@@ -244,27 +252,37 @@ def store_outcome(outcome: ProjectOutcome, out_root: Path) -> ProjectResult:
     on failure keep the failed executed notebook under `<out>/_failed/<project>/`."""
     result = outcome.result
     out = Path(out_root).resolve()
+    final = out / result.project
     if not result.ok:
         if outcome.failed_notebook:
             name, data = outcome.failed_notebook
-            failed_dir = out / "_failed" / result.project
-            failed_dir.mkdir(parents=True, exist_ok=True)
-            (failed_dir / name).write_bytes(data)
+            if secret_kinds_in(data):
+                result.error = f"{result.error}; the executed notebook holds a secret value and was not kept"
+            else:
+                failed_dir = out / "_failed" / result.project
+                failed_dir.mkdir(parents=True, exist_ok=True)
+                (failed_dir / name).write_bytes(data)
         return result
-    staging = out / f".{result.project}.tmp"
-    shutil.rmtree(staging, ignore_errors=True)
+    staging: Path | None = None
     try:
+        refuse_secrets({final / rel: data for rel, data in outcome.files.items()})
+        staging = Path(tempfile.mkdtemp(prefix=f".{result.project}.", suffix=".tmp", dir=out))
         for rel, data in outcome.files.items():
             target = staging / rel
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        swap_into_place(staging, out / result.project)
+        with folder_lock(out), signals_deferred():
+            swap_into_place(staging, final)
+    except OpslibError as exc:
+        result.ok, result.error = False, str(exc)
+        return result
     except OSError as exc:
         result.ok = False
-        result.error = f"cannot write {out / result.project} ({exc.__class__.__name__}: {exc.strerror or exc}); check the output folder"
+        result.error = f"cannot write {final} ({exc.__class__.__name__}: {exc.strerror or exc}); check the output folder"
         return result
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        if staging is not None:
+            shutil.rmtree(staging, ignore_errors=True)
     shutil.rmtree(out / "_failed" / result.project, ignore_errors=True)
     result.out_dir = str(out / result.project)
     return result
@@ -281,7 +299,7 @@ def run_project(params_path: str, notebooks: list[str], out_root: str, force: bo
 def _notebooks(notebooks_dir: Path) -> list[str]:
     notebooks = sorted(str(p.resolve()) for p in Path(notebooks_dir).glob("*.ipynb"))
     if not notebooks:
-        raise OpslibError(f"{notebooks_dir}: no notebooks found; pass --notebooks DIR pointing at the notebooks/ folder.")
+        raise InputError(f"{notebooks_dir}: no notebooks found; pass --notebooks DIR pointing at the notebooks/ folder.")
     return notebooks
 
 
@@ -301,7 +319,7 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
     """Validate every project, skip the unchanged ones (unless rebuild or force), run the rest
     on the executor; return one result each, sorted by project."""
     notebooks = _notebooks(notebooks_dir)
-    out_root = Path(out_root)
+    out_root = output_folder(out_root)
     results: list[ProjectResult] = []
     tasks: list[ProjectTask] = []
     versions = package_versions()
@@ -321,7 +339,6 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
             results.append(ProjectResult(project=name, params_path=str(path), ok=True, skipped=True, out_dir=str(out_root / name)))
             continue
         tasks.append(ProjectTask(str(Path(path).resolve()), name, notebooks, str(out_root.resolve()), force, fp))
-    out_root.mkdir(parents=True, exist_ok=True)
     if progress is not None:
         progress.start(len(tasks))
     if tasks:
@@ -344,6 +361,8 @@ def check_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, j
     """Run every project into a temporary sibling of `out_root` (so relative links come out the
     same), diff its documents against `out_root`'s; nothing is written into `out_root`."""
     out_root = Path(out_root).resolve()
+    if out_root.exists() and not out_root.is_dir():
+        output_folder(out_root)  # the one message for an --out that is a file
     out_root.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.check-", dir=out_root.parent))
     try:

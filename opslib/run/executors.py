@@ -9,16 +9,25 @@ Each is a context manager with `run(fn, tasks)`, which yields `(task, result)` p
 completion order; `result` is what `fn(task)` returned or the exception that stopped it (a
 worker that died). Tasks and results travel by pickle: they hold text and bytes, never
 paths on a worker's disk.
+
+Signals: a worker process stops on SIGTERM or SIGINT — inside a task by raising (Terminated or
+KeyboardInterrupt: the task's clean-up runs, its kernels are shut down), between tasks (or
+while exiting) by stopping its zygote and leaving quietly. When the batch is interrupted, ProcessExecutor
+sends SIGTERM to its workers and waits for them (then kills what is left), so no worker,
+zygote or kernel outlives the batch.
 """
 
 from __future__ import annotations
 
 import os
+import signal
+import threading
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 
 from opslib.documents.contract import document_modules
-from opslib.errors import InputError
+from opslib.errors import InputError, Terminated
+from opslib.run import zygote
 
 if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds)
     from concurrent.futures import ProcessPoolExecutor
@@ -27,9 +36,40 @@ if TYPE_CHECKING:  # imported when an executor starts (distributed takes seconds
 
 __all__ = ["SerialExecutor", "ProcessExecutor", "DaskExecutor", "make_executor", "warm_imports"]
 
+STOP_WAIT_S = 30.0
+_busy = False  # a worker process is running a task
+
+
+def _ignore(_signum: int, _frame: Any) -> None:
+    return None
+
+
+def _stop_worker(signum: int, _frame: Any) -> None:
+    # once: a second signal (the group's and then the batch's own) must not cut the clean-up short
+    # (a handler that does nothing, not SIG_IGN: Python raises OSError for a signal pending on SIG_IGN)
+    signal.signal(signal.SIGTERM, _ignore)
+    signal.signal(signal.SIGINT, _ignore)
+    if _busy:
+        raise Terminated() if signum == signal.SIGTERM else KeyboardInterrupt()
+    # idle, or already exiting (in atexit, where an exception only prints a traceback): clean up here and leave
+    zygote.shutdown()
+    os._exit(128 + signum)
+
+
+def _run_task(fn: Callable, task: Any) -> Any:
+    global _busy
+    _busy = True
+    try:
+        return fn(task)
+    finally:
+        _busy = False
+
 
 def warm_imports() -> None:
-    """Import what every project needs, once per worker process (papermill alone costs seconds)."""
+    """Set the worker's signal handlers, then import what every project needs, once per worker
+    process (papermill alone costs seconds)."""
+    signal.signal(signal.SIGTERM, _stop_worker)
+    signal.signal(signal.SIGINT, _stop_worker)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     import nbconvert  # noqa: F401
     import papermill  # noqa: F401
@@ -68,9 +108,30 @@ class ProcessExecutor:
                                         mp_context=multiprocessing.get_context("spawn"))
         return self
 
-    def __exit__(self, *exc) -> None:
-        if self.pool is not None:
+    def __exit__(self, exc_type, *exc) -> None:
+        if self.pool is None:
+            return
+        if exc_type is None:
             self.pool.shutdown(wait=True, cancel_futures=True)
+            return
+        # interrupted (Ctrl-C, SIGTERM, an error here): stop the workers, wait for their clean-up
+        processes = list(getattr(self.pool, "_processes", {}).values())
+        for proc in processes:
+            if proc.is_alive() and proc.pid is not None:
+                try:
+                    os.kill(proc.pid, signal.SIGTERM)
+                except ProcessLookupError:
+                    pass
+        # the workers return from their task and take the pool's "stop" like after a normal run
+        # (closing the queues under them made each print an EOFError traceback)
+        stopper = threading.Thread(target=self.pool.shutdown, kwargs={"wait": True, "cancel_futures": True}, daemon=True)
+        stopper.start()
+        stopper.join(STOP_WAIT_S)
+        if stopper.is_alive():
+            for proc in processes:
+                if proc.is_alive():
+                    proc.kill()  # its zygote sees the pipe close and kills its kernels
+            stopper.join(5)
 
     def run(self, fn: Callable, tasks: Iterable) -> Iterator[tuple[Any, Any]]:
         from concurrent.futures import as_completed
@@ -78,7 +139,7 @@ class ProcessExecutor:
         if self.pool is None:
             raise RuntimeError("ProcessExecutor.run: start the executor with `with` first")
         pool = self.pool
-        futures = {pool.submit(fn, t): t for t in tasks}
+        futures = {pool.submit(_run_task, fn, t): t for t in tasks}
         for fut in as_completed(futures):
             try:
                 yield futures[fut], fut.result()

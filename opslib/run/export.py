@@ -24,7 +24,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from opslib.core.files import write_text_atomic
-from opslib.errors import OpslibError
+from opslib.documents.contract import refuse_secrets
+from opslib.errors import InputError, OpslibError
 from opslib.params.models import load_params
 
 __all__ = ["export_review", "export_pdf", "review_context", "WIDGET_RENDERER", "CHROMIUM", "CHROMIUM_ARGS"]
@@ -186,7 +187,22 @@ def export_review(notebook: Path, target: Path) -> None:
     out_dir = nb.metadata.get("papermill", {}).get("parameters", {}).get("out_dir")
     if out_dir:
         body = _embed_images(body, Path(out_dir))
+    refuse_secrets({target: body})
     write_text_atomic(target, body)
+
+
+def _require_html(path: Path) -> None:
+    """InputError unless `path` starts like an HTML page (UTF-8 text with <html or <!doctype html>)."""
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(65536)
+        text = head.decode("utf-8")
+    except UnicodeDecodeError:
+        text = ""
+    except OSError as exc:
+        raise InputError(f"{path}: cannot be read ({exc.strerror}); pass a review copy from build/<project>/review/.") from None
+    if "\0" in text or not re.search(r"<!doctype html|<html[\s>]", text, re.I):
+        raise InputError(f"{path}: not an HTML page; pass a review copy such as build/<project>/review/10-cost-plan.html.")
 
 
 def export_pdf(html: Path, target: Path | None = None, browser: str = CHROMIUM, timeout_s: float = 60) -> Path:
@@ -196,7 +212,8 @@ def export_pdf(html: Path, target: Path | None = None, browser: str = CHROMIUM, 
 
     html = Path(html).resolve()
     if not html.is_file():
-        raise OpslibError(f"{html}: no such HTML file; run `opslib batch` first (review copies are in build/<project>/review/).")
+        raise InputError(f"{html}: no such HTML file; run `opslib batch` first (review copies are in build/<project>/review/).")
+    _require_html(html)
     if not Path(browser).is_file() and not shutil.which(browser):
         raise OpslibError(f"{browser}: Chromium not found; run scripts/setup (it installs Debian's chromium).")
     target = Path(target) if target else html.with_suffix(".pdf")

@@ -4,8 +4,11 @@
     check_project(params_path, out_root=None, force=False)  -> Drift      the same into a staging folder, diffed
 
 Every document is drafted into a staging folder beside the final one (the same depth, so
-relative links come out the same); one failing check refuses the whole project and the
-previous `<out>/<project>/` stays as it was. The staging folder is removed however the run ends.
+relative links come out the same; a unique name per run); one failing check refuses the whole
+project and the previous `<out>/<project>/` stays as it was. The swap holds the output folder's
+lock (another writer of the same folder waits) with Ctrl-C and SIGTERM deferred until it is
+done. The staging folder is removed however the run ends (SIGTERM included: the CLI raises it
+like Ctrl-C). Messages name the final path, never the staging folder.
 """
 
 from __future__ import annotations
@@ -19,11 +22,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from opslib.check.findings import Finding
-from opslib.core.files import write_text_atomic
+from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.commands import default_doc_dir
 from opslib.documents.contract import document_modules
+from opslib.errors import OpslibError
 from opslib.params.models import ProjectParams, load_params
-from opslib.params.status import check_status
+from opslib.params.status import StatusCheck, check_status
 from opslib.run.batch import run_record, swap_into_place
 from opslib.run.drift import compare_documents
 
@@ -51,15 +55,18 @@ class Drift:
 
 
 def _staging(final: Path) -> Path:
-    final.parent.mkdir(parents=True, exist_ok=True)
+    output_folder(final.parent)
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
 
 
-def _write_all(params: ProjectParams, force: bool, staging: Path) -> list[Finding]:
-    status = check_status(params, force=force)
+def _write_all(params: ProjectParams, status: StatusCheck, staging: Path, final: Path) -> list[Finding]:
     findings: list[Finding] = []
-    for mod in document_modules():  # every document must pass before any replaces the old ones
-        findings += mod.write(params, status, staging).findings
+    try:
+        for mod in document_modules():  # every document must pass before any replaces the old ones
+            findings += mod.write(params, status, staging).findings
+    except OpslibError as exc:  # name the file the user will look for, not the staging folder that is gone
+        exc.args = (str(exc).replace(str(staging), str(final)),)
+        raise
     return findings
 
 
@@ -69,20 +76,24 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
     started = time.perf_counter()
     params = load_params(params_path)
     final = default_doc_dir(params, Path(out_root) if out_root else None)
+    status = check_status(params, force=force)  # a blocked project creates nothing
     staging = _staging(final)
     try:
-        findings = _write_all(params, force, staging)
+        findings = _write_all(params, status, staging, final)
         names = sorted(p.name for p in staging.iterdir() if p.is_file())
         record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
         write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
-        if final.exists():  # keep what batch added (executed notebooks, review copies); replace the documents
-            for item in staging.iterdir():
-                target = final / item.name
-                if target.is_dir() and item.is_dir():
-                    shutil.rmtree(target)
-                os.replace(item, target)
-        else:
-            swap_into_place(staging, final)
+        with folder_lock(final.parent), signals_deferred():
+            if final.is_dir():  # keep what batch added (executed notebooks, review copies); replace the documents
+                for item in staging.iterdir():
+                    target = final / item.name
+                    if target.is_dir() and item.is_dir():
+                        if exchange(item, target):  # figures/, ci/: never missing for a reader
+                            continue  # the old one is in staging, removed below
+                        shutil.rmtree(target)
+                    os.replace(item, target)
+            else:
+                swap_into_place(staging, final)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     written = [w for w in (mod.FILE for mod in document_modules()) if w in names]
@@ -94,10 +105,11 @@ def check_project(params_path: str | Path, out_root: str | Path | None = None, f
     leaves no trace, not even an output folder it had to create."""
     params = load_params(params_path)
     final = default_doc_dir(params, Path(out_root) if out_root else None)
+    status = check_status(params, force=force)
     made_out = not final.parent.exists()
     staging = _staging(final)
     try:
-        _write_all(params, force, staging)
+        _write_all(params, status, staging, final)
         return Drift(Path(params_path), final, compare_documents(final, staging, label=str(final)))
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -114,6 +114,7 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
         os.chdir(request["cwd"])
         os.environ.clear()
         os.environ.update(request["env"])
+        tempfile.tempdir = None  # the zygote may have cached its own; the kernel's TMPDIR is in the environment
         import importlib.util
         import random
 
@@ -149,9 +150,19 @@ def _run_kernel(request: dict, fds: list[int], keep_closed: list[int]) -> None:
 
 def serve(path: str, modules: list[str]) -> int:
     """Import, listen on `path`, fork one kernel per request until stdin closes; then kill the
-    kernels left and remove `path`'s folder (a private one, made by start() for this zygote)."""
+    kernels left and remove `path`'s folder (a private one, made by start() for this zygote),
+    however it ends: SIGTERM at any point, or a worker that went away before "ready"."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the batch; the zygote ends with its worker
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))  # through `finally`: kill the kernels first
+    try:
+        return _serve(path, modules)
+    except BrokenPipeError:  # the worker is gone (it closed the pipe before "ready")
+        return 0
+    finally:
+        shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # the folder start() made for this zygote
+
+
+def _serve(path: str, modules: list[str]) -> int:
     if sys.path and sys.path[0] in ("", os.getcwd()):
         del sys.path[0]  # like ipykernel_launcher: the kernel adds its working directory itself
     _preload(modules)
@@ -236,7 +247,6 @@ def serve(path: str, modules: list[str]) -> int:
                 os.kill(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        shutil.rmtree(os.path.dirname(path), ignore_errors=True)  # the folder start() made for this zygote
 
 
 # --- the worker side --------------------------------------------------------------------
@@ -292,7 +302,13 @@ def start(modules: Sequence[str] = (), notebooks: Sequence[str] = ()) -> Zygote 
              *notebook_modules(notebooks)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, cwd=folder)
         zygote = Zygote(process, folder)
-        if _wait_ready(process):
+        try:
+            ready = _wait_ready(process)
+        except BaseException:  # Ctrl-C or SIGTERM while it imports: stop it, remove its folder
+            process.terminate()
+            zygote.close()
+            raise
+        if ready:
             _current = zygote
             atexit.register(zygote.close)
             return zygote
@@ -313,6 +329,15 @@ def _wait_ready(process: subprocess.Popen) -> bool:
     ready = bool(selector.select(READY_TIMEOUT_S)) and stdout.readline() == b"ready\n"
     selector.close()
     return ready
+
+
+def shutdown() -> None:
+    """What atexit does, for a process that leaves with os._exit: stop this process's zygote
+    (it kills its kernels) and remove the private folders."""
+    if _current is not None:
+        _current.close()
+    if _ipc_folder.cache_info().currsize:
+        shutil.rmtree(_ipc_folder(), ignore_errors=True)
 
 
 def current() -> Zygote | None:
@@ -367,7 +392,8 @@ def kernel_manager_class(asynchronous: bool = True):
     """A jupyter_client kernel manager (async, as nbclient and papermill use, or blocking) that
     starts python3 kernels through this process's zygote when there is one, and talks to them
     over UNIX sockets in a private folder (IPC transport) instead of localhost TCP ports: no
-    port races between workers, and no "running over TCP without encryption" warning per kernel."""
+    port races between workers, and no "running over TCP without encryption" warning per kernel.
+    Its connection files are written in the same folder."""
     from jupyter_client import AsyncKernelManager, KernelManager
     from traitlets import default
 
@@ -384,8 +410,41 @@ def kernel_manager_class(asynchronous: bool = True):
                 return os.path.join(zygote.folder if zygote else _ipc_folder(), uuid.uuid4().hex[:12])
             return super()._ip_default()
 
+        @default("connection_file")
+        def _opslib_connection_file(self):
+            # the connection file holds the kernel's HMAC key: in the private folder that is
+            # removed with the zygote (or at exit), not as /tmp/tmpXXXX.json left behind by a
+            # batch that was stopped before it could shut its kernels down
+            zygote = current()
+            return os.path.join(zygote.folder if zygote else _ipc_folder(), f"kernel-{uuid.uuid4().hex[:12]}.json")
+
+        async def _async_pre_start_kernel(self, **kw):
+            # the kernel's temporary files (promtool's rules, figures …) go into the private
+            # folder too, so a kernel killed mid-cell leaves none behind in /tmp
+            cmd, kw = await super()._async_pre_start_kernel(**kw)
+            zygote = current()
+            tmp = os.path.join(zygote.folder if zygote else _ipc_folder(), "tmp")
+            os.makedirs(tmp, exist_ok=True)
+            kw["env"] = {**(kw.get("env") or os.environ), "TMPDIR": tmp}
+            return cmd, kw
+
         def format_kernel_cmd(self, extra_arguments=None):
-            return kernel_command(super().format_kernel_cmd(extra_arguments))
+            # ipykernel's own log lines (an interrupted batch made every kernel print "ERROR |
+            # Exception in message handler" with a traceback) stay quiet; cell errors reach
+            # papermill through the kernel's messages, and a crash still prints its traceback
+            cmd = super().format_kernel_cmd(extra_arguments)
+            if len(cmd) >= 3 and cmd[1:3] == ["-m", "ipykernel_launcher"]:
+                cmd = [*cmd, "--IPKernelApp.log_level=CRITICAL"]
+            return kernel_command(cmd)
+
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts every kernel it shuts down; papermill shuts kernels down
+            # idle, where the SIGINT only makes ipykernel log "ERROR | KeyboardInterrupt caught
+            # in kernel." (on every good batch). A shutdown needs no interrupt: the shutdown
+            # request, then SIGTERM and SIGKILL, stop a busy kernel too.
+            if getattr(self, "shutting_down", False):
+                return
+            await super()._async_interrupt_kernel()
 
     return ZygoteKernelManager
 
