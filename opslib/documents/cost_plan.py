@@ -668,7 +668,7 @@ def draft(params, status: StatusCheck | None = None, out_dir: str | Path | None 
     plan = estimate(params, overrides)
     plan.figures = dict(FIGURES)
     text = render_plan(plan)
-    findings = check_cost_plan(text, environments=[e.name for e in params.environments], strict=True)
+    findings = check_cost_plan(text, environments=[e.name for e in params.environments], params=params, strict=True)
     return Draft(DOC, FILE, text, findings, files=figure_files(plan) if figures else {}, model=plan)
 
 
