@@ -342,7 +342,8 @@ def _aws_node(cli_service: str, cli_op: str) -> CommandSpec | None:
 
 def _aws_positionals(spec: CliSpec, words: list[Word]) -> list[str]:
     """The first words that are not options (the service and the operation)."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(words) and len(out) < 3:
         v = words[i].value
         if v.startswith("--"):
@@ -420,8 +421,7 @@ def validate_command(cmd: Command, mention: bool = False) -> Verdict:
     if name.startswith(("./", "../", "~/")) or "/" in name and not name.startswith("/"):
         return Verdict(name, "unverifiable", f"{name} is a script of the project, not a tool with a published definition")
     if tool in _builtins():
-        spec = _builtin_spec(_builtins()[tool])
-        verdict = _check(spec, "", words)
+        verdict = _check(_builtin_spec(_builtins()[tool]), "", words)
         return Verdict(tool, verdict.status, verdict.message, verdict.command)
     spec = cli_spec(tool)
     if spec is None:

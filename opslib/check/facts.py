@@ -76,7 +76,7 @@ def _steps(doc: Document, start: int, end: int) -> list[tuple[int, str | None, s
 
 
 def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
-    out = []
+    out: list[tuple[int | None, str]] = []
     for start, end, title in _sections(doc):
         inner = [s for s in doc.sections if start < s.line < end and s.level <= 3]
         stop = min([s.line for s in inner] + [end])
@@ -105,7 +105,7 @@ def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
 
 
 def _rule_urls(doc: Document) -> list[tuple[int | None, str]]:
-    out = []
+    out: list[tuple[int | None, str]] = []
     for start, end, title in _sections(doc):
         inner = [s for s in doc.sections if start < s.line < end and s.level <= 3]
         stop = min([s.line for s in inner] + [end])
@@ -137,7 +137,7 @@ def _rule_strategy(doc: Document, params: ProjectParams | None) -> list[tuple[in
     if strategy is None:
         return []
     words = _rules()["strategies"]
-    out = []
+    out: list[tuple[int | None, str]] = []
     for n, line in enumerate(doc.lines, 1):
         m = _STEP.match(line) or re.match(r"^\s*[-*]\s+()()(.*)$", line)
         if not m:
@@ -155,7 +155,8 @@ def _buckets_configured(text: str, value: str) -> bool:
 
 def _rule_buckets(text: str) -> list[tuple[int | None, str]]:
     allowed = {float(b) for b in _rules()["default_buckets_seconds"]}
-    out, seen = [], set()
+    out: list[tuple[int | None, str]] = []
+    seen: set[str] = set()
     for n, line in enumerate(text.splitlines(), 1):
         for m in re.finditer(r"_bucket\{[^}]*\ble=\"([^\"]+)\"", line):
             value = m.group(1)
@@ -215,7 +216,7 @@ def _rule_scaling(doc: Document, params: ProjectParams | None) -> list[tuple[int
     if not thresholds:
         return []
     limit = min(thresholds)
-    out = []
+    out: list[tuple[int | None, str]] = []
     for n, line in enumerate(doc.lines, 1):
         for m in re.finditer(r"--p95[= ](\d+)|(?i:target(?:ing)?\s+(?:a\s+)?p95(?:\s+(?:response time|latency))?\s+(?:of\s+)?)(\d+)\s*ms", line):
             value = int(m.group(1) or m.group(2))

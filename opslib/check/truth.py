@@ -146,9 +146,21 @@ def _shipped_platform_tools() -> dict[str, frozenset[str]]:
     return {name: platform_tools(load_platform(name)) for name in platform_names()}
 
 
+_PROJECT_TOOLS: dict[int, tuple[ProjectParams, frozenset[str]]] = {}
+
+
 def project_tools(params: ProjectParams) -> frozenset[str]:
     """The tools that fit a project: its platform's, its CI systems', its secret stores' and
-    datastores' (and their migration tools'), plus the universal ones."""
+    datastores' (and their migration tools'), plus the universal ones (kept per parameters object)."""
+    hit = _PROJECT_TOOLS.get(id(params))
+    if hit is not None and hit[0] is params:
+        return hit[1]
+    tools = _project_tools(params)
+    _PROJECT_TOOLS[id(params)] = (params, tools)
+    return tools
+
+
+def _project_tools(params: ProjectParams) -> frozenset[str]:
     fit = _tool_fit()
     tools = set(universal_tools()) | platform_tools(params.catalog.platform(params.platform))
     tools |= _tools_in([e.model_dump() for e in params.catalog.troubleshooting(params.platform)])
@@ -175,6 +187,14 @@ def project_tools(params: ProjectParams) -> frozenset[str]:
     return frozenset(tools)
 
 
+@cache
+def _platform_specific() -> frozenset[str]:
+    """Tools that mark a platform: the shipped platforms' declared tools and tool-fit.yaml's list,
+    less the universal ones."""
+    declared = set().union(*(load_platform(n).tools for n in platform_names()))
+    return frozenset((declared | set(_tool_fit().get("platform_specific", []))) - universal_tools())
+
+
 def detect_platform(tools: Iterable[str]) -> str | None:
     """The shipped platform whose own tools a document's commands use most (None when no
     platform-specific tool appears)."""
@@ -193,7 +213,7 @@ def detect_platform(tools: Iterable[str]) -> str | None:
 _KEY = re.compile(r"^(?P<indent>\s*)(?:-\s+)?(?P<key>run|script|before_script|after_script):\s*(?P<value>.*)$")
 
 
-def _scalar(value: str) -> str:
+def _scalar(value: str) -> Any:
     try:
         loaded = yaml.safe_load(value)
     except yaml.YAMLError:
@@ -330,7 +350,7 @@ def shellcheck(codes: list[str]) -> list[list[tuple[int, str, str]]]:
     for i, key in enumerate(keys):
         hit = cache_dir / f"{key}.json" if cache_dir else None
         if hit is not None and hit.is_file():
-            results[i] = [tuple(x) for x in json.loads(hit.read_text())]  # type: ignore[misc]
+            results[i] = [(int(x[0]), str(x[1]), str(x[2])) for x in json.loads(hit.read_text())]
         else:
             todo.append(i)
     exe = _shellcheck_exe()
@@ -458,15 +478,16 @@ def _declared_in_prose(lines: list[str], start: int, line: int, var: str) -> boo
 
 def _judge_fit(report: TruthReport, params: ProjectParams | None, platform: str | None) -> None:
     used = [c.tool for c in report.commands]
+    allowed: set[str]
     if params is not None:
-        allowed = project_tools(params)
-        report.platform, report.platform_note = params.platform, f"the project's platform ({params.platform}), its CI systems, stores and datastores"
+        allowed = set(project_tools(params))
+        report.platform, report.platform_note = params.platform, f"{params.project.name}'s platform ({params.platform}), CI systems, secret stores and datastores"
     else:
         name = platform
-        note = f"given: --platform {platform}" if platform else ""
+        note = f"platform {platform} (given with --platform)" if platform else ""
         if name is None:
             name = detect_platform(used)
-            note = f"detected from the commands: {name}" if name else "no platform detected (no platform-specific command): tool fit not judged"
+            note = f"platform {name} (detected from the commands)" if name else "no platform (no platform-specific command): tool fit not judged"
         report.platform, report.platform_note = name, note
         if name is None:
             return
@@ -474,7 +495,7 @@ def _judge_fit(report: TruthReport, params: ProjectParams | None, platform: str 
         for system in ("github", "gitlab"):
             allowed.update(_tool_fit()["ci"].get(system, []))
         allowed.update(_tool_fit().get("datastore_clients", []))
-    known_platform_tools = set().union(*_shipped_platform_tools().values()) | set(_tool_fit().get("platform_specific", []))
+    known_platform_tools = _platform_specific()
     for c in report.commands:
         if c.tool in allowed or c.tool.startswith(("./", "/", "(")) or c.tool not in known_platform_tools:
             continue
@@ -491,7 +512,7 @@ def truth_findings(report: TruthReport, *, severity: dict[str, str] | None = Non
     total = sum(n.values())
     sev = {"shellcheck": "warning", **(severity or {})}
 
-    def fail(key: str, msg: str, line: int | None) -> None:
+    def fail(key: str, msg: str, line: int | None) -> None:  # noqa: E306
         out.append(Finding(ITEMS[key], "fail", msg, line, "truth", sev.get(key, "error")))
 
     for c in report.commands:
@@ -509,9 +530,9 @@ def truth_findings(report: TruthReport, *, severity: dict[str, str] | None = Non
         if not report.shellcheck:
             out.append(Finding(ITEMS["shellcheck"], "pass", "every shell block passes shellcheck", None, "truth"))
     for line, tool in report.unfit:
-        fail("tool_fit", f"`{tool}` is not a tool of this project ({report.platform_note}); use the platform's own command", line)
+        fail("tool_fit", f"`{tool}` is not a tool of {report.platform_note}; use the platform's own command", line)
     if report.platform and not report.unfit and total:
-        out.append(Finding(ITEMS["tool_fit"], "pass", f"every command's tool fits {report.platform_note}", None, "truth"))
+        out.append(Finding(ITEMS["tool_fit"], "pass", f"every command's tool is one of {report.platform_note}", None, "truth"))
     elif not report.platform and total:
         out.append(Finding(ITEMS["tool_fit"], "n/a", report.platform_note, None, "truth"))
     for line, hazard, text in report.hazards:
@@ -523,8 +544,8 @@ def truth_findings(report: TruthReport, *, severity: dict[str, str] | None = Non
                           f"(an empty {var} runs the command with nothing in its place)", line)
     if total and not report.unset:
         out.append(Finding(ITEMS["variables"], "pass", "every variable is set before it is used, or declared as an input", None, "truth"))
-    for line, msg in report.facts:
-        fail("consistent", msg, line)
+    for fline, msg in report.facts:
+        fail("consistent", msg, fline)
     return out
 
 
