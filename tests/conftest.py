@@ -31,3 +31,12 @@ def golden(request):
             pytest.fail(f"{name} differs from the golden file (pytest --update-golden rewrites it):\n{diff[:6000]}")
 
     return compare
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _truth_cache(tmp_path_factory):
+    """The truth rules cache shellcheck results on disk: under the session's tmp folder in tests."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPSLIB_CACHE_DIR", str(tmp_path_factory.mktemp("opslib-cache")))
+    yield
+    mp.undo()

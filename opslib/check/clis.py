@@ -57,6 +57,7 @@ class CommandSpec:
     required: tuple[str, ...] = ()  # each: a flag, or alternatives joined by "|"
     free: bool = False  # arguments are not options (echo, test): nothing is checked after the name
     posix: bool = False  # options end at the first argument (docker run IMAGE CMD…, heroku run CMD…)
+    wrong_arg_from: dict[str, str] = field(default_factory=dict)  # command whose output is the wrong kind of argument → why
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class CliSpec:
     builtin: bool = False  # the commands are invoked by their own name (bash builtins)
     plugins: str = ""  # an unknown top-level command may be a plugin: the executable's prefix (kubectl-)
     unverified: tuple[str, ...] = ()  # command groups left out of the definition (gcloud alpha, beta)
+    open_flags: bool = False  # any option is accepted (npm takes every config key as --key=value): options are not checked
     all_flags: dict[str, Arity] = field(default_factory=dict)  # every flag of the tool (to skip values before the command is known)
 
     def sub(self, commands: dict[str, CommandSpec]) -> CliSpec:
@@ -78,7 +80,7 @@ class CliSpec:
         for c in commands.values():
             for k, v in c.flags.items():
                 all_flags.setdefault(k, v)
-        return CliSpec(self.tool, self.version, self.source, self.how, self.flags, commands, all_flags=all_flags)
+        return CliSpec(self.tool, self.version, self.source, self.how, self.flags, commands, open_flags=self.open_flags, all_flags=all_flags)
 
 
 @dataclass(frozen=True)
@@ -91,7 +93,8 @@ class Verdict:
 
 def _spec_from_json(raw: dict[str, Any]) -> CliSpec:
     commands = {path: CommandSpec(flags=c.get("flags", {}), group=c.get("group", False), max_args=c.get("max_args"),
-                                  required=tuple(c.get("required", ())), free=c.get("free", False), posix=c.get("posix", False))
+                                  required=tuple(c.get("required", ())), free=c.get("free", False), posix=c.get("posix", False),
+                                  wrong_arg_from=c.get("wrong_arg_from", {}))
                 for path, c in raw.get("commands", {}).items()}
     commands.setdefault("", CommandSpec(group=False))
     all_flags: dict[str, Arity] = dict(raw.get("flags", {}))
@@ -99,7 +102,7 @@ def _spec_from_json(raw: dict[str, Any]) -> CliSpec:
         for k, v in c.flags.items():
             all_flags.setdefault(k, v)
     return CliSpec(raw["tool"], str(raw.get("version", "")), raw.get("source", "cli"), raw.get("how", ""), raw.get("flags", {}), commands,
-                   raw.get("builtin", False), raw.get("plugins", ""), tuple(raw.get("unverified", ())), all_flags)
+                   raw.get("builtin", False), raw.get("plugins", ""), tuple(raw.get("unverified", ())), raw.get("open_flags", False), all_flags)
 
 
 @cache
@@ -242,21 +245,27 @@ def _check(spec: CliSpec, tool: str, words: list[Word], mention: bool = False) -
     if unknown is not None and not path and spec.plugins:
         return Verdict(tool, "unverifiable", f"`{tool} {unknown}` is not a command of {tool} {spec.version}: it needs a plugin "
                                              f"({spec.plugins.format(name=unknown)}); say how to install it", f"{tool} {unknown}")
+    if unknown is not None and mention and not re.fullmatch(r"[a-z][\w:.-]*", unknown):
+        return Verdict(tool, "unverifiable", f"`{label} {unknown}` reads as output quoted in prose, not as a command", label)
     if unknown is not None:
         subs = sorted(p.rsplit(" ", 1)[-1] for p in spec.commands if p and (p.rsplit(" ", 1)[0] if " " in p else "") == path)
         hint = f" (known: {', '.join(subs[:12])}{', …' if len(subs) > 12 else ''})" if subs else ""
         return Verdict(tool, "invalid", f"`{label} {unknown}`: {tool} has no command '{unknown}'{hint}", label)
     if node.free:
         return Verdict(tool, "verified", "", label)
-    if node.group and not args and not flags:
+    if node.group and not args and not flags and not mention:  # prose may name a group of commands (`glab ci cancel`)
         return Verdict(tool, "invalid", f"`{label}` needs a subcommand", label)
-    for f, _ in flags:
+    for f, _ in () if spec.open_flags else flags:
         if _lookup(f, node.flags, spec.flags) is None:
             return Verdict(tool, "invalid", f"`{label}` has no option {f}", label)
     if node.max_args is not None and len(args) > node.max_args:
         extra = " ".join(w.value for w in args[node.max_args:])
         return Verdict(tool, "invalid", f"`{label}` takes {node.max_args or 'no'} argument{'s' if node.max_args != 1 else ''}; "
                                         f"'{extra}' is one too many", label)
+    for w in args:
+        for source, why in node.wrong_arg_from.items():
+            if w.dynamic and re.search(r"\$\(\s*" + re.escape(source) + r"\b", w.value):
+                return Verdict(tool, "invalid", f"`{label}` is given the output of `{source}`: {why}", label)
     used = {f for f, _ in flags}
     for req in () if mention else node.required:
         if not used & set(req.split("|")):

@@ -564,7 +564,10 @@ def _cached_report(text: str, path: Path | None, kind: str | None, params: Proje
 
 
 def generated_truth(text: str, *, path: Path | None, params: ProjectParams, doc: Document | None = None, kind: str | None = None) -> list[Finding]:
-    """The truth findings of one of opslib's generated documents (the strict profile)."""
+    """The truth findings of one of opslib's generated documents (the strict profile);
+    OPSLIB_TRUTH=off leaves them out (benchmarks/truth.py measures render with and without)."""
+    if os.environ.get("OPSLIB_TRUTH") == "off":
+        return []
     return truth_findings(_cached_report(text, Path(path) if path else None, kind, params, doc), severity=GENERATED_SEVERITY)
 
 
