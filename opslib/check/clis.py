@@ -19,6 +19,7 @@ Flags may come anywhere on the line (as in cobra, oclif and argparse CLIs).
 
 from __future__ import annotations
 
+import difflib
 import json
 import re
 from dataclasses import dataclass, field
@@ -242,14 +243,16 @@ def _check(spec: CliSpec, tool: str, words: list[Word], mention: bool = False) -
         return Verdict(tool, "unverifiable", f"`{label}` is outside the captured definition of {tool}", label)
     if path and (path in spec.unverified or path.split(" ")[0] in spec.unverified):
         return Verdict(tool, "unverifiable", f"`{label}`: the {path.split(' ')[0]} commands of {tool} are not in its captured definition", label)
-    if unknown is not None and not path and spec.plugins:
+    top = [p for p in spec.commands if p and " " not in p]
+    if unknown is not None and not path and spec.plugins and not difflib.get_close_matches(unknown, top, n=1, cutoff=0.8):
         return Verdict(tool, "unverifiable", f"`{tool} {unknown}` is not a command of {tool} {spec.version}: it needs a plugin "
                                              f"({spec.plugins.format(name=unknown)}); say how to install it", f"{tool} {unknown}")
     if unknown is not None and mention and not re.fullmatch(r"[a-z][\w:.-]*", unknown):
         return Verdict(tool, "unverifiable", f"`{label} {unknown}` reads as output quoted in prose, not as a command", label)
     if unknown is not None:
         subs = sorted(p.rsplit(" ", 1)[-1] for p in spec.commands if p and (p.rsplit(" ", 1)[0] if " " in p else "") == path)
-        hint = f" (known: {', '.join(subs[:12])}{', …' if len(subs) > 12 else ''})" if subs else ""
+        close = difflib.get_close_matches(unknown, subs, n=1, cutoff=0.8)
+        hint = f" (did you mean '{close[0]}'?)" if close else f" (known: {', '.join(subs[:12])}{', …' if len(subs) > 12 else ''})" if subs else ""
         return Verdict(tool, "invalid", f"`{label} {unknown}`: {tool} has no command '{unknown}'{hint}", label)
     if node.free:
         return Verdict(tool, "verified", "", label)

@@ -62,13 +62,15 @@ class Report:
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-def score(findings: list[Finding]) -> float:
+def score(findings: list[Finding], truth: bool = False) -> float:
     """0–100: the weighted share of decided quality-bar items that pass. An item counts once
     (it fails if any of its findings fails); an item that fails only with warnings weighs half;
-    n/a and not-measured items do not count. A document with nothing decidable scores 0."""
+    n/a and not-measured items do not count. A document with nothing decidable scores 0. The truth
+    rules' items count only with `truth=True` (their own area score): they are reported, but the
+    overall score stays the one the corpus ranking was measured with until it is re-weighted."""
     items: dict[tuple[str, str], tuple[bool, float]] = {}
     for f in findings:
-        if f.status not in ("pass", "fail"):
+        if f.status not in ("pass", "fail") or f.area == "truth" and not truth:
             continue
         key = (f.area, f.item)
         ok, w = items.get(key, (True, 0.0))
@@ -319,8 +321,10 @@ SKIP = {
 
 # records of past events: their commands are quoted, not procedures to follow
 NO_TRUTH = ("deployment-report", "readiness", "cost-report")
-# the truth rules' severities on a hand-written document: a snippet's unset variable is a warning
-HAND_WRITTEN_SEVERITY = {"variables": "warning", "shellcheck": "warning"}
+# the truth rules' severities on a hand-written document: an invalid command, an unfit tool and an
+# unguarded destructive operation are errors; a snippet's unset variable and an inconsistency found
+# by reading the prose (a heuristic) are warnings
+HAND_WRITTEN_SEVERITY = {"variables": "warning", "shellcheck": "warning", "consistent": "warning"}
 
 
 def _truth(text: str, p: Path | None, platform: str | None, doc: Document | None = None, kind: str | None = None) -> tuple[list[Finding], list[str]]:
@@ -367,4 +371,5 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
 
 def area_scores(findings: list[Finding]) -> dict[str, float]:
     areas = sorted({f.area for f in findings})
-    return {a: score([f for f in findings if f.area == a]) for a in areas if any(f.area == a and f.status in ("pass", "fail") for f in findings)}
+    return {a: score([f for f in findings if f.area == a], truth=a == "truth") for a in areas
+            if any(f.area == a and f.status in ("pass", "fail") for f in findings)}

@@ -194,9 +194,15 @@ def _read_targets(cmd: Command) -> list[str]:
     return out
 
 
+# a placeholder of a hand-written document (`--context <CTX>`, `<pod-name>`): a word to fill in, not
+# two redirections (the placeholder rules of opslib check report it)
+_PLACEHOLDER = re.compile(r"<([A-Za-z][\w.:/-]*)>")
+
+
 @lru_cache(maxsize=8192)
 def parse_script(text: str) -> Script:
     """Parse shell code into simple commands, variables set and used, and unparsable lines."""
+    text = _PLACEHOLDER.sub(lambda m: "_" + re.sub(r"\W", "_", m.group(1)) + "_", text)
     tree = _PARSER.parse(text.encode("utf-8"))
     walker = _Walker()
     walker.walk(tree.root_node)

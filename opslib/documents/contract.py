@@ -20,7 +20,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from opslib.check.findings import Finding, blocking
+from opslib.check.findings import Finding, failed
 from opslib.check.genres import check_genre
 from opslib.core.files import write_bytes_atomic, write_text_atomic
 from opslib.errors import ChecksFailed
@@ -58,7 +58,7 @@ class Draft:
 
     @property
     def ok(self) -> bool:
-        return not blocking(self.findings)
+        return not failed(self.findings)
 
 
 @dataclass(frozen=True)
