@@ -197,14 +197,23 @@ def test_today_emergency_rotation_uses_an_unset_variable(rendered):
         assert any(v == "NEW_SECRET_VALUE" and line > emergency for line, v in r.unset), name
 
 
-def test_today_restart_removes_the_lambda_concurrency_cap(rendered):
-    r = report(rendered, "agent-orchestrator", "secrets.md", run_shellcheck=False)
-    assert any(h.rule == "remove-lambda-concurrency-cap" for _, h, _ in r.hazards)
+def test_lambda_restart_no_longer_removes_the_concurrency_cap(rendered):
+    """Issue 17: the emergency restart and Start deleted the reserved concurrency (the cap); fixed in
+    the aws-lambda platform data, and the rule catches the old command."""
+    old = ("## Restart\n\n```bash\naws lambda put-function-concurrency --function-name f --reserved-concurrent-executions 0 && "
+           "aws lambda delete-function-concurrency --function-name f\n```\n")
+    assert [h.rule for _, h, _ in truth_report(old, run_shellcheck=False).hazards] == ["remove-lambda-concurrency-cap"]
+    for doc in ("secrets.md", "runbook.md"):
+        r = report(rendered, "agent-orchestrator", doc, run_shellcheck=False)
+        assert not any(h.rule == "remove-lambda-concurrency-cap" for _, h, _ in r.hazards), doc
 
 
-def test_today_migration_runs_without_a_snapshot(rendered):
+def test_migration_without_undo_needs_a_snapshot_first(rendered):
+    """Issue 17: a migration ran with no snapshot before it while its tool has no undo."""
+    old = "## Migrate\n\n1. Validate checksums, then apply pending migrations.\n\n```bash\nflyway validate\nflyway migrate\n```\n"
+    assert [h.rule for _, h, _ in truth_report(old, run_shellcheck=False).hazards] == ["migration-without-undo"]
     r = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False)
-    assert any(h.rule == "migration-without-undo" for _, h, _ in r.hazards)
+    assert not any(h.rule == "migration-without-undo" for _, h, _ in r.hazards)
 
 
 def test_encryption_key_of_the_parameters_is_a_target():
