@@ -11,7 +11,8 @@ inconsistencies; then the totals. `--plans` adds the deployment plans of tests/g
 
 `--timing N` measures `opslib render` of the given projects N times each way in fresh processes,
 alternating: with the truth rules off (OPSLIB_TRUTH=off: the baseline), on with a cold shellcheck
-cache, and on with a warm one; it prints the medians (wall and CPU) and the overhead.
+cache, and on with a warm one; it prints the medians (wall, and CPU of the process and its children:
+shellcheck, promtool) and the overhead.
 """
 
 from __future__ import annotations
@@ -44,11 +45,12 @@ def _row(name: str, r: TruthReport) -> str:
     total = sum(n.values())
     pct = f"{100 * n['verified'] / total:5.1f}%" if total else "    –"
     unv = ", ".join(f"{t} {k}" for t, k in r.unverifiable_by_tool().most_common()) or "–"
-    return (f"  {name:<34} {total:5d} {pct} {n['invalid']:4d} {len(r.hazards):4d} {len(r.unset):5d} {len(r.facts):4d} {len(r.shellcheck):4d}"
-            f" {len(r.unfit):4d}   {unv}")
+    return (f"  {name:<34} {total:5d} {pct} {n['invalid']:4d} {len(r.hazards):4d} {len(r.unset):5d} {len(r.facts):4d} {len(r.gating):4d}"
+            f" {len(r.shellcheck):4d} {len(r.unfit):4d}   {unv}")
 
 
-HEAD = f"  {'document':<34} {'cmds':>5} {'verif.':>6} {'inv.':>4} {'dest':>4} {'unset':>5} {'inc.':>4} {'shck':>4} {'fit':>4}   unverifiable by tool"
+HEAD = (f"  {'document':<34} {'cmds':>5} {'verif.':>6} {'inv.':>4} {'dest':>4} {'unset':>5} {'inc.':>4} {'gate':>4} {'shck':>4} {'fit':>4}"
+        "   unverifiable by tool")
 
 
 def report(params_files: list[Path], plans: bool, details: bool) -> int:
@@ -83,7 +85,8 @@ def report(params_files: list[Path], plans: bool, details: bool) -> int:
     total = totals["commands"]
     print(f"\ntotal: {total} command lines, {totals['verified']} verified ({100 * totals['verified'] / max(total, 1):.1f}%), "
           f"{totals['invalid']} invalid, {totals['unverifiable']} unverifiable; {totals['hazards']} unguarded destructive operations, "
-          f"{totals['unset']} unset variables, {totals['facts']} inconsistencies, {totals['shellcheck']} shellcheck warnings, "
+          f"{totals['unset']} unset variables, {totals['facts']} inconsistencies, {totals['gating']} CI steps that cannot fail or install "
+          f"the wrong package, {totals['shellcheck']} shellcheck warnings, "
           f"{totals['unfit']} unfit tools")
     print("unverifiable by tool: " + (", ".join(f"{t} {n}" for t, n in unverifiable.most_common()) or "none"))
     for line in invalid:
@@ -94,7 +97,8 @@ def report(params_files: list[Path], plans: bool, details: bool) -> int:
 def _count(r: TruthReport, totals: Counter, unverifiable: Counter) -> None:
     n = r.counts
     totals.update({"commands": sum(n.values()), "verified": n["verified"], "invalid": n["invalid"], "unverifiable": n["unverifiable"],
-                   "hazards": len(r.hazards), "unset": len(r.unset), "facts": len(r.facts), "shellcheck": len(r.shellcheck), "unfit": len(r.unfit)})
+                   "hazards": len(r.hazards), "unset": len(r.unset), "facts": len(r.facts), "gating": len(r.gating),
+                   "shellcheck": len(r.shellcheck), "unfit": len(r.unfit)})
     unverifiable.update(r.unverifiable_by_tool())
 
 
@@ -107,14 +111,18 @@ def _details(r: TruthReport) -> None:
         print(f"      {line}: inconsistent: {msg}")
     for line, tool in r.unfit:
         print(f"      {line}: unfit tool {tool}")
+    for line, msg in r.gating:
+        print(f"      {line}: CI: {msg}")
 
 
 def _time_render(params_files: list[Path], env: dict[str, str]) -> tuple[float, float]:
-    code = ("import sys, time, tempfile; from opslib.run.render import render_project\n"
-            "t = time.perf_counter(); c = time.process_time()\n"
+    # CPU: the process and its children (shellcheck, promtool), from os.times()
+    code = ("import os, sys, time, tempfile; from opslib.run.render import render_project\n"
+            "cpu = lambda: sum(os.times()[:4])\n"
+            "t = time.perf_counter(); c = cpu()\n"
             "with tempfile.TemporaryDirectory() as d:\n"
             "    [render_project(p, d) for p in sys.argv[1:]]\n"
-            "print(time.perf_counter() - t, time.process_time() - c)")
+            "print(time.perf_counter() - t, cpu() - c)")
     out = subprocess.run([sys.executable, "-c", code, *map(str, params_files)], env=env, capture_output=True, text=True, check=True).stdout.split()
     return float(out[0]), float(out[1])
 

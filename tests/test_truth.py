@@ -309,3 +309,25 @@ def test_generated_projects_on_every_platform_have_only_real_commands(name, plat
 def test_benchmark_prints_the_report():
     out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "truth.py"), "--help"], capture_output=True, text=True)
     assert out.returncode == 0 and "--timing" in out.stdout
+
+
+# --- CI steps that cannot protect anything (issue 17) ------------------------------------------------------------------
+
+def test_today_cost_gate_pipe_never_fails_and_installs_an_unrelated_package(rendered):
+    for ci in ("ci/.github/workflows/ci.yml", "ci/.gitlab-ci.yml"):
+        gating = report(rendered, "weather-api", ci, run_shellcheck=False).gating
+        assert any("opslib.costgate" in m and "without pipefail" in m for _, m in gating), ci
+        assert any("`pip install opslib` installs the package of that name on the public index, an unrelated 2014 library" in m for _, m in gating), ci
+
+
+def test_pipefail_and_pins_satisfy_the_gating_rules():
+    wf = ("jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m tool | tee out.txt\n        shell: bash\n"
+          "      - run: |\n          set -euo pipefail\n          pip install 'pip-audit==2.7.3'\n          tool | tee out.txt\n")
+    assert truth_report(wf, kind="github-actions", run_shellcheck=False).gating == []
+    bad = "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install pip-audit && tool | tee out.txt\n"
+    assert len(truth_report(bad, kind="github-actions", run_shellcheck=False).gating) == 2
+
+
+def test_today_rollback_target_is_a_constant(rendered):
+    facts = report(rendered, "agent-orchestrator", "runbook.md", run_shellcheck=False).facts
+    assert any("export PREVIOUS_VERSION=v1.4.1" in m and "look it up" in m for _, m in facts)

@@ -13,7 +13,8 @@ Each rule reads what the document states and what its steps, commands and rules 
 - a latency alert on a histogram bucket (`le="…"`) that standard client libraries do not export
   (it never fires), unless the document says to configure that bucket;
 - alerts whose runbook_url opens the same anchor, or an anchor the runbook beside them lacks;
-- a scaling target above the latency SLO's threshold (autoscaling on p95 800 ms against a 400 ms SLO).
+- a scaling target above the latency SLO's threshold (autoscaling on p95 800 ms against a 400 ms SLO);
+- a fact that must be looked up written as a constant (`export PREVIOUS_VERSION=v1.4.1`).
 
 Default buckets and the words that name strategies are data: opslib/data/fact-rules.yaml.
 """
@@ -209,6 +210,17 @@ def _rule_anchors(text: str, path: Path | None) -> list[tuple[int | None, str]]:
     return out
 
 
+def _rule_looked_up(doc: Document) -> list[tuple[int | None, str]]:
+    rules = [(re.compile(r["pattern"]), r["message"]) for r in _rules().get("looked_up", [])]
+    out: list[tuple[int | None, str]] = []
+    for f in doc.fences:
+        for i, line in enumerate(f.content.splitlines()):
+            for rx, msg in rules:
+                if rx.search(line):
+                    out.append((f.line + 1 + i, f"`{line.strip()[:60]}`: {msg}"))
+    return out
+
+
 def _rule_scaling(doc: Document, params: ProjectParams | None) -> list[tuple[int | None, str]]:
     if params is None:
         return []
@@ -235,6 +247,6 @@ def inconsistencies(text: str, *, path: str | Path | None = None, kind: str = "m
     if kind != "markdown":
         return []
     doc = doc or parse(text, p)
-    out = _rule_durations(doc) + _rule_urls(doc) + _rule_strategy(doc, params) + _rule_scaling(doc, params)
+    out = _rule_durations(doc) + _rule_urls(doc) + _rule_strategy(doc, params) + _rule_scaling(doc, params) + _rule_looked_up(doc)
     out += _rule_buckets(text)
     return sorted(set(out), key=lambda x: (x[0] or 0, x[1]))

@@ -65,7 +65,7 @@ __all__ = ["CommandResult", "TruthReport", "truth_report", "truth_findings", "pr
 # shipped data was fixed so the examples pass (a regression refuses the document), "warning" where
 # the fix needs document code that has not been changed yet (reported, not refused)
 GENERATED_SEVERITY = {"commands": "error", "shellcheck": "warning", "tool_fit": "error", "destructive": "warning", "variables": "warning",
-                      "consistent": "warning"}
+                      "consistent": "warning", "gating": "warning"}
 
 ITEMS = item_texts("truth")
 SHELLCHECK_OPTS = ("-s", "bash", "-f", "json1", "-S", "warning", "-e", "SC2034,SC2154,SC1091,SC2164")
@@ -92,6 +92,7 @@ class TruthReport:
     unset: list[tuple[int, str]] = field(default_factory=list)  # line, variable
     parse_errors: list[int] = field(default_factory=list)
     facts: list[tuple[int | None, str]] = field(default_factory=list)  # inconsistencies (opslib.check.facts)
+    gating: list[tuple[int, str]] = field(default_factory=list)  # CI steps that cannot fail or install the wrong thing
     platform: str | None = None  # the platform tool fit was judged against
     platform_note: str = ""  # how it was chosen (given, the project's, detected, none)
 
@@ -460,6 +461,8 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
                 if _declared_in_prose(lines, start, line, var):
                     continue
                 report.unset.append((line, var))
+    if kind in ("github-actions", "gitlab-ci"):
+        report.gating = _gating(text, kind, [(b, s) for b, s in scripts if not b.inline])
     if run_shellcheck and blocks:
         for b, hits in zip(blocks, shellcheck([b.code for b in blocks]), strict=True):
             report.shellcheck += [(b.line + ln, code, msg) for ln, code, msg in hits]
@@ -474,6 +477,77 @@ def _declared_in_prose(lines: list[str], start: int, line: int, var: str) -> boo
     """`VAR` declared as an input above its use: a line naming it as input/parameter, or `VAR=…`."""
     rx = re.compile(rf"(?i)\b(inputs?|parameters?|set|export|provide|read)\b.*\b{re.escape(var)}\b|`\$?{re.escape(var)}`\s*(:|=|—|-)\s|\b{re.escape(var)}=")
     return any(rx.search(lines[i]) for i in range(max(start - 1, 0), min(line - 1, len(lines))))
+
+
+def _bash_steps(text: str) -> set[str]:
+    """The `run:` scripts of a GitHub Actions workflow whose shell is set to bash (step, job or
+    workflow defaults): GitHub runs those with -o pipefail, the others with `bash -e` only."""
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError:
+        return set()
+    out: set[str] = set()
+    if not isinstance(data, dict):
+        return out
+    top = ((data.get("defaults") or {}).get("run") or {}).get("shell")
+    for job in (data.get("jobs") or {}).values():
+        if not isinstance(job, dict):
+            continue
+        jshell = ((job.get("defaults") or {}).get("run") or {}).get("shell") or top
+        for step in job.get("steps") or []:
+            if isinstance(step, dict) and "run" in step and (step.get("shell") or jshell) == "bash":
+                out.add(_norm(str(step["run"])))
+    return out
+
+
+def _norm(code: str) -> str:
+    return re.sub(r"\$\{\{.*?\}\}", "x", code).strip()
+
+
+def _gating(text: str, kind: str, scripts: list[tuple[Block, Any]]) -> list[tuple[int, str]]:
+    """CI steps whose pipe decides the exit code without pipefail, and installs of an unpinned or
+    wrongly named package (opslib/data/safety-rules.yaml `ci`)."""
+    rules = _ci_rules()
+    bash = _bash_steps(text) if kind == "github-actions" else set()
+    out: list[tuple[int, str]] = []
+    for b, s in scripts:
+        pipefail = bool(re.search(r"set\s+-\w*o\s+pipefail|-o\s+pipefail|set\s+-o\s+pipefail", b.code)) or _norm(b.code) in bash
+        for cmd in s.commands:
+            line = b.line + cmd.line
+            if cmd.piped and not cmd.substituted and not pipefail:
+                out.append((line, f"`{cmd.text.split(chr(10))[0][:80]}` is a stage of a pipe without pipefail: the step's exit code is the last "
+                                  "stage's, so a failure before it never fails the job; add `set -o pipefail` (GitHub: `shell: bash`)"))
+                pipefail = True  # once per block
+            if cmd.name in ("pip", "pip3") or cmd.name in ("python", "python3") and cmd.argv[1:3] == ["-m", "pip"]:
+                out += [(line, msg) for msg in _pip_problems(cmd.argv, rules)]
+    return out
+
+
+@cache
+def _ci_rules() -> dict[str, Any]:
+    return read_yaml(DATA_DIR / "safety-rules.yaml", lines=False).get("ci", {})
+
+
+def _pip_problems(argv: list[str], rules: dict[str, Any]) -> list[str]:
+    if "install" not in argv:
+        return []
+    words = argv[argv.index("install") + 1:]
+    out, skip = [], False
+    for w in words:
+        if skip:
+            skip = False
+            continue
+        if w in ("-r", "-c", "-e", "--requirement", "--constraint", "--editable", "-i", "--index-url", "-t", "--target", "--extra-index-url"):
+            skip = True
+            continue
+        if w.startswith("-") or w.startswith((".", "/", "git+", "http://", "https://")) or w.endswith((".whl", ".tar.gz", ".zip")):
+            continue
+        name = re.split(r"[<>=!~\[; ]", w, maxsplit=1)[0].lower()
+        if name in rules.get("unrelated_on_index", {}):
+            out.append(f"`pip install {w}` installs the package of that name on the public index, {rules['unrelated_on_index'][name]}")
+        elif "==" not in w and "@" not in w:
+            out.append(f"`pip install {w}` installs whatever version the index serves today; pin it ({name}==X.Y.Z) so the pipeline stays reproducible")
+    return out
 
 
 def _judge_fit(report: TruthReport, params: ProjectParams | None, platform: str | None) -> None:
@@ -546,6 +620,10 @@ def truth_findings(report: TruthReport, *, severity: dict[str, str] | None = Non
         out.append(Finding(ITEMS["variables"], "pass", "every variable is set before it is used, or declared as an input", None, "truth"))
     for fline, msg in report.facts:
         fail("consistent", msg, fline)
+    for gline, msg in report.gating:
+        fail("gating", msg, gline)
+    if report.kind in ("github-actions", "gitlab-ci") and not report.gating and total:
+        out.append(Finding(ITEMS["gating"], "pass", "every step fails when its command fails, and installs pinned packages", None, "truth"))
     return out
 
 
