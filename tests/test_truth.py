@@ -331,3 +331,10 @@ def test_pipefail_and_pins_satisfy_the_gating_rules():
 def test_today_rollback_target_is_a_constant(rendered):
     facts = report(rendered, "agent-orchestrator", "runbook.md", run_shellcheck=False).facts
     assert any("export PREVIOUS_VERSION=v1.4.1" in m and "look it up" in m for _, m in facts)
+
+
+def test_a_platform_no_shipped_platform_matches_is_not_guessed():
+    """An OpenShift runbook (`oc`, one `systemctl`) is not judged as a vm-systemd runbook."""
+    r = check_document((REPO / "tests" / "corpus" / "openshift-kubelet-down.md").read_text(), name="runbook.md")
+    assert not any("is not a tool" in f.message for f in r.findings)
+    assert any("tool fit not judged" in n for n in r.notes)

@@ -35,7 +35,7 @@ from opslib.catalog.loaders import DATA_DIR
 from opslib.check.shell import Command, Word
 
 __all__ = ["CLI_DIR", "CliSpec", "CommandSpec", "Verdict", "VerdictStatus", "cli_spec", "spec_tools", "validate_command", "tool_of",
-           "aws_operation_flags"]
+           "aws_operation_flags", "remote_command"]
 
 CLI_DIR = DATA_DIR / "clis"
 VerdictStatus = Literal["verified", "invalid", "unverifiable"]
@@ -46,6 +46,9 @@ WRAPPERS: dict[str, dict[str, Arity]] = {
     "env": {"-i": 0, "-u": 1, "--unset": 1, "-C": 1, "--chdir": 1},
     "timeout": {"-s": 1, "--signal": 1, "-k": 1, "--kill-after": 1, "--preserve-status": 0, "--foreground": 0, "-v": 0, "--verbose": 0},
     "nohup": {}, "time": {"-p": 0}, "exec": {"-a": 1, "-c": 0, "-l": 0}, "command": {"-p": 0, "-v": 0, "-V": 0}, "nice": {"-n": 1},
+    "xargs": {"-0": 0, "--null": 0, "-a": 1, "--arg-file": 1, "-d": 1, "--delimiter": 1, "-E": 1, "-I": 1, "-i": "?", "-L": 1, "-l": "?",
+              "-n": 1, "--max-args": 1, "-P": 1, "--max-procs": 1, "-p": 0, "--interactive": 0, "-r": 0, "--no-run-if-empty": 0, "-s": 1,
+              "--max-chars": 1, "-t": 0, "--verbose": 0, "-x": 0, "--exit": 0, "--process-slot-var": 1, "-o": 0, "--open-tty": 0},
 }
 WRAPPER_ARGS = {"timeout": 1, "nice": 0}  # positional arguments before the wrapped command
 
@@ -402,16 +405,38 @@ def _unwrap(words: list[Word]) -> list[Word]:
     i, positional = 1, WRAPPER_ARGS.get(name, 0)
     while i < len(words):
         v = words[i].value
-        if name == "env" and re.match(r"[A-Za-z_]\w*=", v):
+        if name in ("env", "sudo") and re.match(r"[A-Za-z_]\w*=", v):
             i += 1
         elif v.startswith("-") and len(v) > 1:
-            i += 2 if opts.get(v) == 1 else 1
+            known = opts.get(v) if v in opts else opts.get(v[:2])
+            i += 2 if known == 1 and (v in opts or len(v) == 2) else 1
         elif positional:
             positional -= 1
             i += 1
         else:
             break
     return words[i:]
+
+
+def remote_command(cmd: Command) -> str | None:
+    """The command line `ssh [options] destination command…` runs on the remote host (None when
+    there is none): shell code of its own, checked like any other."""
+    spec = cli_spec("ssh")
+    if cmd.name != "ssh" or spec is None:
+        return None
+    words = cmd.words[1:]
+    i = 0
+    while i < len(words):
+        v = words[i].value
+        if v == "--":
+            i += 1
+            break
+        if not v.startswith("-") or len(v) < 2:
+            break
+        ar = spec.flags.get(v[:2])
+        i += 2 if ar == 1 and len(v) == 2 else 1
+    rest = words[i + 1:]
+    return " ".join(w.value for w in rest) if rest else None
 
 
 def validate_command(cmd: Command, mention: bool = False) -> Verdict:

@@ -35,7 +35,7 @@ import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,7 +47,7 @@ from opslib.catalog.ci import ci_languages
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
 from opslib.catalog.secrets import secret_stores
-from opslib.check.clis import Verdict, spec_tools, validate_command
+from opslib.check.clis import Verdict, remote_command, spec_tools, validate_command
 from opslib.check.commands import all_clis
 from opslib.check.facts import inconsistencies
 from opslib.check.findings import Finding
@@ -197,16 +197,19 @@ def _platform_specific() -> frozenset[str]:
 
 
 def detect_platform(tools: Iterable[str]) -> str | None:
-    """The shipped platform whose own tools a document's commands use most (None when no
-    platform-specific tool appears)."""
+    """The shipped platform whose own tools a document's commands use most; None when no
+    platform-specific tool appears, or when that platform's tools make up less than half of the
+    platform-specific commands (an OpenShift runbook of `oc` with one `systemctl` is no vm-systemd
+    runbook: its platform is not one we ship)."""
     used = Counter(tools)
     common = universal_tools()
+    specific = sum(n for t, n in used.items() if t in _platform_specific())
     best, score = None, 0
     for name, own in _shipped_platform_tools().items():
         s = sum(n for t, n in used.items() if t in own and t not in common)
         if s > score:
             best, score = name, s
-    return best
+    return best if best is not None and 2 * score >= specific else None
 
 
 # --- CI files ---------------------------------------------------------------------------------------
@@ -437,7 +440,12 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
     functions = {m for b, _ in scripts for m in re.findall(r"^\s*(?:function\s+)?([A-Za-z_][\w-]*)\s*\(\)\s*\{", b.code, re.M)}
     for b, s in scripts:
         report.parse_errors += [b.line + ln for ln in s.errors]
-        for cmd in s.commands:
+        commands = list(s.commands)
+        for cmd in s.commands:  # ssh host 'command': the remote command is shell code of its own
+            remote = remote_command(cmd)
+            if remote:
+                commands += [replace(c, line=cmd.line) for c in parse_script(remote).commands]
+        for cmd in commands:
             line = b.line + cmd.line
             if cmd.name in functions:
                 continue
@@ -561,7 +569,9 @@ def _judge_fit(report: TruthReport, params: ProjectParams | None, platform: str 
         note = f"platform {platform} (given with --platform)" if platform else ""
         if name is None:
             name = detect_platform(used)
-            note = f"platform {name} (detected from the commands)" if name else "no platform (no platform-specific command): tool fit not judged"
+            note = (f"platform {name} (detected from the commands)" if name else
+                    "no shipped platform (the commands use no platform's tools, or mostly tools no shipped platform uses): "
+                    "tool fit not judged; give --platform to judge it")
         report.platform, report.platform_note = name, note
         if name is None:
             return
