@@ -42,7 +42,8 @@ def test_render_writes_documents_and_run_record(workspace, capsys):
         assert (out / "runbook.md").read_text() == (REPO / "tests" / "golden" / name / "runbook.md").read_text()
         record = json.loads((out / "run.json").read_text())
         assert record["project"] == name and len(record["params_sha256"]) == 64
-        assert record["documents"]["runbook.md"] and all(c["status"] != "fail" for c in record["checks"])
+        # warnings (the truth rules' findings that need document code) are recorded, not failures
+        assert record["documents"]["runbook.md"] and all(c["status"] != "fail" or c["severity"] == "warning" for c in record["checks"])
     assert not list((workspace / "build").glob(".*"))
 
 

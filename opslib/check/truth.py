@@ -56,6 +56,7 @@ from opslib.check.markdown import Document, parse
 from opslib.check.safety import Hazard, destructive, predefined
 from opslib.check.shell import Block, inline_shell, parse_script, shell_blocks
 from opslib.core.yamlio import read_yaml
+from opslib.params.ci import CiSection
 from opslib.params.models import ProjectParams
 
 __all__ = ["CommandResult", "TruthReport", "truth_report", "truth_findings", "project_tools", "platform_tools", "detect_platform",
@@ -428,8 +429,7 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
     declared = _ci_declared(text) if kind != "markdown" else set()
     if params is not None:  # the inventory's variables are set by the platform or the CI system's secret store
         declared |= {i.env_var for i in params.secrets.items} if params.secrets else set()
-        if params.ci is not None:
-            declared.add(params.ci.notify_secret)
+        declared.add((params.ci or CiSection()).notify_secret)
     lines = text.splitlines()
     encryption = _encryption_names(params)
     scripts = [(b, parse_script(b.code)) for b in blocks + inline]
@@ -483,7 +483,8 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
 
 def _declared_in_prose(lines: list[str], start: int, line: int, var: str) -> bool:
     """`VAR` declared as an input above its use: a line naming it as input/parameter, or `VAR=…`."""
-    rx = re.compile(rf"(?i)\b(inputs?|parameters?|set|export|provide|read)\b.*\b{re.escape(var)}\b|`\$?{re.escape(var)}`\s*(:|=|—|-)\s|\b{re.escape(var)}=")
+    v = re.escape(var)
+    rx = re.compile(rf"(?i)\b(inputs?|parameters?|set|export|provide|read)\b.*\b{v}\b|`\$?{v}`\s*(:|=|—|-)\s|\b{v}=|\b{v}`?\s+is\s+the\b")
     return any(rx.search(lines[i]) for i in range(max(start - 1, 0), min(line - 1, len(lines))))
 
 
