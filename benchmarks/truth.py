@@ -115,32 +115,41 @@ def _details(r: TruthReport) -> None:
         print(f"      {line}: CI: {msg}")
 
 
-def _time_render(params_files: list[Path], env: dict[str, str]) -> tuple[float, float]:
-    # CPU: the process and its children (shellcheck, promtool), from os.times()
-    code = ("import os, sys, time, tempfile; from opslib.run.render import render_project\n"
+def _time_render(params_files: list[Path], env: dict[str, str]) -> tuple[float, float, float]:
+    # CPU: the process and its children (shellcheck, promtool), from os.times(); `inside`: the wall time
+    # spent in the truth rules themselves (truth_report, timed in the same process: robust to a busy machine)
+    code = ("import os, sys, time, tempfile\n"
+            "import opslib.check.truth as truth\n"
+            "from opslib.run.render import render_project\n"
+            "spent = [0.0]; real = truth.truth_report\n"
+            "def timed(*a, **k):\n"
+            "    t0 = time.perf_counter(); r = real(*a, **k); spent[0] += time.perf_counter() - t0; return r\n"
+            "truth.truth_report = timed\n"
             "cpu = lambda: sum(os.times()[:4])\n"
             "t = time.perf_counter(); c = cpu()\n"
             "with tempfile.TemporaryDirectory() as d:\n"
             "    [render_project(p, d) for p in sys.argv[1:]]\n"
-            "print(time.perf_counter() - t, cpu() - c)")
+            "print(time.perf_counter() - t, cpu() - c, spent[0])")
     out = subprocess.run([sys.executable, "-c", code, *map(str, params_files)], env=env, capture_output=True, text=True, check=True).stdout.split()
-    return float(out[0]), float(out[1])
+    return float(out[0]), float(out[1]), float(out[2])
 
 
 def timing(params_files: list[Path], n: int) -> None:
-    runs: dict[str, list[tuple[float, float]]] = {"off (baseline)": [], "on, cold cache": [], "on, warm cache": []}
+    runs: dict[str, list[tuple[float, float, float]]] = {"off (baseline)": [], "on, cold cache": [], "on, warm cache": []}
     with tempfile.TemporaryDirectory(prefix="opslib-truth-cache-") as tmp:
         for i in range(n):
             base = {**os.environ, "OPSLIB_CACHE_DIR": f"{tmp}/cold{i}"}
             runs["off (baseline)"].append(_time_render(params_files, {**base, "OPSLIB_TRUTH": "off"}))
             runs["on, cold cache"].append(_time_render(params_files, base))
             runs["on, warm cache"].append(_time_render(params_files, base))
-    base_wall = statistics.median(w for w, _ in runs["off (baseline)"])
-    base_cpu = statistics.median(c for _, c in runs["off (baseline)"])
+    base_wall = statistics.median(w for w, _, _ in runs["off (baseline)"])
+    base_cpu = statistics.median(c for _, c, _ in runs["off (baseline)"])
     print(f"\nopslib render of {len(params_files)} project(s), {n} runs each way, fresh processes, medians:")
     for label, vals in runs.items():
-        wall, cpu = statistics.median(w for w, _ in vals), statistics.median(c for _, c in vals)
-        print(f"  truth {label:<16} wall {wall:6.2f} s ({100 * (wall / base_wall - 1):+5.1f}%)  CPU {cpu:6.2f} s ({100 * (cpu / base_cpu - 1):+5.1f}%)")
+        wall, cpu = statistics.median(w for w, _, _ in vals), statistics.median(c for _, c, _ in vals)
+        inside = statistics.median(s / w for w, _, s in vals)
+        print(f"  truth {label:<16} wall {wall:6.2f} s ({100 * (wall / base_wall - 1):+5.1f}%)  CPU {cpu:6.2f} s ({100 * (cpu / base_cpu - 1):+5.1f}%)"
+              f"  time in the truth rules: {100 * inside:4.1f}% of the run")
 
 
 def main() -> int:
