@@ -164,11 +164,15 @@ CHECK_MAX_BYTES = 5_000_000
 
 
 def cmd_check(args: argparse.Namespace) -> int:
+    from opslib.catalog.catalog import platform_names
     from opslib.check.document import check_document
     from opslib.check.formats import exceeds, render_reports
     from opslib.core.yamlio import read_input_text
 
     envs = [e for e in args.env.split(",") if e] if args.env else None
+    if args.platform is not None and args.platform not in platform_names():
+        _err(f"--platform {args.platform!r}: not a shipped platform; use one of {', '.join(platform_names())}")
+        return 2
     code = 0
     reports = []
     for name in args.files:
@@ -187,7 +191,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             _err(str(exc))
             code = 2
             continue
-        report = check_document(text, path=path, genre=args.genre, environments=envs)
+        report = check_document(text, path=path, genre=args.genre, environments=envs, platform=args.platform)
         reports.append(report)
         if exceeds(report, args.fail_on):
             code = max(code, 1)
@@ -443,6 +447,9 @@ def parser() -> argparse.ArgumentParser:
                    help="exit 1 when a finding of this severity or worse fails (default: error)")
     c.add_argument("--genre", choices=("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline", "deployment-plan", "deployment-report", "readiness", "cost-report"),
                    help="skip genre detection and check the files as this kind of document")
+    c.add_argument("--platform", metavar="NAME",
+                   help="judge tool fit against this shipped platform's tools: heroku, kubernetes, aws-lambda, vm-systemd "
+                        "(default: the platform the document's commands show)")
     c.set_defaults(fn=cmd_check)
 
     d = sub.add_parser("cost-diff", help="monthly cost change between two parameters files (markdown, for pull requests)")

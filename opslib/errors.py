@@ -88,7 +88,7 @@ class ChecksFailed(OpslibError):
     def __init__(self, document: str, findings: list):
         self.document = document
         self.findings = findings
-        failed = [f for f in findings if f.status == "fail"]
+        failed = [f for f in findings if f.status == "fail" and f.severity == "error"] or [f for f in findings if f.status == "fail"]
         lines = [f"{document}: {len(failed)} quality-bar check(s) failed; fix the parameters or the catalog entries named below."]
         lines += [f"  [{f.item}] {f.message}" for f in failed]
         super().__init__("\n".join(lines))

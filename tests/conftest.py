@@ -40,3 +40,12 @@ def promtool_installed():
 
     if shutil.which("promtool") is None:
         pytest.fail("promtool is missing: run scripts/setup (it installs Debian's prometheus package)")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _truth_cache(tmp_path_factory):
+    """The truth rules cache shellcheck results on disk: under the session's tmp folder in tests."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("OPSLIB_CACHE_DIR", str(tmp_path_factory.mktemp("opslib-cache")))
+    yield
+    mp.undo()

@@ -101,13 +101,14 @@ def test_runbook_lists_the_same_alerts(name):
 def test_promtool_check_and_unit_tests(name, tmp_path):
     params = load_params(PARAMS / f"{name}.yaml")
     w = alert.write(params, check_status(params), tmp_path)
-    assert [f.status for f in w.findings] == ["pass", "pass", "pass"], w.findings
+    # the truth rules' findings (area "truth") are tested in tests/test_truth.py
+    assert [f.status for f in w.findings if f.area != "truth"] == ["pass", "pass", "pass"], w.findings
     tests = load((tmp_path / "alerts-test.yml").read_text())["tests"]
     page = [a.alert for a in monitoring.alert_specs(params) if a.severity == "page" and (a.slo or a.alert == "HighErrorRate")]
     fired = {t["alert_rule_test"][0]["alertname"] for t in tests if t["alert_rule_test"][0]["exp_alerts"]}
     silent = {t["alert_rule_test"][0]["alertname"] for t in tests if not t["alert_rule_test"][0]["exp_alerts"]}
     assert fired == silent == set(page)
-    assert [f.status for f in alert.check_written(tmp_path, params)] == ["pass", "pass", "pass"]
+    assert [f.status for f in alert.check_written(tmp_path, params) if f.area != "truth"] == ["pass", "pass", "pass"]
 
 
 @needs_promtool

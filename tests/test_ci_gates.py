@@ -541,23 +541,29 @@ def test_values_that_reach_ci_commands_are_validated(field, value, path, tmp_pat
 def test_a_github_expression_in_a_url_is_refused(tmp_path):
     def edit(d):
         d["environments"][0]["url"] = "https://dev.example.com/${{ secrets.HEROKU_API_KEY }}"
-    with pytest.raises(InputError, match=r"environments\[0\]\.url: contains \$\{\{, which GitHub Actions would evaluate"):
+    with pytest.raises(InputError, match=r"environments\[0\]\.url: must be an http\(s\) URL"):
         load_params(file_variant(tmp_path, "weather-api", edit))
 
 
 def test_a_health_path_with_shell_syntax_stays_data(tmp_path):
+    """Command substitution in a path is refused by the schema; what the schema allows (& ? = , in
+    a query) reaches curl as one word, and the shell never runs any of it."""
     params = load_params(PARAMS / "weather-api.yaml")
     data = params.model_dump(mode="json", exclude_none=True)
     data["services"][0]["health"]["path"] = "/health$(touch pwned);touch pwned2"
-    hostile = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
-    smoke = pipeline.build(hostile).environments[0].smoke_command
+    with pytest.raises(ValueError, match="health.path"):
+        ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    data["services"][0]["health"]["path"] = "/health?a=1&touch=x,pwned&b=2"
+    odd = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+    smoke = pipeline.build(odd).environments[0].smoke_command
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    (bin_dir / "curl").write_text('#!/bin/sh\nprintf \'{"status":"ok"}\' > .deploy/smoke-web.body; printf 200\n')
+    (bin_dir / "curl").write_text('#!/bin/sh\nprintf \'%s\\n\' "$@" > .deploy/curl-args; printf \'{"status":"ok"}\' > .deploy/smoke-web.body; printf 200\n')
     (bin_dir / "curl").chmod(0o755)
     done = subprocess.run(["bash", "-e", "-c", smoke], cwd=tmp_path, env={"PATH": f"{bin_dir}:/usr/bin:/bin"}, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
-    assert not (tmp_path / "pwned").exists() and not (tmp_path / "pwned2").exists()
+    assert any(a.endswith("/health?a=1&touch=x,pwned&b=2") for a in (tmp_path / ".deploy" / "curl-args").read_text().splitlines())
+    assert not list(tmp_path.glob("*pwned*"))
 
 
 # ---------------------------------------------------------------- generated projects

@@ -13,8 +13,10 @@ def test_environment_yml_matches_pyproject():
     project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
     wanted = {_name(r): r for r in project["dependencies"] + project["optional-dependencies"]["test"]}
     env = YAML(typ="safe").load((REPO / "environment.yml").read_text())
-    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)} 
+    conda = {_name(d): d for d in env["dependencies"] if isinstance(d, str)}
     conda.pop("python"), conda.pop("pip")
+    pip = next(d["pip"] for d in env["dependencies"] if isinstance(d, dict))
+    conda.update({_name(d): d for d in pip if not d.startswith("-")})
     assert set(conda) == set(wanted)
     for name, req in wanted.items():
         assert conda[name].replace(" ", "") == req.replace(" ", ""), name

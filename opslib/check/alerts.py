@@ -26,6 +26,7 @@ import yaml
 from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document
+from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
 __all__ = ["GENRE", "ITEMS", "TEST_FILE", "check_alerts", "promtool", "check_rules_file", "test_rules_file"]
@@ -97,4 +98,6 @@ def check_alerts(text: str, *, path: Path | None = None, environments: Sequence[
             out.append(Finding(ITEMS["test"], "fail", f"no {TEST_FILE} beside the rules; write the rules' unit tests (opslib render writes them)", area=AREA))
         else:
             out.append(Finding(ITEMS["test"], "not measured", f"no {TEST_FILE} beside the rules, so they were not unit-tested", area=AREA))
+    if strict and params is not None:
+        out += generated_truth(text, path=path, params=params, kind="yaml")
     return out

@@ -34,6 +34,7 @@ from pathlib import Path
 from opslib.check.findings import Finding, Status, environment_names
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, canonical_section, norm_title, parse
+from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
 __all__ = ["GENRE", "ITEMS", "COST_SECTIONS", "MONEY", "ENV_WORDS", "check_cost_plan"]
@@ -107,6 +108,8 @@ def check_cost_plan(text: str, *, path: Path | None = None, environments: Sequen
     out = _lenient(doc, environment_names(environments, params))
     if strict:
         out += _strict(doc, environment_names(environments, params, default=()))
+    if strict and params is not None:
+        out += generated_truth(text, path=Path(path) if path else None, params=params, doc=doc)
     return out
 
 

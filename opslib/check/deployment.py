@@ -25,6 +25,7 @@ from opslib.check.commands import is_command
 from opslib.check.findings import Finding, Status
 from opslib.check.items import item_texts, not_a_procedure
 from opslib.check.markdown import Document, Section, norm_title, parse
+from opslib.check.truth import generated_truth
 from opslib.core.yamlio import read_yaml
 from opslib.params.models import ProjectParams
 
@@ -136,6 +137,8 @@ def check_deployment_plan(text: str, *, path: Path | None = None, environments: 
     out.append(_f("plan_architecture", bool(arch), "references the runbook or architecture document" if arch else
                   "no reference to the runbook or architecture document; link them so the operator finds the context",
                   _line(text, arch.start()) if arch else None, "documentation", "warning"))
+    if strict and params is not None:
+        out += generated_truth(text, path=Path(path) if path else None, params=params, doc=doc)
     return out
 
 

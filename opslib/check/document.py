@@ -30,6 +30,7 @@ from opslib.check.items import item_text, item_texts
 from opslib.check.markdown import Document, canonical_section, norm_title, parse
 from opslib.check.placeholders import find_placeholders
 from opslib.check.scan import scan_text
+from opslib.check.truth import truth_findings, truth_report
 from opslib.core.yamlio import read_yaml
 
 __all__ = ["GENRES", "ITEMS", "Report", "detect_genre", "check_document", "find_placeholders", "score", "area_scores"]
@@ -54,19 +55,22 @@ class Report:
     findings: list[Finding]
     score: float = 0.0
     areas: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)  # what the check assumed (the platform tool fit was judged against)
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "genre": self.genre, "score": self.score, "areas": self.areas,
+        return {"file": self.file, "genre": self.genre, "score": self.score, "areas": self.areas, "notes": self.notes,
                 "findings": [f.as_dict() for f in self.findings]}
 
 
-def score(findings: list[Finding]) -> float:
+def score(findings: list[Finding], truth: bool = False) -> float:
     """0–100: the weighted share of decided quality-bar items that pass. An item counts once
     (it fails if any of its findings fails); an item that fails only with warnings weighs half;
-    n/a and not-measured items do not count. A document with nothing decidable scores 0."""
+    n/a and not-measured items do not count. A document with nothing decidable scores 0. The truth
+    rules' items count only with `truth=True` (their own area score): they are reported, but the
+    overall score stays the one the corpus ranking was measured with until it is re-weighted."""
     items: dict[tuple[str, str], tuple[bool, float]] = {}
     for f in findings:
-        if f.status not in ("pass", "fail"):
+        if f.status not in ("pass", "fail") or f.area == "truth" and not truth:
             continue
         key = (f.area, f.item)
         ok, w = items.get(key, (True, 0.0))
@@ -326,12 +330,40 @@ SKIP = {
 }
 
 
+# records of past events: their commands are quoted, not procedures to follow
+NO_TRUTH = ("deployment-report", "readiness", "cost-report")
+# the truth rules' severities on a hand-written document: an invalid command, an unfit tool and an
+# unguarded destructive operation are errors; a snippet's unset variable and an inconsistency found
+# by reading the prose (a heuristic) are warnings
+HAND_WRITTEN_SEVERITY = {"variables": "warning", "shellcheck": "warning", "consistent": "warning"}
+
+
+def _truth(text: str, p: Path | None, platform: str | None, doc: Document | None = None, kind: str | None = None) -> tuple[list[Finding], list[str]]:
+    report = truth_report(text, path=p, platform=platform, doc=doc, kind=kind)
+    notes = [f"tool fit judged against the tools of {report.platform_note}" if report.platform else report.platform_note] if report.commands else []
+    return truth_findings(report, severity=HAND_WRITTEN_SEVERITY), notes
+
+
+def _check_yaml(text: str, p: Path, platform: str | None) -> Report:
+    """A CI file or Prometheus rules given to `opslib check`: the truth rules (and the alert genre's checks)."""
+    if re.search(r"^groups:", text, re.M):
+        findings = check_genre("alerts", text, path=p)
+        truth, notes = _truth(text, p, platform, kind="yaml")
+        findings += truth
+        return Report(str(p), "alerts", findings, score(findings), area_scores(findings), notes)
+    findings, notes = _truth(text, p, platform)
+    return Report(str(p), "pipeline", findings, score(findings), area_scores(findings), notes)
+
+
 def check_document(text: str, path: str | Path | None = None, genre: str | None = None, environments: list[str] | None = None,
-                   name: str | None = None) -> Report:
-    """Detect the genre (unless given) and run its checks plus every generic rule; never stops
-    at the first finding. `path` resolves relative links and names the file; `name` (default:
-    the path's file name) only helps genre detection."""
+                   name: str | None = None, platform: str | None = None) -> Report:
+    """Detect the genre (unless given) and run its checks plus every generic rule and the truth
+    rules (commands against their tools, tool fit for `platform` or the one the commands show,
+    safety, consistency); never stops at the first finding. `path` resolves relative links and
+    names the file; `name` (default: the path's file name) only helps genre detection."""
     p = Path(path) if path else None
+    if p is not None and p.suffix in (".yml", ".yaml"):
+        return _check_yaml(text, p, platform)
     doc = parse(text, p)
     genre = genre or detect_genre(text, name or (p.name if p else ""), doc)
     if genre not in GENRES:
@@ -341,9 +373,14 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
     for rule in GENERIC_RULES:
         if rule not in skip:
             findings += rule(doc, genre)
-    return Report(str(p) if p else "<text>", genre, findings, score(findings), area_scores(findings))
+    notes: list[str] = []
+    if genre not in NO_TRUTH:
+        truth, notes = _truth(text, p, platform, doc)
+        findings += truth
+    return Report(str(p) if p else "<text>", genre, findings, score(findings), area_scores(findings), notes)
 
 
 def area_scores(findings: list[Finding]) -> dict[str, float]:
     areas = sorted({f.area for f in findings})
-    return {a: score([f for f in findings if f.area == a]) for a in areas if any(f.area == a and f.status in ("pass", "fail") for f in findings)}
+    return {a: score([f for f in findings if f.area == a], truth=a == "truth") for a in areas
+            if any(f.area == a and f.status in ("pass", "fail") for f in findings)}

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from opslib.check.markdown import Document
     from opslib.params.models import ProjectParams
 
-__all__ = ["Status", "Finding", "failed", "Checker", "DEFAULT_ENVIRONMENTS", "environment_names"]
+__all__ = ["Status", "Finding", "failed", "warned", "Checker", "DEFAULT_ENVIRONMENTS", "environment_names"]
 
 Status = Literal["pass", "fail", "n/a", "not measured"]
 DEFAULT_ENVIRONMENTS = ("dev", "staging", "prod")
@@ -41,7 +41,14 @@ class Finding:
 
 
 def failed(findings: list[Finding]) -> list[Finding]:
-    return [f for f in findings if f.status == "fail"]
+    """The failures that count: errors. A failing finding of severity "warning" is reported (and
+    fails `opslib check --fail-on warning`) but refuses no generated document."""
+    return [f for f in findings if f.status == "fail" and f.severity == "error"]
+
+
+def warned(findings: list[Finding]) -> list[Finding]:
+    """The failing findings of severity "warning"."""
+    return [f for f in findings if f.status == "fail" and f.severity == "warning"]
 
 
 class Checker(Protocol):

@@ -44,6 +44,7 @@ def render_reports(reports: list[Report], fmt: str) -> str:
         for r in reports:
             fails = [f for f in r.findings if f.status == "fail"]
             out += ["", f"### `{r.file}` ({r.genre}, score {r.score:.1f})", "", _counts(r)]
+            out += [f"- {n}" for n in r.notes]
             if fails:
                 out += ["", "| line | severity | item | fix |", "|---:|---|---|---|"]
                 out += [f"| {f.line or ''} | {f.severity} | {f.item} | {f.message.replace('|', '/')} |" for f in fails]
@@ -62,5 +63,6 @@ def render_reports(reports: list[Report], fmt: str) -> str:
             status = "warning" if f.status == "fail" and f.severity == "warning" else f.status
             out.append(f"{where}: {status}: [{f.item}] {f.message}")
         areas = ", ".join(f"{a} {s:.0f}" for a, s in r.areas.items())
+        out += [f"{r.file}: note: {n}" for n in r.notes]
         out.append(f"{r.file}: {r.genre}, score {r.score:.1f} ({areas}); {_counts(r)}")
     return "\n".join(out)

@@ -14,6 +14,7 @@ from pathlib import Path
 from opslib.check.findings import Finding, environment_names
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, parse
+from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
 __all__ = ["GENRE", "ITEMS", "check_pipeline"]
@@ -74,4 +75,6 @@ def check_pipeline(text: str, *, path: Path | None = None, environments: Sequenc
     nt = _text(doc, _sections(doc, "notif"))
     out.append(_f(ITEMS["notify"], bool(re.search(r"#[\w-]+|@[\w.-]+|slack|teams|e-?mail", nt, re.I)),
                   "notification channel configured", "no Notifications section naming a channel"))
+    if strict and params is not None:
+        out += generated_truth(text, path=Path(path) if path else None, params=params, doc=doc)
     return out

@@ -23,6 +23,7 @@ from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, environment_nam
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, parse
 from opslib.check.placeholders import find_placeholders
+from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
 __all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook"]
@@ -317,4 +318,6 @@ def check_runbook(text: str, *, path: Path | None = None, environments: Sequence
     findings: list[Finding] = []
     for _key, fn in RUNBOOK_CHECKS:
         findings += fn(doc, ctx)
+    if strict and params is not None:
+        findings += generated_truth(text, path=Path(path) if path else None, params=params, doc=doc)
     return findings

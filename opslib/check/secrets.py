@@ -16,6 +16,7 @@ from opslib.check.commands import has_command, project_clis
 from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Fence, Section, parse
+from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 from opslib.params.secrets import secret_path
 
@@ -109,4 +110,6 @@ def check_secrets(text: str, *, path: Path | None = None, environments: Sequence
         for _rule, kind, _s, _e in classify_text(line):
             leaks.append(Finding(ITEMS["no_values"], "fail", f"line {n} looks like a {kind}; remove the value and name the secret instead", n, area="secrets"))
     out += leaks or [Finding(ITEMS["no_values"], "pass", "no value that looks like a secret", area="secrets")]
+    if strict and params is not None:
+        out += generated_truth(text, path=Path(path) if path else None, params=params, doc=doc)
     return out

@@ -319,11 +319,12 @@ def _glob_regex(glob: str) -> str:
 
 
 def _aws_gitlab(env) -> list[str]:
+    """AWS credentials from the job's OIDC token, the way the AWS CLI and SDKs read them itself
+    (AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE): nothing parsed in the shell, refreshed by the CLI."""
     return [
-        'export $(printf "AWS_ACCESS_KEY_ID=%s AWS_SECRET_ACCESS_KEY=%s AWS_SESSION_TOKEN=%s" '
-        f'$(aws sts assume-role-with-web-identity --role-arn {env.role_arn_shell} --role-session-name "gitlab-${{CI_PIPELINE_ID}}" '
-        '--web-identity-token "${AWS_ID_TOKEN}" --duration-seconds 3600 '
-        "--query 'Credentials.[AccessKeyId,SecretAccessKey,SessionToken]' --output text))",
+        'printf \'%s\' "${AWS_ID_TOKEN}" > "${CI_BUILDS_DIR}/.aws-web-identity-token"',
+        f'export AWS_ROLE_ARN={env.role_arn_shell} AWS_WEB_IDENTITY_TOKEN_FILE="${{CI_BUILDS_DIR}}/.aws-web-identity-token" '
+        'AWS_ROLE_SESSION_NAME="gitlab-${CI_PIPELINE_ID}"',
     ]
 
 

@@ -647,6 +647,7 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
                 plan.scaling_commands.append((env.name, step.command))
         if not any(p is not None and p.provider == "aws" for p in chosen.values()):
             continue
+        account = params.secrets.aws_account_id if params.secrets else None
         budget = {
             "BudgetName": f"{params.project.name}-{env.name}-monthly",
             "BudgetLimit": {"Amount": f"{e.budget:.2f}", "Unit": "USD"},
@@ -659,7 +660,9 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
                  for t in plan.thresholds]
         plan.budget_commands.append((
             env.name, json.dumps(budget, indent=2), json.dumps(notes, indent=2),
-            f"aws budgets create-budget --account-id \"$AWS_ACCOUNT_ID\" --budget file://budget-{env.name}.json "
+            (f"aws budgets create-budget --account-id {account} " if account else
+             "AWS_ACCOUNT_ID=$(aws sts get-caller-identity --query Account --output text)\n"
+             "aws budgets create-budget --account-id \"$AWS_ACCOUNT_ID\" ") + f"--budget file://budget-{env.name}.json "
             f"--notifications-with-subscribers file://notifications-{env.name}.json",
         ))
     providers = sorted({p.provider for p in chosen.values() if p is not None})
@@ -704,7 +707,7 @@ def draft(params, status: StatusCheck | None = None, out_dir: str | Path | None 
     plan = estimate(params, overrides)
     plan.figures = dict(FIGURES)
     text = render_plan(plan)
-    findings = check_cost_plan(text, environments=[e.name for e in params.environments], strict=True)
+    findings = check_cost_plan(text, environments=[e.name for e in params.environments], params=params, strict=True)
     return Draft(DOC, FILE, text, findings, files=figure_files(plan) if figures else {}, model=plan)
 
 

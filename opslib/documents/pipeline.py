@@ -37,6 +37,7 @@ from opslib.catalog.platforms import CiCanary
 from opslib.check.findings import Finding
 from opslib.check.pipeline import ITEMS
 from opslib.check.pipeline import check_pipeline as check_pipeline_doc
+from opslib.check.truth import ci_truth
 from opslib.core.formatting import number
 from opslib.core.templates import environment, render, render_string
 from opslib.documents.ci_files import dump, github_files, gitlab_files, schema_for, validate
@@ -601,7 +602,8 @@ def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str
     `strategy` are the notebook's drop-downs (default: the parameters')."""
     p = build(params, systems=systems, strategy=strategy)
     text = render_pipeline(p)
-    findings = check_pipeline_doc(text, environments=[e.name for e in params.environments], strict=True) + _validation_findings(p)
+    findings = check_pipeline_doc(text, environments=[e.name for e in params.environments], params=params, strict=True) + _validation_findings(p)
+    findings += ci_truth(p.files, params)
     return Draft(DOC, FILE, text, findings, files={f"ci/{rel}": body for rel, body in p.files.items()}, model=p)
 
 
@@ -622,11 +624,12 @@ def check_written(out_dir: str | Path, params: ProjectParams) -> list[Finding]:
     path = out_dir / FILE
     if not path.is_file():
         return []
-    findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], strict=True)
+    findings = check_pipeline_doc(path.read_text(encoding="utf-8"), path=path, environments=[e.name for e in params.environments], params=params, strict=True)
     ci = out_dir / "ci"
     files = sorted([*ci.glob(".github/workflows/*.yml"), *ci.glob(".gitlab-ci.yml"), *ci.glob("canary/*.yaml")]) if ci.is_dir() else []
     for f in files:
         rel = f.relative_to(ci).as_posix()
+        findings += ci_truth({rel: f.read_text(encoding="utf-8")}, params)
         errors = validate(rel, f.read_text(encoding="utf-8"))
         what = "is valid YAML" if schema_for(rel) == "yaml" else f"validates against the official {schema_for(rel)} schema"
         findings.append(Finding(f"{rel} {what}", "fail" if errors else "pass", "; ".join(errors[:5]) or "valid", area="pipeline"))

@@ -26,8 +26,13 @@ def findings_table(findings: list[Finding]):
     )
 
 
+def _label(f: Finding) -> str:
+    """pass, fail, n/a, not measured; a failing finding of severity warning reads "warning"."""
+    return "warning" if f.status == "fail" and f.severity == "warning" else f.status
+
+
 def summary(findings: list[Finding]) -> str:
-    counts = {s: sum(f.status == s for f in findings) for s in ("pass", "fail", "n/a", "not measured")}
+    counts = {s: sum(_label(f) == s for f in findings) for s in ("pass", "fail", "warning", "n/a", "not measured")}
     return ", ".join(f"{n} {s}" for s, n in counts.items() if n)
 
 
@@ -86,9 +91,9 @@ def show_written(written) -> None:
 
 
 def _html_findings(findings: list[Finding]) -> str:
-    colour = {"pass": "#1a7f37", "fail": "#cf222e", "n/a": "#57606a", "not measured": "#9a6700"}
+    colour = {"pass": "#1a7f37", "fail": "#cf222e", "warning": "#bc4c00", "n/a": "#57606a", "not measured": "#9a6700"}
     rows = "".join(
-        f"<tr><td style='color:{colour[f.status]};font-weight:bold'>{f.status}</td><td>{f.item}</td><td>{f.message}</td></tr>"
+        f"<tr><td style='color:{colour[_label(f)]};font-weight:bold'>{_label(f)}</td><td>{f.item}</td><td>{f.message}</td></tr>"
         for f in findings
     )
     return f"<p><b>Quality-bar checks</b>: {summary(findings)}</p><table class='opslib-checks'>{rows}</table>"

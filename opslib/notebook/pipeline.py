@@ -100,7 +100,8 @@ def pipeline_explorer(params_path: str | Path):
             file.options = paths
         rows = "".join(f"<tr><td>{html.escape(s.name)}</td><td>{html.escape(s.trigger)}</td><td>{html.escape(s.gate)}</td></tr>"
                        for s in draft.model.stages)
-        checks = "".join(f"<li>{f.status}: {html.escape(f.item)}</li>" for f in draft.findings)
+        checks = "".join(f"<li>{'warning' if f.status == 'fail' and f.severity == 'warning' else f.status}: {html.escape(f.item)}</li>"
+                         for f in draft.findings)
         text = draft.model.files.get(file.value or paths[0], "")
         out.value = (f"<table><tr><th>stage</th><th>when</th><th>gate</th></tr>{rows}</table><ul>{checks}</ul>"
                      f"<pre style='max-height:30em;overflow:auto'>{html.escape(text)}</pre>")

@@ -62,7 +62,8 @@ def test_review_export_offline_with_widget_state(review, page, screenshot):
     assert all(w > 100 for w in images.evaluate_all("imgs => imgs.map(i => i.naturalWidth)"))
     # tables and findings: the quality-bar checks and the cost plan's tables
     assert page.locator("table").count() >= 5
-    assert "Quality-bar checks" in page.locator("body").inner_text() and "14 pass" in page.locator("body").inner_text()
+    # 14 quality-bar items pass, plus the truth rules' (their warnings: tests/test_truth.py)
+    assert re.search(r"Quality-bar checks: (1[4-9]|[2-9]\d) pass", page.locator("body").inner_text())
     # no code: no input areas, no source
     assert page.locator(".jp-CodeCell .jp-InputArea, .jp-InputArea-editor").count() == 0 and "opslib.load_params" not in page.content()
     # the widgets, rendered offline from their saved state: slider readouts and the computed total

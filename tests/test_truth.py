@@ -1,0 +1,358 @@
+"""The truth rules: commands against their tools' definitions, tool fit, safety rules, one source
+per fact. Regression tests for each defect class of issue 17 run on today's generated documents
+(the rule finds the defect there) and on small hand-written cases (table-driven)."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+from conftest import EXAMPLES, PARAMS, REPO
+
+from opslib.check.clis import CLI_DIR, spec_tools, validate_command
+from opslib.check.document import check_document
+from opslib.check.facts import anchor_slug, inconsistencies
+from opslib.check.shell import parse_script
+from opslib.check.truth import GENERATED_SEVERITY, ci_blocks, detect_platform, project_tools, truth_report
+from opslib.params.models import load_params
+from opslib.params.status import check_status
+
+
+def verdict(line: str, mention: bool = False):
+    cmds = parse_script(line).commands
+    assert cmds, line
+    return validate_command(cmds[0], mention=mention)
+
+
+@pytest.fixture(scope="module")
+def rendered(tmp_path_factory):
+    """Every document of every example, as `opslib render` writes them today."""
+    from opslib.run.render import render_project
+
+    out = tmp_path_factory.mktemp("truth-render")
+    return {name: render_project(PARAMS / f"{name}.yaml", out).out_dir for name in EXAMPLES}
+
+
+def report(rendered, name, file, **kw):
+    path = rendered[name] / file
+    return truth_report(path.read_text(encoding="utf-8"), path=path, params=load_params(PARAMS / f"{name}.yaml"), **kw)
+
+
+# --- the shell parser ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("code, names", [
+    ("kubectl get pods | grep Running && echo ok", ["kubectl", "grep", "echo"]),
+    ('echo "$(date +%s)"', ["echo", "date"]),
+    ("aws s3 cp a \\\n  s3://b/c --quiet", ["aws"]),
+    ("cat <<EOF > f\nhello $NAME\nEOF\nheroku ps -a x", ["cat", "heroku"]),
+    ("for s in a b; do heroku ps -a \"$s\"; done", ["heroku"]),
+    ("if [[ -n \"$X\" ]]; then kubectl get ns; fi", ["kubectl"]),
+    ("X=$(( 1 + 2 )) && psql \"$DB\" -c 'select 1'", ["psql"]),
+])
+def test_parser_unfolds_simple_commands(code, names):
+    assert [c.name for c in parse_script(code).commands] == names
+
+
+def test_parser_tracks_variables_and_errors():
+    s = parse_script('read -rs NEW_VALUE\nexport A=1\necho "$NEW_VALUE" ${B:-x} "$C"\nfor i in 1; do :; done\n')
+    assert {v for v, _ in s.sets} >= {"NEW_VALUE", "A", "i"}
+    assert {v for v, _ in s.uses} == {"NEW_VALUE", "C"}  # ${B:-x} has a default
+    assert parse_script("echo 'unterminated").errors
+
+
+def test_ci_blocks_read_run_and_script_with_lines():
+    gh = "jobs:\n  a:\n    steps:\n      - run: |\n          set -e\n          echo \"${{ github.sha }}\"\n      - run: kubectl get ns\n"
+    blocks = ci_blocks(gh)
+    assert [(b.line, b.code.splitlines()[0]) for b in blocks] == [(5, "set -e"), (7, "kubectl get ns")]
+    assert "${{" not in blocks[0].code  # GitHub substitutes expressions before the shell runs
+    gl = "job:\n  script:\n    - echo one\n    - |\n      echo two\n  before_script: []\n"
+    assert [b.code for b in ci_blocks(gl)] == ["echo one", "echo two"]
+
+
+# --- commands against their tools ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("line, status", [
+    ("aws secretsmanager put-secret-value --secret-id x --secret-string y", "verified"),
+    ("aws secretsmanager put-secret-value --secret-string y", "invalid"),  # required --secret-id (botocore model)
+    ("aws secretsmanager put-secret-value --cli-input-json file://in.json", "verified"),
+    ("aws secretsmanager put-secret-vaule --secret-id x", "invalid"),  # no such operation
+    ("aws lambda get-alias --function-name f --name live --qualifer x", "invalid"),  # no such parameter
+    ("aws s3 cp a.zip s3://b/a.zip --quiet", "verified"),  # a command of the CLI itself
+    ("aws ecr get-login-password --region us-east-1", "verified"),
+    ("aws ecs wait services-stable --cluster c --services s", "verified"),
+    ("aws --region eu-west-1 sts get-caller-identity", "verified"),
+    ("kubectl --context c -n ns rollout restart deployment/api", "verified"),
+    ("kubectl rollout restart deployment/api --grace=1", "invalid"),
+    ("kubectl rolout status deploy/api", "invalid"),
+    ("kubectl cost namespace --window 7d", "unverifiable"),  # a plugin
+    ("heroku ps:restart web -a app", "verified"),
+    ("heroku rollback v12 -a app", "verified"),  # a hidden alias of releases:rollback
+    ("heroku ps:autoscale:enable web --min 1 --max 4 -a app", "invalid"),  # takes no argument: web dynos only (issue 17)
+    ('glab ci retry "$(glab ci list --per-page 1 -F json | jq -r \'.[0].id\')"', "invalid"),  # a pipeline id, not a job id (issue 17)
+    ("docker run --rm -v \"$PWD:/repo\" img detect --source /repo", "verified"),  # options after the image are the container's
+    ("git push --force-with-lease origin main", "verified"),
+    ("git log -1 --format='%h' v1", "verified"),
+    ("psql \"$DATABASE_URL\" -Atc 'select 1'", "verified"),
+    ("redis-cli -u \"$REDIS_URL\" --tls ping", "verified"),
+    ("curl -fsS --max-time 10 https://x", "verified"),
+    ("jq -r --arg a b '.x'", "verified"),
+    ("promtool check rules alerts.yml", "verified"),
+    ("systemctl restart api.service", "verified"),
+    ("journalctl -u api -n 100 --no-pager", "verified"),
+    ("gcloud run services update-traffic api --to-latest --region r", "verified"),
+    ("gcloud run services update-trafic api", "invalid"),
+    ("read -rs NEW_SECRET_VALUE", "verified"),
+    ("sudo systemctl restart api", "verified"),
+    ("./scripts/deploy.sh prod", "unverifiable"),
+    ("$TOOL --version", "unverifiable"),
+])
+def test_commands_are_checked_against_the_tool(line, status):
+    v = verdict(line)
+    assert v.status == status, v
+
+
+def test_a_mention_in_prose_need_not_carry_required_options():
+    assert verdict("aws sts assume-role-with-web-identity", mention=True).status == "verified"
+    assert verdict("npm ERR! ERESOLVE", mention=True).status == "unverifiable"
+
+
+def test_every_cli_definition_says_version_and_how():
+    files = sorted(CLI_DIR.glob("*.json"))
+    assert len(files) >= 40
+    for f in files:
+        raw = json.loads(f.read_text())
+        assert raw["tool"] and raw["version"] and raw["how"], f.name
+        assert raw["source"] in ("cli", "docs"), f.name
+        assert "" in raw["commands"] or raw.get("builtin"), f.name
+    docs = {json.loads(f.read_text())["tool"] for f in files if json.loads(f.read_text())["source"] == "docs"}
+    assert {"glab", "flyway", "helm"} <= docs
+    assert {"aws", "kubectl", "gh", "heroku", "psql", "redis-cli", "docker", "git", "jq", "curl", "promtool", "gcloud"} <= spec_tools()
+
+
+# --- tool fit ----------------------------------------------------------------------------------------------------
+
+def test_tool_fit_refuses_another_platforms_cli():
+    text = "## Restart\n\n```bash\nkubectl rollout restart deployment/web -n prod\nheroku ps:restart web -a app\n```\n"
+    params = load_params(PARAMS / "weather-api.yaml")
+    r = truth_report(text, params=params, run_shellcheck=False)
+    assert [t for _, t in r.unfit] == ["kubectl"]
+    assert "kubectl" not in project_tools(params) and "heroku" in project_tools(params)
+
+
+def test_platform_is_detected_or_given_for_hand_written_documents():
+    text = "## Deploy\n\n```bash\nheroku releases -a app\nheroku ps -a app\nkubectl get pods\n```\n"
+    assert detect_platform(["heroku", "heroku", "kubectl", "curl"]) == "heroku"
+    r = check_document(text, name="runbook.md")
+    assert any("heroku (detected from the commands)" in n for n in r.notes)
+    assert any(f.area == "truth" and "`kubectl` is not a tool" in f.message for f in r.findings)
+    r = check_document(text, name="runbook.md", platform="kubernetes")
+    assert any("given with --platform" in n for n in r.notes)
+    assert sum("is not a tool" in f.message for f in r.findings) == 2
+
+
+def test_cli_check_platform_option(tmp_path):
+    doc = tmp_path / "runbook.md"
+    doc.write_text("## Deploy\n\n```bash\nheroku ps -a app\n```\n")
+    out = subprocess.run([sys.executable, "-m", "opslib.cli", "check", str(doc), "--platform", "nowhere"], capture_output=True, text=True)
+    assert out.returncode == 2 and "--platform 'nowhere'" in out.stderr and "Traceback" not in out.stderr
+    out = subprocess.run([sys.executable, "-m", "opslib.cli", "check", str(doc), "--platform", "heroku"], capture_output=True, text=True)
+    assert "note: tool fit judged against the tools of platform heroku (given with --platform)" in out.stdout
+
+
+# --- safety ------------------------------------------------------------------------------------------------------
+
+SAFETY = [
+    # (code, rule that fires, the same operation with its guard)
+    ("kubectl delete pods --all -n prod", "delete-all-pods", "kubectl delete pods -l app=api -n prod"),
+    ("kubectl rollout restart deployment -n prod", "restart-every-deployment", "kubectl rollout restart deployment/api -n prod"),
+    ("aws lambda delete-function-concurrency --function-name f", "remove-lambda-concurrency-cap",
+     "aws lambda get-function-concurrency --function-name f\naws lambda delete-function-concurrency --function-name f"),
+    ('rm -rf "$BUILD_DIR/"', "rm-rf-variable", 'rm -rf "${BUILD_DIR:?}/"'),
+    ("kill -9 1234", "kill-9", "kill -TERM 1234\nsleep 10\nkill -9 1234"),
+    ("psql \"$DB\" -c 'DROP TABLE orders'", "drop-table", "pg_dump \"$DB\" > before.sql  # restore: pg_restore\npsql \"$DB\" -c 'DROP TABLE orders'"),
+    ("git push --force origin main", "force-push", "git push --force-with-lease origin main"),
+    ("terraform destroy -auto-approve", "terraform-destroy", "terraform plan -destroy -out destroy.plan\nterraform destroy -auto-approve"),
+    ("redis-cli -u \"$REDIS_URL\" flushall", "redis-flush", "read -rp 'Type FLUSH to confirm: ' ok\nredis-cli -u \"$REDIS_URL\" flushall"),
+    ('aws secretsmanager put-secret-value --secret-id prod/app/data-encryption-key --secret-string "$NEW_KEY"', "overwrite-encryption-key",
+     "# add the new key version, re-encrypt the data with it, then retire the old version\n"
+     'aws secretsmanager put-secret-value --secret-id prod/app/data-encryption-key --secret-string "$NEW_KEY"'),
+]
+
+
+@pytest.mark.parametrize("code, rule, guarded", SAFETY, ids=[s[1] for s in SAFETY])
+def test_destructive_operations_need_their_guard(code, rule, guarded):
+    def hazards(c):
+        return [h.rule for _, h, _ in truth_report(f"## Procedure\n\n```bash\nNEW_KEY=x\nDB=x\nBUILD_DIR=x\n{c}\n```\n", run_shellcheck=False).hazards]
+
+    assert hazards(code) == [rule]
+    assert hazards(guarded) == []
+
+
+def test_today_emergency_rotation_uses_an_unset_variable(rendered):
+    """Issue 17: `value="$NEW_SECRET_VALUE"` written without the variable ever being set."""
+    for name in EXAMPLES:
+        r = report(rendered, name, "secrets.md", run_shellcheck=False)
+        lines = (rendered[name] / "secrets.md").read_text().splitlines()
+        emergency = next(i for i, ln in enumerate(lines, 1) if ln.startswith("## Emergency Rotation"))
+        assert any(v == "NEW_SECRET_VALUE" and line > emergency for line, v in r.unset), name
+
+
+def test_lambda_restart_no_longer_removes_the_concurrency_cap(rendered):
+    """Issue 17: the emergency restart and Start deleted the reserved concurrency (the cap); fixed in
+    the aws-lambda platform data, and the rule catches the old command."""
+    old = ("## Restart\n\n```bash\naws lambda put-function-concurrency --function-name f --reserved-concurrent-executions 0 && "
+           "aws lambda delete-function-concurrency --function-name f\n```\n")
+    assert [h.rule for _, h, _ in truth_report(old, run_shellcheck=False).hazards] == ["remove-lambda-concurrency-cap"]
+    for doc in ("secrets.md", "runbook.md"):
+        r = report(rendered, "agent-orchestrator", doc, run_shellcheck=False)
+        assert not any(h.rule == "remove-lambda-concurrency-cap" for _, h, _ in r.hazards), doc
+
+
+def test_migration_without_undo_needs_a_snapshot_first(rendered):
+    """Issue 17: a migration ran with no snapshot before it while its tool has no undo."""
+    old = "## Migrate\n\n1. Validate checksums, then apply pending migrations.\n\n```bash\nflyway validate\nflyway migrate\n```\n"
+    assert [h.rule for _, h, _ in truth_report(old, run_shellcheck=False).hazards] == ["migration-without-undo"]
+    r = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False)
+    assert not any(h.rule == "migration-without-undo" for _, h, _ in r.hazards)
+
+
+def test_encryption_key_of_the_parameters_is_a_target():
+    params = load_params(PARAMS / "agent-orchestrator.yaml")
+    text = ("## Emergency\n\n```bash\nNEW=x\naws secretsmanager put-secret-value --secret-id prod/agent-orchestrator/state-encryption-key "
+            '--secret-string "$NEW"\n```\n')
+    assert [h.rule for _, h, _ in truth_report(text, params=params, run_shellcheck=False).hazards] == ["overwrite-encryption-key"]
+
+
+def test_a_variable_declared_as_an_input_is_not_unset():
+    text = "## Restore\n\nSet RESTORE_TIME (UTC) from the incident timeline.\n\n```bash\naws rds describe-db-instances --db-instance-identifier \"$ID_$RESTORE_TIME\"\n```\n"
+    assert [v for _, v in truth_report(text, run_shellcheck=False).unset] == ["ID_"]
+
+
+# --- one source per fact -------------------------------------------------------------------------------------------
+
+def test_today_canary_duration_disagrees_with_its_steps(rendered):
+    facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
+    assert any("says 50 minutes, but its steps wait 195 minutes" in m for _, m in facts)
+
+
+def test_today_one_url_verifies_several_services(rendered):
+    facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
+    assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
+
+
+def test_today_blue_green_rollback_step_in_a_canary_project(rendered):
+    facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
+    assert any("a blue-green step in a canary project" in m for _, m in facts)
+
+
+def test_today_latency_alert_on_a_bucket_clients_do_not_export(rendered):
+    facts = report(rendered, "weather-api", "alerts.yml").facts
+    assert any('le="0.4" is not a bucket' in m for _, m in facts)
+    ok = 'groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: rate(http_request_duration_seconds_bucket{le="0.5"}[5m]) > 1\n'
+    assert inconsistencies(ok, kind="alerts") == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_today_every_alert_opens_the_same_runbook_anchor(rendered, name):
+    facts = report(rendered, name, "alerts.yml").facts
+    assert any("open the same runbook anchor" in m for _, m in facts)
+
+
+def test_today_scaling_target_above_the_slo_threshold(rendered):
+    facts = report(rendered, "weather-api", "runbook.md", run_shellcheck=False).facts
+    assert any("scaling target p95 800 ms is above the latency SLO threshold (400 ms)" in m for _, m in facts)
+
+
+def test_anchor_slug_is_githubs():
+    assert anchor_slug("Key metrics and alert thresholds") == "key-metrics-and-alert-thresholds"
+    assert anchor_slug("`H10` App crashed!") == "h10-app-crashed"
+
+
+# --- generated documents ----------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_generated_documents_have_no_invalid_command_and_no_unfit_tool(rendered, name):
+    out = rendered[name]
+    files = [*out.glob("*.md"), *out.glob("ci/.github/workflows/*.yml"), out / "ci" / ".gitlab-ci.yml"]
+    for f in files:
+        r = report(rendered, name, f.relative_to(out).as_posix(), run_shellcheck=False)
+        assert not [c for c in r.commands if c.status == "invalid"], (f.name, [c for c in r.commands if c.status == "invalid"])
+        assert not r.unfit, (f.name, r.unfit)
+        assert not r.parse_errors, (f.name, r.parse_errors)
+
+
+def test_generated_findings_are_warnings_where_the_fix_needs_document_code():
+    assert GENERATED_SEVERITY["commands"] == "error" and GENERATED_SEVERITY["tool_fit"] == "error"
+    assert {GENERATED_SEVERITY[k] for k in ("destructive", "variables", "consistent", "shellcheck")} == {"warning"}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("name", EXAMPLES)
+@pytest.mark.parametrize("platform", ["heroku", "kubernetes", "aws-lambda", "vm-systemd"])
+def test_generated_projects_on_every_platform_have_only_real_commands(name, platform):
+    """Beyond the examples: each example moved to each shipped platform (the notebook's drop-down)."""
+    from opslib.documents import runbook
+    from opslib.errors import ParamsError
+
+    try:
+        params = runbook.with_platform(load_params(PARAMS / f"{name}.yaml"), platform)
+    except ParamsError as exc:  # a refusal is an answer too: one sentence naming the platform and what it lacks
+        assert platform in str(exc) and "\n" not in str(exc).strip() and "Traceback" not in str(exc), str(exc)
+        return
+    draft = runbook.draft(params, check_status(params))
+    bad = [f.message for f in draft.findings if f.area == "truth" and f.status == "fail" and f.severity == "error"]
+    assert not bad, bad
+    r = truth_report(draft.text or "", params=params, run_shellcheck=False)
+    total = sum(r.counts.values())
+    assert r.counts["verified"] >= 0.95 * total, r.unverifiable_by_tool()
+
+
+def test_benchmark_prints_the_report():
+    out = subprocess.run([sys.executable, str(REPO / "benchmarks" / "truth.py"), "--help"], capture_output=True, text=True)
+    assert out.returncode == 0 and "--timing" in out.stdout
+
+
+# --- CI steps that cannot protect anything (issue 17) ------------------------------------------------------------------
+
+def test_a_cost_gate_pipe_without_pipefail_and_an_unrelated_package_are_found(rendered):
+    """The CI steps of before issue 17 (a pipe to tee without pipefail, `pip install opslib` from
+    PyPI) are found in both CI dialects; the generated CI files have neither."""
+    github = ("jobs:\n  cost:\n    runs-on: ubuntu-latest\n    steps:\n      - run: |\n          pip install opslib\n"
+              "          python -m opslib.costgate parameters/x.yaml | tee cost-report.md\n")
+    gitlab = "cost-check:\n  script:\n    - pip install opslib\n    - python -m opslib.costgate parameters/x.yaml | tee cost-report.md\n"
+    for kind, text in (("github-actions", github), ("gitlab-ci", gitlab)):
+        gating = truth_report(text, kind=kind, run_shellcheck=False).gating
+        assert any("opslib.costgate" in m and "without pipefail" in m for _, m in gating), kind
+        assert any("`pip install opslib` installs the package of that name on the public index, an unrelated 2014 library" in m for _, m in gating), kind
+    for ci in ("ci/.github/workflows/ci.yml", "ci/.gitlab-ci.yml"):
+        assert report(rendered, "weather-api", ci, run_shellcheck=False).gating == [], ci
+
+
+def test_gitlab_pipefail_comes_from_the_jobs_before_script():
+    """before_script and script share one shell: `default:`'s pipefail holds unless a job replaces it."""
+    on = "default:\n  before_script:\n    - set -o pipefail\njob:\n  script:\n    - >-\n      apt-get update &&\n      curl -fsSL https://x.example/i.sh | sh\n"
+    assert truth_report(on, kind="gitlab-ci", run_shellcheck=False).gating == []
+    off = on.replace("job:\n", "job:\n  before_script: []\n")
+    assert len(truth_report(off, kind="gitlab-ci", run_shellcheck=False).gating) == 1
+    pinned = "job:\n  script:\n    - pip install 'opslib @ git+https://github.com/acme/opslib@3f9c2a7e41b08d5c6e2f1a9b7d4c0e8f5a2b6c1d'\n"
+    assert truth_report(pinned, kind="gitlab-ci", run_shellcheck=False).gating == []
+
+
+def test_pipefail_and_pins_satisfy_the_gating_rules():
+    wf = ("jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: python -m tool | tee out.txt\n        shell: bash\n"
+          "      - run: |\n          set -euo pipefail\n          pip install 'pip-audit==2.7.3'\n          tool | tee out.txt\n")
+    assert truth_report(wf, kind="github-actions", run_shellcheck=False).gating == []
+    bad = "jobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n      - run: pip install pip-audit && tool | tee out.txt\n"
+    assert len(truth_report(bad, kind="github-actions", run_shellcheck=False).gating) == 2
+
+
+def test_today_rollback_target_is_a_constant(rendered):
+    facts = report(rendered, "agent-orchestrator", "runbook.md", run_shellcheck=False).facts
+    assert any("export PREVIOUS_VERSION=v1.4.1" in m and "look it up" in m for _, m in facts)
+
+
+def test_a_platform_no_shipped_platform_matches_is_not_guessed():
+    """An OpenShift runbook (`oc`, one `systemctl`) is not judged as a vm-systemd runbook."""
+    r = check_document((REPO / "tests" / "corpus" / "openshift-kubelet-down.md").read_text(), name="runbook.md")
+    assert not any("is not a tool" in f.message for f in r.findings)
+    assert any("tool fit not judged" in n for n in r.notes)
