@@ -299,6 +299,8 @@ def test_heroku_scaling_caps_are_the_runbooks_commands_on_the_process_type():
     for c in data["cost"]["components"]:
         if c.get("service") == "web":
             c["service"] = "api"
+    for d in data["dependencies"]:
+        d["services"] = ["api" if s == "web" else s for s in d["services"]]
     moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
     moved._path = params.path
     text = cost.preview(moved).markdown

@@ -6,10 +6,11 @@ strings documents show. Models compute; templates look up and apply these as fil
 from __future__ import annotations
 
 import math
+import shlex
 from datetime import date
 from typing import Any
 
-__all__ = ["FILTERS", "anchor", "cell", "comment", "decimal", "isodate", "money", "number", "percent", "quantity",
+__all__ = ["FILTERS", "anchor", "cell", "comment", "shquote", "duration", "decimal", "isodate", "money", "number", "percent", "quantity",
            "signed_money"]
 
 
@@ -59,6 +60,23 @@ def isodate(value: date) -> str:
     return value.isoformat()
 
 
+def duration(seconds: float) -> str:
+    """A span of time for people: 300 → '5 min', 5400 → '1 h 30 min', 266400 → '3 d 2 h'."""
+    minutes = int(round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {rest} min" if rest else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "") + (f" {rest} min" if rest else "")
+
+
+def shquote(text: Any) -> str:
+    """One shell word (POSIX sh): a value that lands in a command, quoted for the shell."""
+    return shlex.quote(str(text))
+
+
 def comment(text: Any) -> str:
     """Prefix every line with '# ' (expected output inside a shell block)."""
     return "\n".join(f"# {line}" if line else "#" for line in str(text).splitlines())
@@ -81,4 +99,4 @@ def anchor(title: str) -> str:
 
 
 FILTERS = {"number": number, "quantity": quantity, "money": money, "signed_money": signed_money, "percent": percent,
-           "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor}
+           "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor, "shquote": shquote, "duration": duration}

@@ -231,7 +231,8 @@ def github_files(p) -> dict[str, dict]:
             steps.append(_run("Connect to the environment", env.setup))
         for i, s in enumerate(env.deploy):
             steps.append(_run(s.text, s.command, id=f"deploy-{i + 1}" if len(env.deploy) > 1 else "deploy"))
-        steps.append(_run("Smoke test: health endpoints return the expected response", env.smoke_command, id="smoke"))
+        steps.append(_run("Smoke test: " + ("health endpoints return the expected response" if env.smoke else "workers and scheduled jobs pass their checks"),
+                          env.smoke_command, id="smoke"))
         cond = "steps.smoke.outcome == 'failure'"
         if env.watch_command:
             steps.append(_run(f"Watch for {env.watch_minutes} min (smoke test every minute)", env.watch_command, id="watch"))
@@ -244,7 +245,7 @@ def github_files(p) -> dict[str, dict]:
             "if": env.github_if,
             "runs-on": "ubuntu-latest",
             "permissions": {"contents": "read", "id-token": "write"},
-            "environment": {"name": env.name, "url": env.url},
+            "environment": {"name": env.name, **({"url": env.url} if env.url else {})},
             "concurrency": {"group": f"deploy-{env.name}", "cancel-in-progress": False},
         }
         if p.ci_secrets_env:
@@ -364,7 +365,7 @@ def gitlab_files(p) -> dict[str, dict]:
         job: dict[str, Any] = {
             "stage": f"deploy-{env.name}",
             "image": {"name": p.deploy_image, "entrypoint": [""]},
-            "environment": {"name": env.name, "url": env.url, "deployment_tier": env.tier},
+            "environment": {"name": env.name, **({"url": env.url} if env.url else {}), "deployment_tier": env.tier},
             "resource_group": f"deploy-{env.name}",
             "interruptible": False,
             "rules": [deploy_rule],

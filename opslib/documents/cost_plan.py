@@ -323,9 +323,9 @@ def _envs_of(params, comp) -> list[str]:
 
 def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict[str, Price], dict[str, Price | None]]:
     cost = params.cost
-    catalog = load_catalog(cost, params.base_dir, params.catalog.prices)
+    catalog = load_catalog(cost, params.base_dir, params.catalog.prices, params.cost_price_entries)
     chosen: dict[str, Price | None] = {}
-    for comp in cost.components:
+    for comp in params.cost_components:
         pid = (overrides.prices.get(comp.name) if overrides else None) or comp.price
         if pid is None:
             chosen[comp.name] = None
@@ -352,7 +352,7 @@ def _monte_carlo(params, scale: dict[str, float], chosen: dict[str, Price | None
         for name in sorted(cost.drivers):
             driver_samples[(name, env.name)] = tri(*_driver_range(cost, name, env.name, scale))
     hours_default = rules()["hours_per_month"]
-    for comp in cost.components:
+    for comp in params.cost_components:
         price = chosen[comp.name]
         if price is None or price.price_usd is None:
             continue
@@ -381,7 +381,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         sums = [0.0, 0.0, 0.0]
         worst = 0.0
         rmax = (overrides.replicas_max.get(env.name) if overrides else None) or env.replicas.max
-        for comp in cost.components:
+        for comp in params.cost_components:
             if env.name not in _envs_of(params, comp):
                 continue
             price = chosen[comp.name]
@@ -478,7 +478,7 @@ def _price_table(params, chosen):
         else:
             flag = "current"
         rows.append((pid, _price_text(p), p.source, p.as_of.isoformat() if p.as_of else "unknown", flag))
-    missing = sorted(c.name for c in params.cost.components if chosen[c.name] is None)
+    missing = sorted(c.name for c in params.cost_components if chosen[c.name] is None)
     for name in missing:
         rows.append((f"({name})", "price unknown", "none: add the price under cost.prices", "unknown", "⚠ unknown"))
     return rows, stale
@@ -498,7 +498,7 @@ def _by_component(plan: CostPlan, pred) -> dict[str, list[Line]]:
 def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opportunity]:
     """Every optimization rule of opslib/data/cost-rules.yaml that fires on this plan."""
     cfg = rules()["rules"]
-    comps = {c.name: c for c in params.cost.components}
+    comps = {c.name: c for c in params.cost_components}
     prod = params.production.name
     out: list[Opportunity] = []
 

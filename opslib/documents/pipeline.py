@@ -90,7 +90,7 @@ class Smoke:
 @dataclass(frozen=True)
 class EnvDeploy:
     name: str
-    url: str
+    url: str | None
     region: str
     tier: str
     approval: bool
@@ -106,6 +106,7 @@ class EnvDeploy:
     watch_minutes: int
     watch_command: str | None
     rollback: list[DStep]
+    smoke_steps: list[DStep] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -211,8 +212,12 @@ def _job_steps(rendered: list[RStep]) -> list[DStep]:
     return out
 
 
-def _smoke_command(env, checks: list[Smoke]) -> str:
+def _smoke_command(env, checks: list[Smoke], kind_steps: list[DStep] | None = None) -> str:
+    """HTTP checks of the web services, then the workers' and jobs' smoke steps (ci.yaml `smoke`),
+    each failing the script with its reason."""
     lines = ["mkdir -p .deploy"]
+    for k in kind_steps or []:
+        lines.append(f"( set -e\n{k.command.strip()}\n) || {{ echo {shlex.quote('smoke test failed: ' + k.text)}; exit 1; }}")
     for s in checks:
         body = f".deploy/smoke-{s.service}.body"
         lines += [
@@ -284,7 +289,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         deploy = _job_steps(steps(pdata.deploy, params, ctx, where))
         rollback = _job_steps(steps(pdata.rollback, params, ctx, where))
         checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
-                  for s in params.services if s.kind == "web" and s.health]
+                  for s in params.services if s.kind == "web" and s.health and env.url]
+        kind_smoke = _job_steps(steps(pdata.smoke, params, ctx, where))
         is_prod = env is prod
         from_tag = is_prod
         watch = params.deploy.observe_minutes if is_prod and strategy != "recreate" and checks else 0
@@ -298,7 +304,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             github_if="startsWith(github.ref, 'refs/tags/')" if from_tag else f"github.ref == 'refs/heads/{ci.default_branch}'",
             role_arn=role_arn,
             setup=render_string(pdata.setup, ctx, where) if pdata.setup else None,
-            deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
+            deploy=deploy, smoke=checks, smoke_steps=kind_smoke, smoke_command=_smoke_command(env, checks, kind_smoke),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback,
         ))

@@ -1,0 +1,241 @@
+"""Generated projects beyond the three examples: one parameters file per combination of platform,
+service kinds, CI systems, secret store, datastores, deploy strategy and third-party dependencies.
+
+    make_project(dest, **choices) -> Path     writes dest/parameters/<name>.yaml and the files it links
+    project_choices()                         a Hypothesis strategy of `choices` (every axis sampled)
+    MATRIX                                    the axes and their values
+
+The projects are meant to be ordinary, not hostile: realistic names and values, so that a
+failure is a failure of opslib on a project shape, not of the generator. A choice the platform
+cannot take (a strategy it has no procedure for, a kind it cannot run, a store bound to another
+platform) is made on purpose now and then: `opslib validate` must refuse it with the field path.
+Other engineers: import `make_project` (tests/ is on sys.path under pytest) and pass the axes you
+care about; the rest default to a small web service on Kubernetes.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from hypothesis import strategies as st
+
+__all__ = ["MATRIX", "make_project", "project_choices"]
+
+MATRIX: dict[str, tuple] = {
+    "platform": ("kubernetes", "heroku", "aws-lambda", "vm-systemd"),
+    "kinds": (("web",), ("worker",), ("job",), ("web", "worker"), ("web", "job"), ("worker", "job"), ("web", "worker", "job")),
+    "ci": (("github",), ("gitlab",), ("github", "gitlab")),
+    "store": ("aws-secrets-manager", "vault", "kubernetes-external-secrets", "heroku-config-vars", "gcp-secret-manager",
+              "azure-key-vault", "github-actions", "gitlab-ci"),
+    "datastores": ((), ("aws-rds-postgresql",), ("aws-sqs",), ("aws-sqs", "aws-dynamodb"), ("heroku-postgres", "heroku-redis"),
+                   ("aws-elasticache-redis", "aws-s3"), ("self-hosted-postgresql",)),
+    "strategy": ("rolling", "blue-green", "canary", "recreate"),
+    "dependencies": (0, 1, 2),
+}
+STRATEGIES = {"kubernetes": ("rolling", "blue-green", "canary", "recreate"), "heroku": ("rolling", "recreate"),
+              "aws-lambda": ("canary", "blue-green", "recreate"), "vm-systemd": ("rolling", "blue-green")}
+BOUND = {"kubernetes-external-secrets": "kubernetes", "heroku-config-vars": "heroku"}
+PROVIDERS = (
+    {"name": "stripe", "title": "Stripe", "purpose": "card payments and refunds", "endpoint": "https://api.stripe.com",
+     "status_page": "https://status.stripe.com", "env_var": "STRIPE_SECRET_KEY",
+     "probe": "curl -sS -o /dev/null -w '%{http_code}\\n' -u \"${STRIPE_SECRET_KEY}:\" https://api.stripe.com/v1/balance"},
+    {"name": "sendgrid", "title": "SendGrid", "purpose": "transactional e-mail", "endpoint": "https://api.sendgrid.com",
+     "status_page": "https://status.sendgrid.com", "env_var": "SENDGRID_API_KEY",
+     "probe": "curl -sS -o /dev/null -w '%{http_code}\\n' -H \"Authorization: Bearer ${SENDGRID_API_KEY}\" https://api.sendgrid.com/v3/scopes"},
+    {"name": "anthropic", "title": "Anthropic", "purpose": "model calls of the agents", "endpoint": "https://api.anthropic.com",
+     "status_page": "https://status.anthropic.com", "env_var": "ANTHROPIC_API_KEY", "probe": None},
+)
+NOTES = "# {title}\n\nAs of 2026-11-02. Generated for the opslib test suite.\n"
+
+
+def _service(kind: str, i: int, platform: str, choices: dict) -> dict[str, Any]:
+    name = {"web": "api", "worker": "worker", "job": "nightly"}[kind] + (f"-{i}" if i else "")
+    svc: dict[str, Any] = {"name": name, "kind": kind}
+    if platform == "kubernetes" or (platform == "aws-lambda" and choices.get("images")):
+        svc["image"] = f"123456789012.dkr.ecr.us-east-1.amazonaws.com/gen/{name}"
+    else:
+        svc["artifact"] = {"heroku": "slug", "aws-lambda": f"dist/{name}.zip", "vm-systemd": f"dist/{name}.tar.gz"}.get(platform, "slug")
+    if kind == "web":
+        svc.update(port=8080, health={"path": "/healthz", "expected_status": 200, "expected_body": '"status":"ok"'},
+                   readiness={"path": "/readyz", "expected_status": 200, "expected_body": '"ready":true'})
+    elif kind == "worker":
+        if "aws-sqs" in choices["datastores"]:
+            svc["consumes"] = "tasks"
+        if choices.get("health_command") and platform in ("kubernetes", "vm-systemd", "heroku"):
+            svc["health_command"] = {"command": "python -m app.health --max-lag 300", "expected": "ok: consumer connected"}
+        if choices.get("metrics") and platform in ("kubernetes", "vm-systemd"):
+            svc["metrics"] = {"port": 9102}
+    else:
+        svc.update(schedule="30 2 * * *" if platform == "heroku" else choices.get("schedule", "15 3 * * 1-5"),
+                   command="python -m app.nightly_export", done_when="exit status 0 and the log line 'export complete'",
+                   timeout_minutes=10 if platform == "aws-lambda" else 45)
+        if choices.get("smoke_run") is False:
+            svc["smoke_run"] = False
+    return svc
+
+
+def _secret(name: str, env_var: str, kind: str, store: str, services: list[str], provider: str | None) -> dict[str, Any]:
+    scoped = store in ("heroku-config-vars", "github-actions", "gitlab-ci")
+    item: dict[str, Any] = {
+        "name": env_var if scoped else f"{{env}}/gen-project/{name}", "kind": kind, "store": store, "env_var": env_var,
+        "description": f"{name} (never the value)", "services": services, "owner": "Platform Team", "last_rotated": "2026-09-01",
+    }
+    if provider:
+        item["provider"] = provider
+    return item
+
+
+def make_project(dest: Path | str, **choices: Any) -> Path:
+    """Write a project's parameters (and the architecture, plan, spec and status.json it links)
+    under `dest`; return the parameters file. Choices (default in brackets): platform
+    [kubernetes], kinds [("web",)], ci [("github", "gitlab")], store [aws-secrets-manager],
+    datastores [()], strategy [the platform's first], dependencies [0], environments [3],
+    url_without_web [False], health_command, metrics, smoke_run, images, knowledge [False],
+    cost [True], name [gen-project]."""
+    dest = Path(dest)
+    platform = choices.setdefault("platform", "kubernetes")
+    kinds = tuple(choices.setdefault("kinds", ("web",)))
+    choices.setdefault("datastores", ())
+    store = choices.get("store", "aws-secrets-manager")
+    name = choices.get("name", "gen-project")
+    (dest / "parameters").mkdir(parents=True, exist_ok=True)
+    docs = dest / "docs"
+    docs.mkdir(exist_ok=True)
+    for doc in ("architecture", "plan", "spec"):
+        (docs / f"{doc}.md").write_text(NOTES.format(title=doc.title()), encoding="utf-8")
+    (docs / "status.json").write_text(json.dumps({"status": "active", "current_phase": "deployment", "last_updated": "2026-11-01T10:00:00Z"}), encoding="utf-8")
+
+    services = [_service(k, 0, platform, choices) for k in kinds]
+    names = [s["name"] for s in services]
+    env_names = ("dev", "staging", "prod")[-choices.get("environments", 3):]
+    has_web = "web" in kinds
+    envs = []
+    for e in env_names:
+        env: dict[str, Any] = {"name": e, "region": "us" if platform == "heroku" else "us-east-1",
+                               "replicas": {"min": 1 if e != "prod" else 2, "max": 2 if e != "prod" else 6}, "approval_required": e == "prod"}
+        if has_web or choices.get("url_without_web"):
+            env["url"] = f"https://{e}.gen.example.com" if e != "prod" else "https://gen.example.com"
+        envs.append(env)
+
+    datastores = []
+    for i, svc in enumerate(choices["datastores"]):
+        ds: dict[str, Any] = {"name": "tasks" if svc == "aws-sqs" else f"store-{i}", "service": svc}
+        if svc.endswith("postgresql") or svc == "heroku-postgres":
+            ds["migration_tool"] = "alembic"
+        if choices.get("real_names") and svc != "aws-sqs":
+            ds["resource_name"] = f"gen-{{env}}-{ds['name']}"
+        datastores.append(ds)
+
+    slos: list[dict[str, Any]] = []
+    if has_web:
+        slos += [{"name": "API availability", "sli": "availability", "objective": 99.9},
+                 {"name": "API latency", "sli": "latency", "objective": 95, "threshold_ms": choices.get("latency_ms", 250)}]
+    if "worker" in kinds or not has_web:
+        slos.append({"name": "messages processed", "sli": "custom", "objective": 99.5, "unit": "messages",
+                     "good": 'sum(rate(worker_messages_total{job="gen-project",outcome="success"}[{{ window }}]))',
+                     "total": 'sum(rate(worker_messages_total{job="gen-project"}[{{ window }}]))'})
+
+    deps, items = [], []
+    secret_services = names
+    items.append(_secret("database-url", "DATABASE_URL", "database-credential", store, secret_services, None))
+    for i in range(choices.get("dependencies", 0)):
+        p = PROVIDERS[i % len(PROVIDERS)]
+        dep: dict[str, Any] = {
+            "name": p["name"], "title": p["title"], "purpose": p["purpose"], "services": names[:1], "endpoint": p["endpoint"],
+            "status_page": p["status_page"], "rate_limit": "100 requests per second per account", "timeout_ms": 5000, "retries": 2,
+            "fallback": "queue the work and retry from the worker; the user sees 'pending'", "secrets": [p["env_var"]],
+        }
+        if p["probe"]:
+            dep["probe"] = {"command": p["probe"], "expected": "200"}
+        if i == 0:
+            dep["metrics"] = {"error_ratio": f'sum(rate(upstream_requests_total{{upstream="{p["name"]}",code=~"5.."}}[5m])) / sum(rate(upstream_requests_total{{upstream="{p["name"]}"}}[5m]))'}
+            dep["pricing"] = {"monthly_usd": 20, "plan": "starter plan", "source": f"{p['endpoint']}/pricing", "as_of": "2026-10-01", "environments": ["prod"]}
+        else:
+            dep["pricing"] = {"usage": [{"unit": "call", "price_usd": 0.001, "drivers": ["requests"], "free_units": 1000}],
+                              "source": "vendor quote", "as_of": "2026-10-01"}
+        deps.append(dep)
+        items.append(_secret(f"{p['name']}-key", p["env_var"], "api-key", store, names[:1], f"{p['title']} dashboard → API keys"))
+
+    doc: dict[str, Any] = {
+        "schema_version": 1,
+        "project": {"name": name, "description": "A generated project for the opslib test suite.", "repository": f"https://github.com/acme/{name}",
+                    "team": "Platform Team", "as_of": "2026-11-02",
+                    "links": {"architecture": "../docs/architecture.md", "plan": "../docs/plan.md", "spec": "../docs/spec.md"},
+                    "status_file": "../docs/status.json"},
+        "platform": platform,
+        "environments": envs,
+        "services": services,
+        "datastores": datastores,
+        "monitoring": {
+            "metrics_tool": "Prometheus + Grafana", "slos": slos,
+            "dashboards": [{"name": "Overview", "url": "https://grafana.example.com/d/gen/overview"}],
+            "logs": {"name": "Grafana Loki", "url": "https://grafana.example.com/explore", "query": '{app="gen-project"} |= "error"', "retention_days": 14},
+        },
+        "contacts": {
+            "on_call": {"rotation": "PagerDuty gen-primary", "url": "https://acme.pagerduty.com/schedules/PGEN1"},
+            "channels": [{"purpose": "incidents", "name": "#gen-incidents"}, {"purpose": "deploys", "name": "#gen-deploys"}],
+            "escalation": [{"after_minutes": 0, "who": "Primary on-call", "contact": "PagerDuty gen-primary"},
+                           {"after_minutes": 30, "who": "Engineering manager", "contact": "#gen-incidents"}],
+        },
+        "deploy": {"strategy": choices.get("strategy") or STRATEGIES[platform][0], "expected_minutes": 10},
+        "secrets": {"security_contact": "#security (Slack)", "aws_account_id": "123456789012", "items": items},
+        "ci": {"systems": list(choices.get("ci", ("github", "gitlab")))},
+        "dependencies": deps,
+    }
+    if choices.get("cost", True):
+        doc["cost"] = {
+            "prices": [{"id": "gen.compute.instance-month", "provider": "acme", "service": "Compute", "sku": "instance", "unit": "instance-month",
+                        "price_usd": 40, "source": "test quote", "as_of": "2026-10-01"}],
+            "drivers": {"requests": {"unit": "requests", "low": 100000, "expected": 200000, "high": 400000, "description": "requests a month"}},
+            "traffic_driver": "requests",
+            "components": [{"name": "compute", "category": "compute", "description": "instances", "price": "gen.compute.instance-month",
+                            "quantity": {"count": {"low": 1, "expected": 2, "high": 3}}, "utilization_pct": 30}],
+            "budgets": {e: {"monthly_usd": 5000, "limit": "soft", "alert_to": ["ops@example.com"]} for e in env_names},
+        }
+    if choices.get("knowledge"):
+        (dest / "parameters" / "knowledge.yaml").write_text(yaml.safe_dump({
+            "procedures": [{"title": "Warm the cache after a restore", "steps": [
+                {"text": "Request the busiest pages once.", "command": "curl -sS -o /dev/null -w '%{http_code}\\n' https://gen.example.com/", "expected": "200"}]}],
+        }, sort_keys=False), encoding="utf-8")
+        doc["knowledge"] = {"file": "knowledge.yaml", "troubleshooting": [{
+            "id": "gen-stuck-export", "title": "Nightly export stuck on a lock", "category": "dependency",
+            "symptoms": ["the export log stops at 'waiting for lock'"], "cause": "a long transaction holds the lock the export needs",
+            "diagnostics": [{"text": "Find the blocking session.", "command": "psql \"$DATABASE_URL\" -c 'select pid, state, query from pg_stat_activity where wait_event_type = '\"'\"'Lock'\"'\"''",
+                             "expected": "the waiting export and the session that blocks it"}],
+            "solution": [{"text": "End the blocking session if it is idle in transaction.", "command": "psql \"$DATABASE_URL\" -c 'select pg_terminate_backend(12345)'", "expected": "t"}],
+            "escalate_after_minutes": 30}],
+            "alerts": [{"alert": "GenExportRowsLow", "name": "rows exported by the last run", "signal": "traffic", "severity": "ticket", "for": "0m",
+                        "window": "last run", "threshold": "< 1000 rows", "rationale": "a normal night exports 40,000 rows", "action": "Check the source tables",
+                        "expr": 'min(export_rows{job="gen-project"}) < 1000'}]}
+    path = dest / "parameters" / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(doc, sort_keys=False, allow_unicode=True), encoding="utf-8")
+    return path
+
+
+@st.composite
+def project_choices(draw: Any) -> dict[str, Any]:
+    """Choices for make_project over every axis of MATRIX; mostly ones the platform supports."""
+    platform = draw(st.sampled_from(MATRIX["platform"]))
+    strategies = STRATEGIES[platform] if draw(st.integers(0, 9)) else MATRIX["strategy"]
+    stores = [s for s in MATRIX["store"] if BOUND.get(s, platform) == platform] if draw(st.integers(0, 9)) else list(MATRIX["store"])
+    return {
+        "platform": platform,
+        "kinds": draw(st.sampled_from(MATRIX["kinds"])),
+        "ci": draw(st.sampled_from(MATRIX["ci"])),
+        "store": draw(st.sampled_from(stores)),
+        "datastores": draw(st.sampled_from(MATRIX["datastores"])),
+        "strategy": draw(st.sampled_from(strategies)),
+        "dependencies": draw(st.sampled_from(MATRIX["dependencies"])),
+        "environments": draw(st.sampled_from((2, 3))),
+        "health_command": draw(st.booleans()),
+        "metrics": draw(st.booleans()),
+        "smoke_run": draw(st.sampled_from((None, False))),
+        "url_without_web": draw(st.booleans()),
+        "knowledge": draw(st.booleans()),
+        "real_names": draw(st.booleans()),
+        "latency_ms": draw(st.sampled_from((250, 400, 1000))),
+        "images": draw(st.booleans()),
+    }
