@@ -3,6 +3,8 @@ service kinds, CI systems, secret store, datastores, deploy strategy and third-p
 
     make_project(dest, **choices) -> Path     writes dest/parameters/<name>.yaml and the files it links
     project_choices()                         a Hypothesis strategy of `choices` (every axis sampled)
+    sample_choices(rng)                       the same draw with a random.Random (benchmarks, scripts)
+    outcome(path, out) -> Outcome             validate; if valid, render every document and plan a release
     MATRIX                                    the axes and their values
 
 The projects are meant to be ordinary, not hostile: realistic names and values, so that a
@@ -15,14 +17,18 @@ care about; the rest default to a small web service on Kubernetes.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import re
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import yaml
 from hypothesis import strategies as st
 
-__all__ = ["MATRIX", "make_project", "project_choices"]
+__all__ = ["MATRIX", "Outcome", "make_project", "project_choices", "sample_choices", "outcome"]
 
 MATRIX: dict[str, tuple] = {
     "platform": ("kubernetes", "heroku", "aws-lambda", "vm-systemd"),
@@ -215,27 +221,81 @@ def make_project(dest: Path | str, **choices: Any) -> Path:
     return path
 
 
+def _choices(pick: Any, chance: Any) -> dict[str, Any]:
+    """One draw over every axis: `pick(values)` chooses one, `chance()` is true 9 times in 10 (a
+    strategy, or a store, the platform supports; the tenth time any, to exercise the refusals)."""
+    platform = pick(MATRIX["platform"])
+    strategies = STRATEGIES[platform] if chance() else MATRIX["strategy"]
+    stores = [s for s in MATRIX["store"] if BOUND.get(s, platform) == platform] if chance() else list(MATRIX["store"])
+    return {
+        "platform": platform, "kinds": pick(MATRIX["kinds"]), "ci": pick(MATRIX["ci"]), "store": pick(stores),
+        "datastores": pick(MATRIX["datastores"]), "strategy": pick(strategies), "dependencies": pick(MATRIX["dependencies"]),
+        "environments": pick((2, 3)), "health_command": pick((True, False)), "metrics": pick((True, False)),
+        "smoke_run": pick((None, False)), "url_without_web": pick((True, False)), "knowledge": pick((True, False)),
+        "real_names": pick((True, False)), "latency_ms": pick((250, 400, 1000)), "images": pick((True, False)),
+    }
+
+
 @st.composite
 def project_choices(draw: Any) -> dict[str, Any]:
-    """Choices for make_project over every axis of MATRIX; mostly ones the platform supports."""
-    platform = draw(st.sampled_from(MATRIX["platform"]))
-    strategies = STRATEGIES[platform] if draw(st.integers(0, 9)) else MATRIX["strategy"]
-    stores = [s for s in MATRIX["store"] if BOUND.get(s, platform) == platform] if draw(st.integers(0, 9)) else list(MATRIX["store"])
-    return {
-        "platform": platform,
-        "kinds": draw(st.sampled_from(MATRIX["kinds"])),
-        "ci": draw(st.sampled_from(MATRIX["ci"])),
-        "store": draw(st.sampled_from(stores)),
-        "datastores": draw(st.sampled_from(MATRIX["datastores"])),
-        "strategy": draw(st.sampled_from(strategies)),
-        "dependencies": draw(st.sampled_from(MATRIX["dependencies"])),
-        "environments": draw(st.sampled_from((2, 3))),
-        "health_command": draw(st.booleans()),
-        "metrics": draw(st.booleans()),
-        "smoke_run": draw(st.sampled_from((None, False))),
-        "url_without_web": draw(st.booleans()),
-        "knowledge": draw(st.booleans()),
-        "real_names": draw(st.booleans()),
-        "latency_ms": draw(st.sampled_from((250, 400, 1000))),
-        "images": draw(st.booleans()),
-    }
+    """Choices for make_project over every axis of MATRIX (a Hypothesis strategy)."""
+    return _choices(lambda values: draw(st.sampled_from(values)), lambda: draw(st.integers(0, 9)) > 0)
+
+
+def sample_choices(rng: Any) -> dict[str, Any]:
+    """The same draw with a random.Random (benchmarks/generated.py)."""
+    return _choices(rng.choice, lambda: rng.randrange(10) > 0)
+
+
+# a refusal names the field it is about: 'services[2].schedule: …', 'deploy.strategy: …'
+FIELD = re.compile(r"^\s+(line \d+: )?[a-z_]+(\[\d+\]|\.[a-z_]+)*(\[\d+\])?(\.[a-z_]+(\[\d+\])?)*: \S", re.M)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    refused: bool  # `opslib validate` exit code 2
+    message: str  # what validate printed (refused) or the failing findings, empty when every check passed
+    problems: list[str]  # what is wrong with the outcome itself: a traceback, a refusal without a field path, a failing check
+
+
+def outcome(path: Path, out: Path) -> Outcome:
+    """The contract for a generated project: `opslib validate` refuses it (exit 2, every problem
+    naming its field), or every document renders with every check passing and a deployment plan
+    for production can be written. Never a traceback."""
+    from opslib.check.findings import failed
+    from opslib.check.genres import check_genre
+    from opslib.cli import main
+    from opslib.documents.deployment_plan import build_plan, check_gates, render_plan
+    from opslib.params.models import load_params
+    from opslib.run.render import render_project
+
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        rc = main(["validate", str(path)])
+    text = err.getvalue()
+    if rc == 2:
+        lines = text.strip().splitlines()[1:]
+        bad = [ln for ln in lines if ln.strip() and not FIELD.match(ln)]
+        return Outcome(True, text, [f"refusal without a field path: {b}" for b in bad] + (["Traceback in the output"] if "Traceback" in text else []))
+    if rc != 0:
+        return Outcome(False, text, [f"validate exited {rc}: {text[-500:]}"])
+    try:
+        rendered = render_project(path, out)
+        params = load_params(path)
+        prod = params.production.name
+        plan = render_plan(build_plan(params, prod, "1.4.2", check_gates(params, prod, "1.4.2", None, None, _status(params), "status.json", "history"),
+                                      force=True))
+        plan_findings = check_genre("deployment-plan", plan, params=params)
+    except Exception as exc:  # the contract: every failure is an OpslibError with a message, never a traceback
+        from opslib.errors import OpslibError
+
+        kind = "check failed" if isinstance(exc, OpslibError) else f"traceback ({exc.__class__.__name__})"
+        return Outcome(False, str(exc), [f"{kind}: {str(exc)[:3000]}"])
+    fails = failed(rendered.findings) + failed(plan_findings)
+    return Outcome(False, "", [f"[{f.item}] {f.message}" for f in fails])
+
+
+def _status(params: Any) -> Any:
+    from opslib.params.status import load_status
+
+    return load_status(params.base_dir / params.project.status_file)

@@ -69,20 +69,22 @@ def test_focus_environment_changes_operations_commands():
 
 
 def hosted(platform, tmp_path):
-    """shop-platform moved to `platform` (its services have container images); on a platform
-    that takes fewer web services (Heroku: one web process per app) a generated project with a
-    web service, a worker and a scheduled job stands in."""
+    """shop-platform moved to `platform` (its services have container images); where it cannot
+    run (Heroku takes one web service per app, Lambda runs a job for at most 15 minutes) a
+    generated project with a web service, a worker and a scheduled job stands in."""
     params = load_params(PARAMS / "shop-platform.yaml")
-    limit = load_platform(platform).web.max_services
-    if limit is not None and sum(s.kind == "web" for s in params.services) > limit:
+    try:
+        return with_platform(params, platform)
+    except ParamsError:  # Heroku: one web service per app; Lambda: runs of at most 15 minutes
         return load_params(make_project(tmp_path, platform=platform, kinds=("web", "worker", "job"), datastores=("aws-sqs",), dependencies=1))
-    return with_platform(params, platform)
 
 
-def test_a_platform_that_takes_one_web_service_refuses_more_with_the_field():
+def test_a_platform_that_cannot_run_the_project_says_which_field():
     params = load_params(PARAMS / "shop-platform.yaml")
-    with pytest.raises(ParamsError, match=r"services\[4\]\.kind: heroku takes at most 1 web service"):
+    with pytest.raises(ParamsError, match=r"services\[5\]\.kind: heroku takes at most 1 web service"):
         with_platform(params, "heroku")
+    with pytest.raises(ParamsError, match=r"services\[4\]\.timeout_minutes: 30 is longer than a run can last on aws-lambda"):
+        with_platform(params, "aws-lambda")
 
 
 @pytest.mark.parametrize("platform", platform_names())

@@ -589,7 +589,8 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
 def _caps(params, env) -> dict[str, Any]:
     """What a platform's scaling caps and quota manifest read (cost.yaml `caps`)."""
     q = params.cost.quota
-    most = env.replicas.max * len(params.services)
+    # long-running services scale to the maximum; a scheduled job runs one instance at a time
+    most = env.replicas.max * sum(s.long_running for s in params.services) + sum(not s.long_running for s in params.services)
     return {"min": max(env.replicas.min, 1), "max": env.replicas.max, "instances_max": most,
             "cpu": quantity(most * q.cpu_per_replica), "memory_gib": quantity(most * q.memory_gib_per_replica), "storage_gib": quantity(q.storage_gib)}
 

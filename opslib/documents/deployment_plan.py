@@ -299,6 +299,7 @@ class Threshold:
     threshold: str
     rationale: str
     query: str
+    canary: bool = True  # a gate between canary steps (a scheduled job has no traffic share: its check is after the deploy)
 
 
 @dataclass(frozen=True)
@@ -376,7 +377,7 @@ def _thresholds(params: ProjectParams) -> list[Threshold]:
             found = [a for a in specs if (a.alert.startswith(name[:-1]) if name.endswith("*") else a.alert == name)]
             for a in found:
                 suffix = f" ({a.name.split(':')[0]})" if name.endswith("*") else ""
-                out.append(Threshold(label + suffix, a.threshold, a.rationale, a.expr))
+                out.append(Threshold(label + suffix, a.threshold, a.rationale, a.expr, canary=kind != "job"))
         if kind == "web" and not any(a.alert == "HighLatencyP95" for a in specs):
             out.append(Threshold("p95 latency vs. baseline", "> 2× the pre-deployment p95 baseline",
                                  "no latency SLO or ci.latency_baseline_ms; seeds 003/004 make 2× baseline a rollback trigger", "see the latency dashboard"))
