@@ -20,7 +20,7 @@ import yaml
 from opslib.check.alerts import promtool
 from opslib.check.commands import has_command, project_clis
 from opslib.check.findings import Finding
-from opslib.check.markdown import parse
+from opslib.check.markdown import Fence, parse
 from opslib.check.placeholders import find_placeholders
 from opslib.core.templates import render_string
 from opslib.documents.commands import RStep, command_context, steps
@@ -48,9 +48,14 @@ def _entry_findings(params: ProjectParams, item: str, where: str, title: str, ra
     except CatalogError as exc:
         return [Finding(item, "fail", f"{where}: {str(exc).split(': ', 1)[-1]}")]
     doc = parse(_markdown(prose[0], rendered) + "\n".join(prose[1:]) + "\n")
+    clis = project_clis(params)
     out = []
-    if not any(has_command(f, project_clis(params)) for f in doc.fences):
+    if not any(has_command(f, clis) for f in doc.fences):
         out.append(Finding(item, "fail", f"{where}: no command of a known CLI; give the exact command an operator runs (known: the platform's tools and opslib/data/known-clis.yaml)"))
+    for n, step in enumerate(rendered, 1):
+        if step.command and not has_command(Fence("bash", step.command, 0), clis):
+            out.append(Finding(item, "fail", f"{where}: step {n} ({step.text[:40]!r}): {step.command.splitlines()[0][:60]!r} does not start with a known CLI; "
+                                             "write the exact command, or move the advice into the step's text"))
     out += [Finding(item, "fail", f"{where}: unfilled placeholder {hit!r}; replace it with a real value", severity=sev) for _n, hit, sev in find_placeholders(doc)]
     return out
 
