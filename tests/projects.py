@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 from hypothesis import strategies as st
 
-__all__ = ["MATRIX", "Outcome", "make_project", "project_choices", "sample_choices", "outcome"]
+__all__ = ["MATRIX", "Outcome", "make_project", "project_choices", "sample_choices", "outcome", "shell_errors"]
 
 MATRIX: dict[str, tuple] = {
     "platform": ("kubernetes", "heroku", "aws-lambda", "vm-systemd"),
@@ -292,7 +292,22 @@ def outcome(path: Path, out: Path) -> Outcome:
         kind = "check failed" if isinstance(exc, OpslibError) else f"traceback ({exc.__class__.__name__})"
         return Outcome(False, str(exc), [f"{kind}: {str(exc)[:3000]}"])
     fails = failed(rendered.findings) + failed(plan_findings)
-    return Outcome(False, "", [f"[{f.item}] {f.message}" for f in fails])
+    docs = [(out / params.project.name / name).read_text(encoding="utf-8") for name in ("runbook.md", "pipeline.md", "secrets.md")]
+    return Outcome(False, "", [f"[{f.item}] {f.message}" for f in fails] + shell_errors("\n".join([*docs, plan])))
+
+
+def shell_errors(text: str) -> list[str]:
+    """`bash -n` over every ```bash block of a document: the commands parse as shell."""
+    import subprocess
+    import textwrap
+
+    out = []
+    for _, body in re.findall(r"^( *)```bash\n(.*?)^\1```", text, re.M | re.S):
+        block = textwrap.dedent(body)
+        res = subprocess.run(["bash", "-n"], input=block, capture_output=True, text=True)
+        if res.returncode:
+            out.append(f"bash -n: {res.stderr.strip()[:200]}\n{block[:300]}")
+    return out
 
 
 def _status(params: Any) -> Any:

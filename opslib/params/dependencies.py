@@ -33,8 +33,9 @@ SLUG = r"^[a-z][a-z0-9-]{0,62}$"
 
 
 def _url(value: str) -> str:
-    if not re.match(r"^https://[^\s/]+", value):
-        raise ValueError("must be an https URL such as https://status.example.com")
+    # it lands in commands (curl … <endpoint>): host, port and a plain path only, nothing a shell reads
+    if not re.fullmatch(r"https://[A-Za-z0-9.-]+(:\d{1,5})?(/[A-Za-z0-9._~/%-]*)?", value):
+        raise ValueError("must be an https URL of a host and a plain path (letters, digits, . _ ~ / % -), such as https://api.example.com/v1")
     return value.rstrip("/")
 
 
