@@ -259,8 +259,8 @@ def test_a_project_secret_kind_validates_in_the_parameters(tmp_path):
     item = {k: v for k, v in raw["secrets"]["items"][0].items() if k != "rotation_days"} | {"kind": "vpn-psk"}
     secrets_section = dict(raw["secrets"], items=[item])
     with pytest.raises(ParamsError, match="unknown secret kind 'vpn-psk'"):
-        load_params(project(tmp_path, secrets=secrets_section))
-    params = load_params(project(tmp_path, secrets=secrets_section, catalogs=["../catalogs/acme"]))
+        load_params(project(tmp_path, secrets=secrets_section, dependencies=[]))
+    params = load_params(project(tmp_path, secrets=secrets_section, dependencies=[], catalogs=["../catalogs/acme"]))
     assert params.secrets.items[0].kind == "vpn-psk"
     row = secrets.rotation_calendar(params)[0]
     assert row.rotation_days == 30

@@ -105,7 +105,7 @@ def test_cost_diff_files_and_git_revisions(workspace, capsys, monkeypatch):
     params.write_text(params.read_text().replace("expected: 4000000", "expected: 6000000"))
     assert main(["cost-diff", "HEAD:parameters/weather-api.yaml", str(params)]) == 0
     out = capsys.readouterr().out
-    assert "| prod | openweathermap | $135 | $225 | +$90.00 |" in out and "$643 → $733" in out
+    assert "| prod | openweathermap-usage | $135 | $225 | +$90.00 |" in out and "$643 → $733" in out
     assert main(["cost-diff", "HEAD~1:parameters/weather-api.yaml", str(params)]) == 2
     err = capsys.readouterr().err
     assert "HEAD~1:parameters/weather-api.yaml" in err and "Traceback" not in err

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 from conftest import PARAMS, REPO
+from projects import supports
 from ruamel.yaml import YAML
 
 from opslib import check_status, load_params
 from opslib.catalog.catalog import load_platform, platform_names
 from opslib.cli import main
 from opslib.documents import runbook
+from opslib.errors import ParamsError
 
 SECONDS_PER_MONTH = 2628000  # 730 h
 
@@ -71,8 +73,17 @@ def shop_on(tmp_path: Path, platform: str, strategy: str) -> Path:
     raw["deploy"]["strategy"] = strategy
     for env in raw["environments"]:
         env["region"] = spec["region"]
+    dropped = {s["name"] for s in raw["services"] if s.get("kind", "web") in ("worker", "job") and not supports(platform, s["kind"])}
+    raw["services"] = [s for s in raw["services"] if s["name"] not in dropped]  # what the platform refuses (tested below)
     for svc in raw["services"]:
         svc["image"] = f"{spec['registry']}/{svc['name']}"
+        for key, capability in (("health_command", "exec"), ("metrics", "metrics")):
+            if key in svc and not supports(platform, capability):
+                del svc[key]
+    for owner in [*raw["secrets"]["items"], *raw.get("dependencies", [])]:
+        if "services" in owner:
+            owner["services"] = [n for n in owner["services"] if n not in dropped]
+    raw["secrets"]["items"] = [i for i in raw["secrets"]["items"] if i.get("services", True)]  # a secret of the dropped job alone
     for item in raw["secrets"]["items"]:
         item["store"] = spec["store"]
         item.pop("external_secret", None)
@@ -143,3 +154,14 @@ def test_the_readme_lists_every_shipped_platform_with_its_strategies():
     assert set(rows) == set(platform_names())
     for name, strategies in rows.items():
         assert sorted(s.strip() for s in strategies.split(",")) == sorted(load_platform(name).deploy), name
+
+
+@pytest.mark.parametrize("platform", [p for p in PLATFORMS if not supports(p, "job")])
+def test_a_scheduled_job_on_a_platform_without_jobs_is_refused_with_the_reason(platform):
+    """shop-platform's nightly job cannot move to a platform whose folder has no jobs section:
+    validate names the service and gives the platform's reason."""
+    params = load_params(PARAMS / "shop-platform.yaml")
+    job = next(i for i, s in enumerate(params.services) if s.kind == "job")
+    reason = " ".join((load_platform(platform).jobs.unsupported or "").split())
+    with pytest.raises(ParamsError, match=re.escape(f"services[{job}].kind: {platform} cannot run scheduled jobs: {reason[:60]}")):
+        runbook.with_platform(params, platform)

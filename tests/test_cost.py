@@ -174,7 +174,7 @@ def test_alert_thresholds_are_configurable(tiny):
 def test_kubernetes_gets_resource_quotas():
     text = cost.preview(load_params(PARAMS / "shop-platform.yaml")).markdown
     assert "kind: ResourceQuota" in text and "namespace: shop-platform-prod" in text
-    assert 'limits.cpu: "25"' in text  # 10 replicas × 5 services × 0.5 CPU
+    assert 'limits.cpu: "25.5"' in text  # (10 replicas × 5 long-running services + 1 run of the job) × 0.5 CPU
     assert "aws budgets create-budget" in text
 
 
@@ -333,6 +333,8 @@ def test_heroku_scaling_caps_are_the_runbooks_commands_on_the_process_type():
     for c in data["cost"]["components"]:
         if c.get("service") == "web":
             c["service"] = "api"
+    for d in data["dependencies"]:
+        d["services"] = ["api" if s == "web" else s for s in d["services"]]
     moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
     moved._path = params.path
     text = cost.preview(moved).markdown
@@ -364,7 +366,7 @@ def test_kubernetes_caps_name_the_cluster_like_every_runbook_command():
     params = load_params(PARAMS / "shop-platform.yaml")
     text = cost.preview(params).markdown
     caps = text.split("Commands that enforce the maximums:")[1].split("```bash\n")[1].split("```")[0].splitlines()
-    assert len(caps) == len(params.environments) * len(params.services)
+    assert len(caps) == len(params.environments) * sum(s.long_running for s in params.services)  # a CronJob has no HPA
     for env in params.environments:
         mine = [c for c in caps if f" -n shop-platform-{env.name} " in c]
         assert mine and all(c.startswith(f"kubectl --context shop-platform-{env.name} -n shop-platform-{env.name} patch hpa ") for c in mine), mine

@@ -19,7 +19,7 @@ def shop():
 def test_slider_changes_table_and_total(shop):
     ex = cost_explorer(shop, charts=False)
     before_total, before_table = ex.plan.expected, ex.table.value
-    assert "cdn-requests" in before_table and "Total: $2,052–$3,917" in before_table
+    assert "cdn-requests" in before_table and "Total: $2,072–$3,937" in before_table
     ex.sliders["monthly_requests"].value = 60_000_000  # twice the expected traffic
     assert ex.plan.expected == pytest.approx(before_total + 30.0)  # CloudFront requests: +30M / 10k × $0.01
     assert ex.table.value != before_table and "$60.00" in ex.table.value
@@ -31,7 +31,7 @@ def test_size_and_replicas_drive_guardrail_status(shop):
     assert ex.size_component == "eks-nodes" and "aws.ec2.m5-4xlarge-linux-on-demand.us-east-1" in ex.size.options
     assert "BREACH" not in ex.status.value
     ex.size.value = "aws.ec2.m5-xlarge-linux-on-demand.us-east-1"  # twice the node price
-    assert "prod</b>: expected $2,473" in ex.status.value and "BREACH" in ex.status.value
+    assert "prod</b>: expected $2,493" in ex.status.value and "BREACH" in ex.status.value
     ex.size.value = "aws.ec2.m5-large-linux-on-demand.us-east-1"
     assert "BREACH" not in ex.status.value
     ex.replicas.value = 30

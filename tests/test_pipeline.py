@@ -107,7 +107,8 @@ def test_rollback_uses_platform_command(name, rollback, built):
     smoke = next(s for s in steps if s.get("id") == "smoke")
     assert "curl" in smoke["run"] and "grep -qF" in smoke["run"]
     rb = [s for s in steps if s["name"].startswith("Roll back")]
-    assert rb and all("steps.started.outcome == 'success'" in s["if"] and rollback in s["run"] for s in rb)
+    assert rb and all("steps.started.outcome == 'success'" in s["if"] for s in rb)
+    assert all(rollback in s["run"] or "set image cronjob/" in s["run"] for s in rb) and any(rollback in s["run"] for s in rb)
     gl = _jobs(p, ".gitlab-ci.yml")
     assert any(rollback in line for line in gl["rollback-staging"]["script"])
     assert any(".deploy/started" in line for line in gl["deploy-staging"]["script"])

@@ -2,6 +2,7 @@ import re
 
 import pytest
 from conftest import EXAMPLES, PARAMS, REPO
+from projects import make_project, supports
 
 from opslib import check_runbook, check_status, load_params
 from opslib.catalog.catalog import load_platform, open_catalog, platform_names
@@ -67,12 +68,31 @@ def test_focus_environment_changes_operations_commands():
     assert ops(prod) != ops(dev)
 
 
-@pytest.mark.parametrize("platform", platform_names())
-def test_every_platform_yields_a_passing_runbook(platform):
-    """shop-platform's services have container images, so every platform can host it."""
+def hosted(platform, tmp_path):
+    """shop-platform moved to `platform` (its services have container images); where it cannot
+    run (Heroku takes one web service per app, Lambda runs a job for at most 15 minutes) a
+    generated project with a web service, a worker and a scheduled job stands in."""
     params = load_params(PARAMS / "shop-platform.yaml")
+    try:
+        return with_platform(params, platform)
+    except ParamsError:  # Heroku: one web service per app; Lambda: runs of at most 15 minutes
+        kinds = ("web", *(k for k in ("worker", "job") if supports(platform, k)))
+        return load_params(make_project(tmp_path, platform=platform, kinds=kinds, datastores=("aws-sqs",), dependencies=1))
+
+
+def test_a_platform_that_cannot_run_the_project_says_which_field():
+    params = load_params(PARAMS / "shop-platform.yaml")
+    with pytest.raises(ParamsError, match=r"services\[5\]\.kind: heroku takes at most 1 web service"):
+        with_platform(params, "heroku")
+    with pytest.raises(ParamsError, match=r"services\[4\]\.timeout_minutes: 30 is longer than a run can last on aws-lambda"):
+        with_platform(params, "aws-lambda")
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_every_platform_yields_a_passing_runbook(platform, tmp_path):
+    params = hosted(platform, tmp_path)
     status = check_status(params)
-    draft = preview(params, status, platform=platform)
+    draft = preview(params, status)
     assert not failed(draft.findings), failed(draft.findings)
     assert load_platform(platform).title in draft.markdown
 
@@ -104,8 +124,8 @@ def test_every_command_block_is_valid_shell(platform, tmp_path):
     unbalanced quotes and loops in the catalogs)."""
     import subprocess
 
-    params = load_params(PARAMS / "shop-platform.yaml")
-    text = preview(params, check_status(params), platform=platform).markdown
+    params = hosted(platform, tmp_path / "project")
+    text = preview(params, check_status(params)).markdown
     blocks = _shell_blocks(text)
     assert len(blocks) > 50
     bad = []
@@ -119,10 +139,10 @@ def test_every_command_block_is_valid_shell(platform, tmp_path):
 
 
 @pytest.mark.parametrize("platform", platform_names())
-def test_alerts_a_platform_cannot_have_are_named_with_the_reason(platform):
+def test_alerts_a_platform_cannot_have_are_named_with_the_reason(platform, tmp_path):
     """A shared alert the platform declares `unsupported` (Lambda has no CPU metric) is listed
     under the alert table with the platform's reason, not dropped without a word."""
-    params = with_platform(load_params(PARAMS / "shop-platform.yaml"), platform)
+    params = hosted(platform, tmp_path)
     declared = {n: a.unsupported for n, a in load_platform(platform).alerts.alerts.items() if a.unsupported}
     text = preview(params, check_status(params, force=True)).markdown
     monitoring = text.split("### Key metrics and alert thresholds")[1].split("### Service level objectives")[0]

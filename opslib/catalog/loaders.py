@@ -28,6 +28,7 @@ __all__ = [
     "MigrationTool",
     "DecisionNode",
     "AlertDefinition",
+    "QueueAlert",
     "SecretKind",
     "SecretKindsFile",
     "validate_file",
@@ -57,8 +58,12 @@ class Step(_Model):
     text: str = Field(description="what this step does, as an instruction")
     command: str | None = Field(default=None, description="shell command(s); Jinja template over project, env, target, service, datastore")
     expected: str | None = Field(default=None, description="the output or state that means the step worked")
-    for_each: Literal["service", "web_service", "worker_service", "datastore"] | None = Field(
-        default=None, description="repeat the step for every service / web service / worker / datastore"
+    for_each: Literal["service", "web_service", "worker_service", "job_service", "any_service", "datastore", "dependency"] | None = Field(
+        default=None,
+        description=(
+            "repeat the step for every long-running service (web and worker) / web service / worker / scheduled job / "
+            "service of any kind / datastore / third-party dependency; a step whose text renders empty is left out"
+        ),
     )
 
 
@@ -72,7 +77,10 @@ class TroubleshootingEntry(_Model):
     solution: list[Step] = Field(min_length=1, description="how to fix it")
     escalate_after_minutes: int = Field(ge=1, description="escalate when not solved after this many minutes")
     requires_engine: str | None = Field(default=None, description="only when the project has a datastore of this engine")
-    requires_kind: Literal["web", "worker"] | None = Field(default=None, description="only when the project has a service of this kind")
+    requires_kind: Literal["web", "worker", "job"] | None = Field(default=None, description="only when the project has a service of this kind")
+    per: Literal["dependency"] | None = Field(
+        default=None, description="dependency: the entry is repeated for every third-party dependency of the project (Jinja over dependency)"
+    )
 
 
 class TroubleshootingFile(_Model):
@@ -86,6 +94,7 @@ class DatastoreService(_Model):
     status: list[Step] = Field(min_length=1)
     backup: list[Step] = Field(min_length=1)
     restore: list[Step] = Field(min_length=1)
+    alerts: dict[str, QueueAlert] = Field(default_factory=dict, description="queues: per-worker alerts (metrics.yaml, per: worker) on the queue's own metrics")
 
 
 class MigrationTool(_Model):
@@ -101,8 +110,8 @@ class DecisionNode(_Model):
     question: str
 
 
-def _every_kind() -> list[Literal["web", "worker"]]:
-    return ["web", "worker"]
+def _every_kind() -> list[Literal["web", "worker", "job"]]:
+    return ["web", "worker", "job"]
 
 
 class AlertDefinition(_Model):
@@ -112,7 +121,7 @@ class AlertDefinition(_Model):
     alert: str = Field(pattern=r"^[A-Z][A-Za-z0-9]*$", description="alert name in alerts.yml (CamelCase)")
     name: str = Field(description="what is measured, as the runbook's Metric column shows it")
     signal: Literal["latency", "traffic", "errors", "saturation"] = Field(description="golden signal")
-    kinds: list[Literal["web", "worker"]] = Field(default_factory=_every_kind, description="service kinds the alert applies to")
+    kinds: list[Literal["web", "worker", "job"]] = Field(default_factory=_every_kind, description="service kinds the alert applies to")
     severity: Literal["page", "ticket"] = Field(description="page: wake someone; ticket: next working day")
     for_: str = Field(alias="for", pattern=r"^\d+[smhd]$", description="how long the condition must hold (Prometheus `for`)")
     window: str = Field(description="the window in words, e.g. '10 min'")
@@ -120,6 +129,17 @@ class AlertDefinition(_Model):
     rationale: str = Field(description="why this threshold (Jinja)")
     action: str = Field(description="what the on-call engineer does")
     expr: str | None = Field(default=None, description="PromQL over metrics the service exposes itself; absent: every platform gives its own")
+    per: Literal["worker", "job"] | None = Field(
+        default=None,
+        description="worker / job: one alert per worker or scheduled job, named <alert><Service> (Jinja also over service, queue, max_gap_s, timeout_s)",
+    )
+
+
+class QueueAlert(_Model):
+    """A per-worker queue alert's expression on a queue service's own metrics (datastores.yaml)."""
+
+    expr: str = Field(description="PromQL (Jinja over queue: the real queue name, env, ci)")
+    source: str = Field(description="the exporter or integration that provides the metric")
 
 
 class _Alerts(_Model):
@@ -132,6 +152,7 @@ class SecretKind(_Model):
     source: str = Field(min_length=1, description="where the period comes from (standard, vendor guidance)")
     generate: str = Field(min_length=1, description="how a new value is made")
     generate_command: str | None = Field(default=None, description="the shell command when the team makes the value itself")
+    third_party: bool = Field(default=False, description="a credential issued by a third-party provider: every such secret belongs to a dependency of the project")
 
 
 class SecretKindsFile(_Model):

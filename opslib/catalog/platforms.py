@@ -51,6 +51,11 @@ __all__ = [
     "Logs",
     "Scaling",
     "Rollback",
+    "WebServices",
+    "Capability",
+    "Workers",
+    "Schedules",
+    "Jobs",
     "PlatformFile",
     "AlertSource",
     "PlatformAlert",
@@ -138,6 +143,70 @@ class Rollback(_Model):
     expected_minutes: int = Field(ge=1, description="how long a rollback takes")
 
 
+class WebServices(_Model):
+    """What limits web services on the platform (none when the key is left out)."""
+
+    max_services: int | None = Field(default=None, ge=1, description="most web services one project may have on the platform")
+    why: str | None = Field(default=None, min_length=1, description="why (printed when validation refuses a project)")
+
+    @model_validator(mode="after")
+    def _reason(self) -> WebServices:
+        if self.max_services is not None and self.why is None:
+            raise ValueError("max_services needs why (the reason validation prints)")
+        return self
+
+
+class Capability(_Model):
+    """Steps the platform has for a capability, or why it has none."""
+
+    steps: list[Step] | None = Field(default=None, min_length=1, description="the steps (for_each worker_service or job_service)")
+    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot do it (validation and the documents print it)")
+
+    @model_validator(mode="after")
+    def _one(self) -> Capability:
+        return capability_or_reason(self, self.unsupported, ("steps",), "steps")
+
+
+class Workers(_Model):
+    """How the platform runs workers (queue or stream consumers), or why it cannot."""
+
+    health: list[Step] | None = Field(default=None, min_length=1, description="is each worker running and consuming (for_each worker_service): Health checks, smoke tests")
+    exec: Capability | None = Field(default=None, description="run a worker's health_command inside a running instance (for_each worker_service)")
+    metrics: Capability | None = Field(default=None, description="read a worker's metrics endpoint from a running instance (for_each worker_service)")
+    automated_checks: list[str] = Field(default_factory=list, description="what checks workers automatically (sentences)")
+    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot run workers")
+
+    @model_validator(mode="after")
+    def _one(self) -> Workers:
+        return capability_or_reason(self, self.unsupported, ("health", "exec", "metrics"), "health, exec and metrics")
+
+
+class Schedules(_Model):
+    pattern: str = Field(description="regular expression a job's five-field cron schedule must match on this platform")
+    rule: str = Field(description="the schedules the platform accepts, in words (validation prints it)")
+
+
+class Jobs(_Model):
+    """How the platform runs scheduled jobs, or why it cannot. Every list is for_each job_service."""
+
+    schedules: Schedules | None = Field(default=None, description="the cron schedules the platform accepts; default: any")
+    requires_command: bool = Field(default=False, description="a job must give command (the platform starts the run itself)")
+    max_timeout_minutes: int | None = Field(default=None, ge=1, description="the longest run the platform allows (a job's timeout_minutes must not exceed it)")
+    show: list[Step] | None = Field(default=None, min_length=1, description="the job's schedule, state and last run")
+    run_now: list[Step] | None = Field(default=None, min_length=1, description="start one run now, outside the schedule")
+    runs: list[Step] | None = Field(default=None, min_length=1, description="recent runs with their status and duration")
+    scale: list[Step] | None = Field(default=None, min_length=1, description="give a run more resources (memory, CPU, size); the runbook's Scaling")
+    suspend: list[Step] | None = Field(default=None, min_length=1, description="stop future runs (and how to stop a running one)")
+    resume: list[Step] | None = Field(default=None, min_length=1, description="resume the schedule")
+    automated_checks: list[str] = Field(default_factory=list, description="what the platform does on its own about failed or missed runs (sentences)")
+    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot run scheduled jobs")
+
+    @model_validator(mode="after")
+    def _one(self) -> Jobs:
+        return capability_or_reason(self, self.unsupported, ("show", "run_now", "runs", "scale", "suspend", "resume"),
+                                    "show, run_now, runs, scale, suspend and resume")
+
+
 class PlatformFile(_Model):
     """platform.yaml: the platform's names and procedures (the runbook's, the deployment plan's)."""
 
@@ -160,6 +229,9 @@ class PlatformFile(_Model):
     scaling: Scaling = Field(description="manual and automatic scaling")
     maintenance: list[Procedure] = Field(min_length=1, description="routine maintenance procedures")
     rollback: Rollback = Field(description="how to go back to the last good version")
+    web: WebServices = Field(default_factory=WebServices, description="limits on web services")
+    workers: Workers = Field(description="how workers run and are checked, or unsupported: <reason>")
+    jobs: Jobs = Field(description="how scheduled jobs run and are operated, or unsupported: <reason>")
 
 
 # --- alerts.yaml -----------------------------------------------------------------------------
@@ -268,8 +340,12 @@ class CiPlatform(_Model):
     deploy: list[Step] = Field(min_length=1, description="the deploy job's steps (Jinja over project, env, target, service, deploy, aws_account_id)")
     rollback: list[Step] = Field(min_length=1, description="the platform's own rollback, run on any failure after the deploy started (deploy, rollout timeout, smoke test)")
     canary: CiCanary | None = Field(default=None, description="the production canary automated by the deploy job, or unsupported: <reason>; default: canaries deploy at once")
+    smoke: list[Step] = Field(
+        default_factory=list,
+        description="smoke tests of workers and jobs after a deploy (for_each worker_service / job_service): non-interactive, exit non-zero on failure",
+    )
 
-    @field_validator("deploy", "rollback", "record")
+    @field_validator("deploy", "rollback", "record", "smoke")
     @classmethod
     def _commands(cls, value: list[Step]) -> list[Step]:
         return _need_commands(value)
@@ -361,13 +437,14 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # the names a file's templates may use (what the documents put into their context)
-_COMMAND = {"project", "env", "target", "deploy", "service", "datastore"}
+_COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "dependency"}
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,
     "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services"},
     "cost.yaml": _COMMAND | {"caps", "tags", "envs"},
-    "alerts.yaml": {"ci", "sel", "target", "env", "project", "constants", "latency_ms", "latency_s", "latency_basis"},
+    "alerts.yaml": {"ci", "sel", "target", "env", "project", "constants", "latency_ms", "latency_s", "latency_basis",
+                    "service", "queue", "max_gap_s", "timeout_s"},
 }
 _JINJA_GLOBALS = {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
 

@@ -88,9 +88,10 @@ def shipped_catalog() -> dict[str, Price]:
     return read_catalog(PRICING_CSV)
 
 
-def load_catalog(cost: Any, base_dir: Path | None, base: dict[str, Price] | None = None) -> dict[str, Price]:
+def load_catalog(cost: Any, base_dir: Path | None, base: dict[str, Price] | None = None, extra: Any = ()) -> dict[str, Price]:
     """`base` prices (default: the shipped ones; a project's: params.catalog.prices), overridden by
-    the project's catalog file (cost.catalog), overridden by cost.prices."""
+    the project's catalog file (cost.catalog), overridden by cost.prices; then `extra` entries
+    (the dependencies' own prices, params.cost_price_entries)."""
     prices = dict(shipped_catalog() if base is None else base)
     if cost.catalog:
         path = Path(cost.catalog)
@@ -99,6 +100,8 @@ def load_catalog(cost: Any, base_dir: Path | None, base: dict[str, Price] | None
         prices.update(read_catalog(path))
     for p in cost.prices:
         prices[p.id] = Price(p.id, p.provider, p.service, p.sku, p.region, p.unit, p.price_usd, p.source, p.as_of, "cost.prices in the parameters")
+    for p in extra:
+        prices[p.id] = Price(p.id, p.provider, p.service, p.sku, p.region, p.unit, p.price_usd, p.source, p.as_of, "dependencies[].pricing in the parameters")
     return prices
 
 

@@ -11,6 +11,7 @@ import re
 from collections.abc import Sequence
 from pathlib import Path
 
+from opslib.check.commands import has_command, project_clis
 from opslib.check.findings import Finding, environment_names
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, Section, parse
@@ -67,7 +68,9 @@ def check_pipeline(text: str, *, path: Path | None = None, environments: Sequenc
     out.append(_f(ITEMS["approval"], bool(re.search(r"approv\w*:?\s*\S", ap, re.I)) and ("production" in ap.lower() or "prod" in ap.lower()),
                   "production approval gate and approvers named", "no Approval section naming who approves production deploys"))
     sm = _text(doc, _sections(doc, "smoke", "deploy"))
-    out.append(_f(ITEMS["smoke"], "smoke" in sm.lower() and bool(re.search(r"curl|http", sm)) and "expect" in sm.lower(),
+    # an HTTP check of the web services, or (workers, scheduled jobs) a command with the result it expects
+    probed = bool(re.search(r"curl|http", sm)) or any(has_command(f, project_clis(params)) for s in _sections(doc, "smoke", "deploy") for f in doc.fences_in(s))
+    out.append(_f(ITEMS["smoke"], "smoke" in sm.lower() and probed and "expect" in sm.lower(),
                   "post-deploy smoke test with endpoint and expected response", "no smoke test (endpoint and expected response) after deploys"))
     rb = _text(doc, _sections(doc, "roll"))
     out.append(_f(ITEMS["rollback"], bool(rb) and any(doc.fences_in(s) for s in _sections(doc, "roll")),

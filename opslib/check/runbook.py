@@ -174,8 +174,11 @@ def check_health(doc: Document, ctx: dict) -> list[Finding]:
     if sec is None:
         return [Finding(ITEMS["health"], "fail", "Operations has no health-check subsection; add endpoints and expected responses", ops.line if ops else None)]
     body = doc.body(sec)
-    ok = re.search(r"https?://\S+|/\w*health\w*", body) and re.search(r"expected", body, re.I)
-    return [_f(ITEMS["health"], bool(ok), "health endpoints with expected responses", "health checks lack an endpoint URL or an 'Expected:' response; add both", sec.line)]
+    endpoint = re.search(r"https?://\S+|/\w*health\w*", body) and re.search(r"expected", body, re.I)
+    # a service without an HTTP endpoint (a worker, a scheduled job) is checked by a command and its expected output
+    command = any(has_command(f, ctx["clis"]) and re.search(r"^\s*#\s*\S", f.content, re.M) for f in doc.fences_in(sec))
+    return [_f(ITEMS["health"], bool(endpoint or command), "health endpoints or health commands with expected responses",
+               "health checks lack an endpoint URL or a command with its expected response; add them", sec.line)]
 
 
 @_check("logs")

@@ -124,9 +124,15 @@ def _tools_in(value: Any) -> set[str]:
     if isinstance(value, str):
         text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "x", value, flags=re.S)
         if any(t in text for t in ("\n", " ")):
-            for cmd in parse_script(text).commands:
-                if cmd.name in known:
-                    out.add(cmd.name)
+            commands = list(parse_script(text).commands)
+            for cmd in list(commands):  # ssh host 'command': the remote command's tools are the entry's too
+                remote = remote_command(cmd)
+                if remote:
+                    commands += parse_script(remote).commands
+            for cmd in commands:
+                name = validate_command(cmd).tool if cmd.name in ("sudo", "env", "timeout", "nohup", "exec", "command") else cmd.name
+                if name in known:
+                    out.add(name)
     elif isinstance(value, dict):
         for v in value.values():
             out |= _tools_in(v)

@@ -6,10 +6,11 @@ strings documents show. Models compute; templates look up and apply these as fil
 from __future__ import annotations
 
 import math
+import shlex
 from datetime import date
 from typing import Any
 
-__all__ = ["FILTERS", "anchor", "cell", "comment", "decimal", "isodate", "money", "number", "percent", "quantity",
+__all__ = ["FILTERS", "Verbatim", "anchor", "cell", "comment", "shquote", "shell_code", "duration", "decimal", "isodate", "money", "number", "percent", "quantity",
            "signed_money"]
 
 
@@ -59,6 +60,37 @@ def isodate(value: date) -> str:
     return value.isoformat()
 
 
+def duration(seconds: float) -> str:
+    """A span of time for people: 300 → '5 min', 5400 → '1 h 30 min', 266400 → '3 d 2 h'."""
+    minutes = int(round(seconds / 60))
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, rest = divmod(minutes, 60)
+    if hours < 48:
+        return f"{hours} h" + (f" {rest} min" if rest else "")
+    days, hours = divmod(hours, 24)
+    return f"{days} d" + (f" {hours} h" if hours else "") + (f" {rest} min" if rest else "")
+
+
+class Verbatim(str):
+    """Text that is already what the shell must read: a word quoted by `shquote`, or shell code
+    (`shell_code`). A command rendered with quoting inserts it unchanged (quoting it again
+    would pass the quotes on as characters)."""
+
+    __slots__ = ()
+
+
+def shquote(text: Any) -> str:
+    """One shell word (POSIX sh): a value that lands in a command, quoted for the shell."""
+    return Verbatim(shlex.quote(str(text)))
+
+
+def shell_code(text: Any) -> str:
+    """A value that is itself a command (a dependency's probe written in the parameters): the
+    shell runs it as written, so it is inserted as it is, never quoted into one word."""
+    return Verbatim(str(text))
+
+
 def comment(text: Any) -> str:
     """Prefix every line with '# ' (expected output inside a shell block)."""
     return "\n".join(f"# {line}" if line else "#" for line in str(text).splitlines())
@@ -81,4 +113,4 @@ def anchor(title: str) -> str:
 
 
 FILTERS = {"number": number, "quantity": quantity, "money": money, "signed_money": signed_money, "percent": percent,
-           "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor}
+           "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor, "shquote": shquote, "shell_code": shell_code, "duration": duration}

@@ -22,7 +22,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, UndefinedError, pass_context
 
-from opslib.core.formatting import FILTERS
+from opslib.core.formatting import FILTERS, Verbatim
 from opslib.errors import CatalogError
 
 __all__ = ["environment", "render", "render_string", "shell_quote_values", "template_name"]
@@ -58,6 +58,8 @@ _MARKS = "_opslib_shell_values"
 def _mark(context: Any, value: Any) -> str:
     """finalize of the shell environment: every interpolated value becomes a marker that
     shell_quote_values replaces once the whole command is known (context-dependent quoting)."""
+    if isinstance(value, Verbatim):  # already quoted (shquote) or shell code (shell_code)
+        return str(value)
     values, token = context[_MARKS]
     values.append(value)
     return f"\x00{token}{len(values) - 1}\x00"

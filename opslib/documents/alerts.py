@@ -24,6 +24,7 @@ from opslib.check.alerts import ITEMS, TEST_FILE, check_alerts, check_rules_file
 from opslib.check.findings import Finding
 from opslib.documents.ci_files import dump
 from opslib.documents.contract import Draft, Written, check_file, write_draft
+from opslib.documents.knowledge import check_alerts as check_own_alerts
 from opslib.documents.monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
@@ -95,7 +96,7 @@ def _testable(params: ProjectParams) -> list[tuple[AlertSpec, float, float]]:
     for a in alert_specs(params):
         if a.severity != "page":
             continue
-        if a.slo and a.limit is not None and a.limit < 0.98:  # a limit near 100% cannot be exceeded
+        if a.slo and a.sli != "custom" and a.limit is not None and a.limit < 0.98:  # a limit near 100% cannot be exceeded
             budget = a.limit / float(a.labels["burn_rate"])
             out.append((a, min(2 * a.limit, (1 + a.limit) / 2), budget / 2))
         elif a.alert == "HighErrorRate":
@@ -138,6 +139,8 @@ def draft(params: ProjectParams, status: StatusCheck | None = None, out_dir: str
         (t / FILE).write_text(rules, encoding="utf-8")
         (t / TEST_FILE).write_text(tests, encoding="utf-8")
         findings = check_alerts(rules, path=t / FILE, params=params, strict=True)
+    specs = alert_specs(params)
+    findings += check_own_alerts(params, ITEMS["check"], [a.alert for a in specs if not a.origin], {a.alert: a.expr for a in specs if a.origin})
     return Draft(DOC, FILE, rules, findings, files={TEST_FILE: tests})
 
 

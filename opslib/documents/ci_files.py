@@ -266,7 +266,8 @@ def github_files(p) -> dict[str, dict]:
         steps.append(_run("Mark the deploy as started (from here on, any failure rolls back)", _started(), id="started"))
         for i, s in enumerate(env.deploy):
             steps.append(_run(s.text, s.command, id=f"deploy-{i + 1}" if len(env.deploy) > 1 else "deploy"))
-        steps.append(_run("Smoke test: health endpoints return the expected response", env.smoke_command, id="smoke"))
+        steps.append(_run("Smoke test: " + ("health endpoints return the expected response" if env.smoke else "workers and scheduled jobs pass their checks"),
+                          env.smoke_command, id="smoke"))
         if env.watch_command:
             steps.append(_run(f"Watch for {env.watch_minutes} min (smoke test every minute)", env.watch_command, id="watch"))
         for s in env.rollback:
@@ -278,7 +279,7 @@ def github_files(p) -> dict[str, dict]:
             "runs-on": "ubuntu-latest",
             "timeout-minutes": env.timeout_minutes,
             "permissions": {"contents": "read", "id-token": "write"},
-            "environment": {"name": env.name, "url": env.url},
+            "environment": {"name": env.name, **({"url": env.url} if env.url else {})},
             "concurrency": {"group": f"deploy-{env.name}", "cancel-in-progress": False},
         }
         if p.ci_secrets_env:
@@ -408,7 +409,7 @@ def gitlab_files(p) -> dict[str, dict]:
         job: dict[str, Any] = {
             "stage": f"deploy-{env.name}",
             "image": {"name": p.deploy_image, "entrypoint": [""]},
-            "environment": {"name": env.name, "url": env.url, "deployment_tier": env.tier},
+            "environment": {"name": env.name, **({"url": env.url} if env.url else {}), "deployment_tier": env.tier},
             "resource_group": f"deploy-{env.name}",
             "interruptible": False,
             "timeout": f"{env.timeout_minutes} minutes",

@@ -14,9 +14,18 @@ from typing import Any
 from opslib.catalog.loaders import Step
 from opslib.catalog.platforms import Platform
 from opslib.core.templates import render_string
-from opslib.params.models import Environment, ProjectParams, is_url
+from opslib.params.models import Datastore, Environment, ProjectParams, is_url
 
-__all__ = ["RStep", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir"]
+__all__ = ["RStep", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir"]
+
+
+@dataclass(frozen=True)
+class DatastoreView:
+    name: str
+    service: str
+    migration_tool: str | None
+    backup_schedule: str | None
+    resource: str  # the real name in the environment (resource_name, else <project>-<env>-<name>)
 
 
 @dataclass(frozen=True)
@@ -39,17 +48,29 @@ def command_context(params: ProjectParams, env: Environment, platform: Platform)
     return {"project": params.project, "env": env, "target": resolve_targets(params, env, platform), "deploy": params.deploy}
 
 
+KIND_OF = {"service": ("web", "worker"), "web_service": ("web",), "worker_service": ("worker",), "job_service": ("job",),
+           "any_service": ("web", "worker", "job")}
+
+
 def _items(step: Step, params: ProjectParams) -> list[tuple[str, Any] | None]:
     if step.for_each is None:
         return [None]
     if step.for_each == "datastore":
         return [("datastore", d) for d in params.datastores]
-    kind = {"service": None, "web_service": "web", "worker_service": "worker"}[step.for_each]
-    return [("service", s) for s in params.services if kind is None or s.kind == kind]
+    if step.for_each == "dependency":
+        return [("dependency", d) for d in params.dependencies]
+    kinds = KIND_OF[step.for_each]
+    return [("service", s) for s in params.services if s.kind in kinds]
+
+
+def datastore_view(params: ProjectParams, ds: Datastore, env: Environment) -> DatastoreView:
+    """A datastore as catalog commands see it: its fields and `resource`, its real name in `env`."""
+    return DatastoreView(ds.name, ds.service, ds.migration_tool, ds.backup_schedule, ds.resource_for(params.project.name, env.name))
 
 
 def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
-    """Render catalog steps, expanding `for_each` over services or datastores."""
+    """Render catalog steps, expanding `for_each` over services, datastores or dependencies.
+    A step whose text renders empty (`{% if … %}` around it) is left out."""
     out = []
     for step in raw:
         items = _items(step, params)
@@ -57,11 +78,15 @@ def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: st
             local = dict(ctx)
             label = ""
             if item is not None:
-                local[item[0]] = item[1]
+                value = datastore_view(params, item[1], ctx["env"]) if item[0] == "datastore" else item[1]
+                local[item[0]] = value
                 label = f"**{item[1].name}**: " if len(items) > 1 else ""
+            text = render_string(step.text, local, where)
+            if not text.strip():
+                continue
             out.append(
                 RStep(
-                    text=label + render_string(step.text, local, where),
+                    text=label + text,
                     command=render_string(step.command, local, where, shell=True) if step.command else None,
                     expected=render_string(step.expected, local, where) if step.expected else None,
                 )

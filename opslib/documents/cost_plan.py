@@ -325,9 +325,9 @@ def _envs_of(params, comp) -> list[str]:
 
 def _resolve_prices(params, overrides: Overrides | None) -> tuple[dict[str, Price], dict[str, Price | None]]:
     cost = params.cost
-    catalog = load_catalog(cost, params.base_dir, params.catalog.prices)
+    catalog = load_catalog(cost, params.base_dir, params.catalog.prices, params.cost_price_entries)
     chosen: dict[str, Price | None] = {}
-    for comp in cost.components:
+    for comp in params.cost_components:
         pid = (overrides.prices.get(comp.name) if overrides else None) or comp.price
         if pid is None:
             chosen[comp.name] = None
@@ -354,7 +354,7 @@ def _monte_carlo(params, scale: dict[str, float], chosen: dict[str, Price | None
         for name in sorted(cost.drivers):
             driver_samples[(name, env.name)] = tri(*_driver_range(cost, name, env.name, scale))
     hours_default = rules()["hours_per_month"]
-    for comp in cost.components:
+    for comp in params.cost_components:
         price = chosen[comp.name]
         if price is None or price.price_usd is None:
             continue
@@ -383,7 +383,7 @@ def estimate(params, overrides: Overrides | None = None, simulate: bool = True) 
         sums = [0.0, 0.0, 0.0]
         worst = 0.0
         rmax = (overrides.replicas_max.get(env.name) if overrides else None) or env.replicas.max
-        for comp in cost.components:
+        for comp in params.cost_components:
             if env.name not in _envs_of(params, comp):
                 continue
             price = chosen[comp.name]
@@ -481,7 +481,7 @@ def _price_table(params, chosen):
         else:
             flag = "current"
         rows.append((pid, _price_text(p), p.source, p.as_of.isoformat() if p.as_of else "unknown", flag))
-    missing = sorted(c.name for c in params.cost.components if chosen[c.name] is None)
+    missing = sorted(c.name for c in params.cost_components if chosen[c.name] is None)
     for name in missing:
         rows.append((f"({name})", "price unknown", "none: add the price under cost.prices", "unknown", "⚠ unknown"))
     return rows, stale
@@ -534,7 +534,7 @@ def _by_component(plan: CostPlan, pred) -> dict[str, list[Line]]:
 def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opportunity]:
     """Every optimization rule of opslib/data/cost-rules.yaml that fires on this plan."""
     cfg = rules()["rules"]
-    comps = {c.name: c for c in params.cost.components}
+    comps = {c.name: c for c in params.cost_components}
     prod = params.production.name
     out: list[Opportunity] = []
 
@@ -625,7 +625,8 @@ def opportunities(params, plan: CostPlan, catalog: dict[str, Price]) -> list[Opp
 def _caps(params, env) -> dict[str, Any]:
     """What a platform's scaling caps and quota manifest read (cost.yaml `caps`)."""
     q = params.cost.quota
-    most = env.replicas.max * len(params.services)
+    # long-running services scale to the maximum; a scheduled job runs one instance at a time
+    most = env.replicas.max * sum(s.long_running for s in params.services) + sum(not s.long_running for s in params.services)
     return {"min": max(env.replicas.min, 1), "max": env.replicas.max, "instances_max": most,
             "cpu": quantity(most * q.cpu_per_replica), "memory_gib": quantity(most * q.memory_gib_per_replica), "storage_gib": quantity(q.storage_gib)}
 

@@ -305,6 +305,7 @@ class Threshold:
     threshold: str
     rationale: str
     query: str
+    canary: bool = True  # a gate between canary steps (a scheduled job has no traffic share: its check is after the deploy)
 
 
 @dataclass(frozen=True)
@@ -361,16 +362,33 @@ def deploy_catalog() -> dict:
     return read_yaml(DATA_DIR / "deploy-checklist.yaml")
 
 
+# go/no-go alerts by the kind of service they watch: (alert name or prefix, label); a prefix ends
+# with '*' (one alert per worker or job, named <prefix><Service>)
+GO_NO_GO = {
+    "web": (("HighErrorRate", "Error rate (5xx share)"), ("HighLatencyP95", "p95 latency vs. baseline")),
+    "worker": (("WorkerProcessingFailures*", "Failed messages"), ("QueueOldestMessageAge*", "Oldest message in the queue")),
+    "job": (("JobFailed*", "Failed run of a scheduled job"),),
+}
+
+
 def _thresholds(params: ProjectParams) -> list[Threshold]:
-    specs = {a.alert: a for a in alert_specs(params)}
+    """The go/no-go thresholds: the production alerts that watch what a deploy can break, by the
+    kinds of the project's services (web: error rate and p95 latency; workers: failed messages and
+    queue age; jobs: a failed run)."""
+    specs = alert_specs(params)
+    kinds = [k for k in ("web", "worker", "job") if any(s.kind == k for s in params.services)]
     out = []
-    for name, label in (("HighErrorRate", "Error rate (5xx share)"), ("HighLatencyP95", "p95 latency vs. baseline")):
-        a = specs.get(name)
-        if a is not None:
-            out.append(Threshold(label, a.threshold, a.rationale, a.expr))
-    if "HighLatencyP95" not in specs:
-        out.append(Threshold("p95 latency vs. baseline", "> 2× the pre-deployment p95 baseline",
-                             "no latency SLO or ci.latency_baseline_ms; seeds 003/004 make 2× baseline a rollback trigger", "see the latency dashboard"))
+    for kind in kinds:
+        for name, label in GO_NO_GO[kind]:
+            found = [a for a in specs if (a.alert.startswith(name[:-1]) if name.endswith("*") else a.alert == name)]
+            for a in found:
+                suffix = f" ({a.name.split(':')[0]})" if name.endswith("*") else ""
+                out.append(Threshold(label + suffix, a.threshold, a.rationale, a.expr, canary=kind != "job"))
+        if kind == "web" and not any(a.alert == "HighLatencyP95" for a in specs):
+            out.append(Threshold("p95 latency vs. baseline", "> 2× the pre-deployment p95 baseline",
+                                 "no latency SLO or ci.latency_baseline_ms; seeds 003/004 make 2× baseline a rollback trigger", "see the latency dashboard"))
+    burn = [a for a in specs if a.sli == "custom" and a.alert.endswith("BudgetBurn1h")]
+    out += [Threshold(f"SLO {a.slo}", a.threshold, a.rationale, a.expr) for a in burn]
     return out
 
 
@@ -401,13 +419,14 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
     jctx = {"version": vtext, "tag": tag, "previous": previous, "env": environment,
             "project": params.project, "deploys_channel": deploys,
             "on_call": f"{params.contacts.on_call.rotation} ({params.contacts.on_call.url})",
-            "error_rate": thresholds[0].threshold.lstrip("> "), "latency": thresholds[1].threshold.lstrip("> ")}
+            "thresholds": {t.name: t.threshold.lstrip("> ") for t in thresholds}}
+    kinds = {sv.kind for sv in params.services}
     byname = {g.name: g for g in gates}
     gate_keys = {"qa": "QA report approved", "version": "version", "rollback": "rollback target", "status": "status.json"}
     checklist = []
     for group in cat["checklist"]:
         items = []
-        for it in group["items"]:
+        for it in (i for i in group["items"] if not set(i.get("kinds", ["web", "worker", "job"])).isdisjoint(kinds)):
             g = byname.get(gate_keys.get(it.get("gate", ""), ""))
             items.append({"text": it["text"], "done": bool(g and g.ok),
                           "how": f"gate {g.name}: {g.evidence}" if g else _how(it, jctx, ci_of(params).systems)})
@@ -428,7 +447,8 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
         setup=setup, prerequisites=prereq, steps=steps(platform.deploy[strategy], params, ctx, where),
         pattern=cat["patterns"][strategy], feature_flags=cat["patterns"]["feature_flags"], canary=canary,
         verify=steps(platform.verify, params, ctx, where), thresholds=thresholds,
-        immediate=[render_string(t, jctx, "deploy-checklist.yaml") for t in cat["immediate"]],
+        immediate=[render_string(t["text"] if isinstance(t, dict) else t, jctx, "deploy-checklist.yaml") for t in cat["immediate"]
+                   if not isinstance(t, dict) or not set(t["kinds"]).isdisjoint(kinds)],
         investigate=[render_string(t, jctx, "deploy-checklist.yaml") for t in cat["investigate"]],
         rollback_steps=_lookups(steps(platform.rollback.identify, params, ctx, where), rollback) + rollback,
         rollback_verify=steps(platform.rollback.verify, params, ctx, where),

@@ -22,14 +22,16 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opslib.catalog.loaders import AlertDefinition
+from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import number as _fmt
 from opslib.core.templates import render_string
 from opslib.documents.commands import resolve_targets
 from opslib.params.ci import DEFAULT as CI_DEFAULT
-from opslib.params.models import ProjectParams, Slo
+from opslib.params.knowledge import merged
+from opslib.params.models import WINDOW, ProjectParams, Service, Slo
 
 __all__ = ["production_approvers", "MetricRow", "AlertSpec", "Unmonitored", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
-           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector", "latency_threshold_ms"]
+           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector", "latency_threshold_ms", "missing_bucket", "slo_text", "camel"]
 
 RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"
 
@@ -75,6 +77,9 @@ class AlertSpec(BaseModel):
     # for the promtool unit tests: the ratio that must fire / stay silent (SLO alerts)
     limit: float | None = None
     slo: str | None = None
+    sli: str | None = None
+    kinds: tuple[str, ...] = ("web", "worker", "job")  # the service kinds it watches (deployment plans pick their gates by kind)
+    origin: str = ""  # where a team's own alert is written (knowledge:), for error messages
 
 
 class Unmonitored(BaseModel):
@@ -123,7 +128,8 @@ def error_budget_minutes(slo: Slo) -> float:
     return round(slo.window_days * 24 * 60 * (100 - slo.objective) / 100, 1)
 
 
-def _camel(text: str) -> str:
+def camel(text: str) -> str:
+    """'checkout availability' → 'CheckoutAvailability' (alert names)."""
     words = re.findall(r"[A-Za-z0-9]+", text)
     out = "".join(w[:1].upper() + w[1:] for w in words)
     return out if out[:1].isalpha() else "Slo" + out
@@ -137,12 +143,33 @@ def _seconds(ms: int) -> str:
     return _num(ms / 1000)
 
 
+def missing_bucket(params: ProjectParams, slo: Slo) -> str | None:
+    """The histogram bucket a latency SLO needs and the services do not expose (le in seconds), else None."""
+    if slo.sli != "latency" or slo.latency_ms in params.monitoring.latency_buckets_ms:
+        return None
+    return _seconds(slo.latency_ms)
+
+
+def slo_text(slo: Slo) -> str:
+    """What the objective promises, in words."""
+    if slo.sli == "availability":
+        what = "succeed (non-5xx)"
+    elif slo.sli == "latency":
+        what = f"complete within {slo.latency_ms} ms"
+    else:
+        what = "are good (good ÷ total of its own expressions)"
+    return f"{_fmt(slo.objective)}% of {slo.events} {what} over {slo.window_days} days"
+
+
 def _bad_ratio(slo: Slo, sel: str, window: str) -> str:
     if slo.sli == "availability":
         return (f'sum(rate(http_requests_total{{{sel},code=~"5.."}}[{window}]))'
                 f' / sum(rate(http_requests_total{{{sel}}}[{window}]))')
-    return (f'(1 - sum(rate(http_request_duration_seconds_bucket{{{sel},le="{_seconds(slo.latency_ms)}"}}[{window}]))'
-            f' / sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}])))')
+    if slo.sli == "latency":
+        return (f'(1 - sum(rate(http_request_duration_seconds_bucket{{{sel},le="{_seconds(slo.latency_ms)}"}}[{window}]))'
+                f' / sum(rate(http_request_duration_seconds_count{{{sel}}}[{window}])))')
+    good, total = (" ".join(WINDOW.sub(window, e or "").split()) for e in (slo.good, slo.total))
+    return f"(1 - ({good}) / ({total}))"
 
 
 def slo_alerts(slo: Slo, sel: str) -> list[AlertSpec]:
@@ -154,13 +181,15 @@ def slo_alerts(slo: Slo, sel: str) -> list[AlertSpec]:
         limit = round(limit_pct / 100, 10)
         if slo.sli == "availability":
             name = f"{slo.name}: 5xx error ratio"
-        else:
+        elif slo.sli == "latency":
             name = f"{slo.name}: share of requests slower than {slo.latency_ms} ms"
+        else:
+            name = f"{slo.name}: share of {slo.events} that are not good"
         expr = f"({_bad_ratio(slo, sel, long_w)} > {_num(limit)}) and ({_bad_ratio(slo, sel, short_w)} > {_num(limit)})"
         out.append(AlertSpec(
-            alert=f"{_camel(slo.name)}BudgetBurn{long_w}",
+            alert=f"{camel(slo.name)}BudgetBurn{long_w}",
             name=name,
-            signal="errors" if slo.sli == "availability" else "latency",
+            signal="latency" if slo.sli == "latency" else "errors",
             severity=severity,
             expr=expr,
             for_="2m" if severity == "page" else "15m",
@@ -178,6 +207,8 @@ def slo_alerts(slo: Slo, sel: str) -> list[AlertSpec]:
             labels={"slo": slo.name, "burn_rate": _fmt(rate)},
             limit=limit,
             slo=slo.name,
+            sli=slo.sli,
+            kinds=("web",) if slo.sli != "custom" else ("web", "worker", "job"),
         ))
     return out
 
@@ -187,6 +218,8 @@ def _latency(params: ProjectParams) -> tuple[int, str] | None:
     if ci.latency_baseline_ms:
         return 2 * ci.latency_baseline_ms, f"Set to 2× the p95 baseline of {ci.latency_baseline_ms} ms (ci.latency_baseline_ms)"
     lat = [s for s in params.monitoring.slos if s.sli == "latency"]
+    if not any(s.kind == "web" for s in params.services):
+        return None
     if not lat:
         return None
     slo = next((s for s in lat if s.objective == 95), lat[0])
@@ -227,32 +260,98 @@ def _service_alerts(params: ProjectParams) -> list[tuple[AlertDefinition, str | 
     return out
 
 
+def _per_context(params: ProjectParams, m: AlertDefinition, s: Service, ctx: dict) -> dict:
+    local = dict(ctx, service=s, queue=None, max_gap_s=0, timeout_s=0)
+    if m.per == "worker" and s.consumes:
+        ds = next(d for d in params.datastores if d.name == s.consumes)
+        local["queue"] = ds.resource_for(params.project.name, params.production.name)
+    if m.per == "job" and s.schedule:
+        local["max_gap_s"] = (max_interval_minutes(parse_cron(s.schedule)) or 0) * 60
+        local["timeout_s"] = s.job_timeout_minutes * 60
+    return local
+
+
+def _per_expr(params: ProjectParams, m: AlertDefinition, s: Service, default: str | None) -> str | None:
+    """A per-worker alert on the consumed queue's own metrics (datastores.yaml), else the platform's or the shared expression."""
+    if m.per == "worker" and s.consumes:
+        ds = next(d for d in params.datastores if d.name == s.consumes)
+        own = params.catalog.datastore_services()[ds.service].alerts.get(m.alert)
+        if own is not None:
+            return own.expr
+    return default
+
+
+def _spec(m: AlertDefinition, expr: str, ctx: dict, where: str, alert: str, kinds: tuple[str, ...], origin: str = "") -> AlertSpec:
+    return AlertSpec(
+        alert=alert, name=render_string(m.name, ctx, where), signal=m.signal, severity=m.severity,
+        expr=" ".join(render_string(expr, ctx, where).split()),
+        for_=m.for_, window=m.window,
+        threshold=render_string(m.threshold, ctx, where),
+        rationale=" ".join(render_string(m.rationale, ctx, where).split()),
+        action=render_string(m.action, ctx, where), kinds=kinds, origin=origin,
+    )
+
+
+def _dependency_alerts(params: ProjectParams) -> list[AlertSpec]:
+    out = []
+    for d in params.dependencies:
+        if d.metrics is None:
+            continue
+        users = ", ".join(d.services)
+        if d.metrics.error_ratio:
+            out.append(AlertSpec(
+                alert=f"Upstream{camel(d.name)}Errors", name=f"{d.title}: share of failed calls", signal="errors", severity="page",
+                expr=f"({' '.join(d.metrics.error_ratio.split())}) > {_num(d.metrics.error_pct / 100)}", for_="5m", window="5 min",
+                threshold=f"> {_fmt(d.metrics.error_pct)}% of calls for 5 min",
+                rationale=(f"{users} depend{'s' if len(d.services) == 1 else ''} on {d.title} for {d.purpose}; a sustained failure share beyond the retries "
+                           f"({d.retries}) reaches users unless the fallback holds"),
+                action=f"Check the {d.title} status and follow Troubleshooting → '{d.title} unavailable or failing'; the fallback: {d.fallback}",
+            ))
+        if d.metrics.latency_p95_seconds:
+            limit = d.latency_alert_ms
+            out.append(AlertSpec(
+                alert=f"Upstream{camel(d.name)}Latency", name=f"{d.title}: p95 call duration", signal="latency", severity="ticket",
+                expr=f"({' '.join(d.metrics.latency_p95_seconds.split())}) > {_seconds(limit)}", for_="10m", window="10 min",
+                threshold=f"> {limit} ms for 10 min",
+                rationale=(f"the client timeout is {d.timeout_ms} ms; a p95 beyond {limit} ms means calls are close to timing out "
+                           "and retries multiply the load"),
+                action=f"Follow Troubleshooting → '{d.title} slow'; check {d.status_page or d.support}",
+            ))
+    return out
+
+
 def alert_specs(params: ProjectParams) -> list[AlertSpec]:
-    """Every alert of the project: SLO burn-rate alerts for every SLO, then the service
-    alerts that fit its service kinds and platform."""
+    """Every alert of the project: SLO burn-rate alerts for every SLO, the service alerts that fit
+    its service kinds and platform, one set per worker and per scheduled job, the upstream alerts
+    of its dependencies, then the team's own alerts (knowledge:)."""
     sel = selector(params)
     out = [a for slo in params.monitoring.slos for a in slo_alerts(slo, sel)]
     ctx = _context(params)
-    where = f"opslib/data/metrics.yaml and {params.catalog.platform(params.platform).label}/alerts.yaml"
+    platform = params.catalog.platform(params.platform)
+    where = f"opslib/data/metrics.yaml and {platform.label}/alerts.yaml"
     for m, expr, _unsupported in _service_alerts(params):
         if expr is None:
             continue
+        if m.per is not None:
+            for s in (x for x in params.services if x.kind == m.per):
+                local = _per_context(params, m, s, ctx)
+                chosen = _per_expr(params, m, s, expr)
+                if chosen is not None:
+                    out.append(_spec(m, chosen, local, where, f"{m.alert}{camel(s.name)}", (m.per,)))
+            continue
         if m.alert == "HighLatencyP95" and ctx["latency_ms"] is None:
             continue
-        out.append(AlertSpec(
-            alert=m.alert, name=m.name, signal=m.signal, severity=m.severity,
-            expr=" ".join(render_string(expr, ctx, where).split()),
-            for_=m.for_, window=m.window,
-            threshold=render_string(m.threshold, ctx, where),
-            rationale=" ".join(render_string(m.rationale, ctx, where).split()),
-            action=m.action,
-        ))
+        out.append(_spec(m, expr, ctx, where, m.alert, tuple(m.kinds)))
+    out += _dependency_alerts(params)
+    own = merged(params)
+    for i, a in enumerate(own.alerts):
+        out.append(_spec(a, a.expr, ctx, f"knowledge.alerts[{i}] ({a.alert})", a.alert, tuple(a.kinds), origin=f"knowledge.alerts[{i}]"))
     return out
 
 
 def unmonitored(params: ProjectParams) -> list[Unmonitored]:
     """The service alerts the project's platform cannot have (alerts.yaml `unsupported`), with the reason."""
-    return [Unmonitored(alert=m.alert, name=m.name, reason=" ".join(reason.split()))
+    return [Unmonitored(alert=m.alert, name=m.name if m.per is None else m.alert, reason=" ".join(reason.split()))
             for m, _expr, reason in _service_alerts(params) if reason is not None]
 
 

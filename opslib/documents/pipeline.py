@@ -131,7 +131,7 @@ class CanaryRun:
 @dataclass(frozen=True)
 class EnvDeploy:
     name: str
-    url: str
+    url: str | None
     region: str
     tier: str
     approval: bool
@@ -152,6 +152,7 @@ class EnvDeploy:
     canary: CanaryRun | None
     canary_note: str | None
     timeout_minutes: int
+    smoke_steps: list[DStep] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -287,10 +288,13 @@ def _job_steps(rendered: list[RStep]) -> list[DStep]:
     return out
 
 
-def _smoke_command(env, checks: list[Smoke]) -> str:
-    """Each health endpoint returns its status and body (URLs and bodies quoted: they come from
-    the parameters and may hold any character)."""
+def _smoke_command(env, checks: list[Smoke], kind_steps: list[DStep] | None = None) -> str:
+    """HTTP checks of the web services (URLs and bodies quoted: they come from the parameters and
+    may hold any character), then the workers' and jobs' smoke steps (ci.yaml `smoke`), each
+    failing the script with its reason."""
     lines = ["mkdir -p .deploy"]
+    for k in kind_steps or []:
+        lines.append(f"( set -e\n{k.command.strip()}\n) || {{ echo {shlex.quote('smoke test failed: ' + k.text)}; exit 1; }}")
     for s in checks:
         body = f".deploy/smoke-{s.service}.body"
         url = shlex.quote(s.url)
@@ -432,7 +436,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             if canary and canary.manifest_path and canary.manifest:
                 manifests[canary.manifest_path] = canary.manifest
         checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
-                  for s in params.services if s.kind == "web" and s.health]
+                  for s in params.services if s.kind == "web" and s.health and env.url]
+        kind_smoke = _job_steps(steps(pdata.smoke, params, ctx, where))
         watch = params.deploy.observe_minutes if is_prod and strategy != "recreate" and checks else 0
         after = envs[-1].name if envs else None
         envs.append(EnvDeploy(
@@ -448,7 +453,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             role_arn=f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
             role_arn_shell=f"arn:aws:iam::{account}:role/{role}" if account else '"${AWS_DEPLOY_ROLE_ARN}"',
             setup=render_string(pdata.setup, ctx, where, shell=True) if pdata.setup else None,
-            record=record, deploy=deploy, smoke=checks, smoke_command=_smoke_command(env, checks),
+            record=record, deploy=deploy, smoke=checks, smoke_steps=kind_smoke, smoke_command=_smoke_command(env, checks, kind_smoke),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback, canary=canary, canary_note=note,
             timeout_minutes=JOB_MINUTES + (canary.minutes + CANARY_MARGIN_MINUTES if canary else 0) + watch,

@@ -10,20 +10,27 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from pydantic import ValidationError
 
+from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
 from opslib.check.findings import Finding
-from opslib.check.runbook import check_runbook
+from opslib.check.runbook import ITEMS, check_runbook
+from opslib.core.cron import max_interval_minutes, parse_cron
+from opslib.core.formatting import duration
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, default_doc_dir, relative_link, steps
+from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, relative_link, steps
 from opslib.documents.contract import Draft, Written, check_file, write_draft
-from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, unmonitored
+from opslib.documents.knowledge import check_entries
+from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, missing_bucket, slo_text, unmonitored
 from opslib.errors import ParamsError
+from opslib.params.knowledge import merged
+from opslib.params.knowledge import origin as knowledge_origin
 from opslib.params.models import ProjectParams, Service, validation_problems
 from opslib.params.status import StatusCheck
 
@@ -36,7 +43,7 @@ FILE = "runbook.md"
 @dataclass(frozen=True)
 class EnvSection:
     name: str
-    url: str
+    url: str | None
     region: str
     replicas_min: int
     replicas_max: int
@@ -73,6 +80,45 @@ class Procedure:
 
 
 @dataclass(frozen=True)
+class JobRow:
+    name: str
+    schedule: str
+    max_gap: str
+    timeout_minutes: int
+    done_when: str
+    command: str | None
+
+
+@dataclass(frozen=True)
+class Jobs:
+    rows: list[JobRow]
+    show: list[RStep]
+    run_now: list[RStep]
+    runs: list[RStep]
+    suspend: list[RStep]
+    resume: list[RStep]
+
+
+@dataclass(frozen=True)
+class DependencyRow:
+    title: str
+    purpose: str
+    services: str
+    status: str
+    rate_limit: str
+    calls: str
+    fallback: str
+    secrets: str
+
+
+@dataclass(frozen=True)
+class SloRow:
+    name: str
+    text: str
+    note: str | None
+
+
+@dataclass(frozen=True)
 class DatastoreOps:
     name: str
     title: str
@@ -95,6 +141,7 @@ class Issue:
     solution: list[RStep]
     escalate_after_minutes: int
     escalate_to: str
+    origin: str = ""  # where a team's own entry is written (knowledge:), for error messages
 
 
 @dataclass(frozen=True)
@@ -152,11 +199,27 @@ class Runbook:
     deploy: Any
     variables: list[tuple[str, str, str]] = field(default_factory=list)
     unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
+    worker_health: list[RStep] = field(default_factory=list)
+    jobs: Jobs | None = None
+    dependencies: list[DependencyRow] = field(default_factory=list)
+    slos: list[SloRow] = field(default_factory=list)
 
     @property
     def escalate_step(self) -> int:
         """The decision tree's last step: none of the questions matched."""
         return len(self.tree) + 1
+
+
+_WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
+
+
+def troubleshooting_entries(params: ProjectParams) -> list[tuple[TroubleshootingEntry, str]]:
+    """The platform's entries, the shared ones and the project's catalog folders' (catalog.troubleshooting),
+    then the team's own (knowledge:, replacing an entry of the same id), each with where it is written
+    ('' for the shipped catalogs)."""
+    own = {e.id: (e, knowledge_origin(params, "troubleshooting", i)) for i, e in enumerate(merged(params).troubleshooting)}
+    out = [own.pop(e.id, (e, "")) for e in params.catalog.troubleshooting(params.platform)]
+    return out + list(own.values())
 
 
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
@@ -187,7 +250,7 @@ def build(
         for ds in params.datastores:
             if ds.migration_tool:
                 tool = catalog.migration_tools()[ds.migration_tool]
-                mctx = dict(ctx, datastore=ds)
+                mctx = dict(ctx, datastore=datastore_view(params, ds, env))
                 migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
         envs.append(
             EnvSection(
@@ -219,13 +282,32 @@ def build(
             readiness_body=s.readiness.expected_body,
         )
         for s in params.services
-        if s.kind == "web" and s.health and s.readiness
+        if s.kind == "web" and s.health and s.readiness and focus_env.url
     ]
+    kinds = {s.kind for s in params.services}
+    worker_health: list[RStep] = []
+    automated = [render_string(t, ctx, where) for t in platform.operations.automated_checks]
+    if "worker" in kinds and not platform.workers.unsupported:
+        wk = platform.workers
+        worker_health = steps(wk.health or [], params, ctx, where)
+        for cap in (wk.exec, wk.metrics):
+            if cap is not None and cap.steps:
+                worker_health += steps(cap.steps, params, ctx, where)
+        automated += [render_string(t, ctx, where) for t in wk.automated_checks]
+    jobs = None
+    if "job" in kinds and not platform.jobs.unsupported:
+        j = platform.jobs
+        rows = [JobRow(s.name, s.schedule or "", duration((max_interval_minutes(parse_cron(s.schedule or "@daily")) or 0) * 60),
+                       s.job_timeout_minutes, s.done_when or "", s.command) for s in params.services if s.kind == "job"]
+        jobs = Jobs(rows, *(steps(getattr(j, k) or [], params, ctx, where) for k in ("show", "run_now", "runs", "suspend", "resume")))
+        automated += [render_string(t, ctx, where) for t in j.automated_checks]
+    if not any(s.kind == "web" for s in params.services):
+        automated = [t for t in automated if not _WEB_ONLY.search(t)]
 
     stores = []
     for ds in params.datastores:
         svc = catalog.datastore_services()[ds.service]
-        dctx = dict(ctx, datastore=ds)
+        dctx = dict(ctx, datastore=datastore_view(params, ds, focus_env))
         w = "opslib/data/datastores.yaml"
         stores.append(
             DatastoreOps(
@@ -237,20 +319,24 @@ def build(
         )
 
     engines = {catalog.datastore_services()[d.service].engine for d in params.datastores}
-    kinds = {s.kind for s in params.services}
     tw = f"{platform.label}/troubleshooting.yaml (or a shared troubleshooting.yaml)"
-    issues = [
-        Issue(
-            id=e.id, title=render_string(e.title, ctx, tw), category=e.category,
-            symptoms=[render_string(s, ctx, tw) for s in e.symptoms], cause=render_string(e.cause, ctx, tw),
-            diagnostics=steps(e.diagnostics, params, ctx, tw), solution=steps(e.solution, params, ctx, tw),
-            escalate_after_minutes=e.escalate_after_minutes,
-            escalate_to=_escalation_for(params, e.escalate_after_minutes),
-        )
-        for e in catalog.troubleshooting(platform.name)
-        if (e.requires_engine is None or e.requires_engine in engines)
-        and (e.requires_kind is None or e.requires_kind in kinds)
-    ]
+    issues = []
+    for e, origin in troubleshooting_entries(params):
+        if (e.requires_engine is not None and e.requires_engine not in engines) or (e.requires_kind is not None and e.requires_kind not in kinds):
+            continue
+        for dep in (params.dependencies if e.per == "dependency" else [None]):
+            ectx = dict(ctx, dependency=dep) if dep is not None else ctx
+            diagnostics = steps(e.diagnostics, params, ectx, origin or tw)
+            if not diagnostics:  # every diagnostic is per service of a kind the project does not have
+                continue
+            issues.append(Issue(
+                id=e.id if dep is None else f"{e.id}-{dep.name}", title=render_string(e.title, ectx, origin or tw), category=e.category,
+                symptoms=[render_string(x, ectx, origin or tw) for x in e.symptoms], cause=render_string(e.cause, ectx, origin or tw),
+                diagnostics=diagnostics, solution=steps(e.solution, params, ectx, origin or tw),
+                escalate_after_minutes=e.escalate_after_minutes,
+                escalate_to=_escalation_for(params, e.escalate_after_minutes),
+                origin=origin,
+            ))
     tree = [
         TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category])
         for n in catalog.decision_tree()
@@ -261,7 +347,7 @@ def build(
     for ds in params.datastores:
         if ds.migration_tool:
             tool = catalog.migration_tools()[ds.migration_tool]
-            dctx = dict(ctx, datastore=ds)
+            dctx = dict(ctx, datastore=datastore_view(params, ds, focus_env))
             w = "opslib/data/migration-tools.yaml"
             data_rollback.append(
                 DataRollback(
@@ -274,10 +360,25 @@ def build(
 
     metrics = metric_rows(params)
     triggers = [f"{m.name} {m.threshold} (severity {m.severity})" for m in metrics if m.severity == "page" and m.signal in ("errors", "latency")]
-    triggers = triggers[:2] + [
-        f"health check of any web service does not return the expected response for {params.deploy.observe_minutes} min after the deploy",
-        "a data-corrupting bug is found (roll back and restore data before anything else)",
-    ]
+    triggers = triggers[:2]
+    if "web" in kinds:
+        triggers.append(f"health check of any web service does not return the expected response for {params.deploy.observe_minutes} min after the deploy")
+    if "worker" in kinds:
+        triggers.append(f"a worker crash-loops or stops consuming (its queue's oldest message keeps ageing) within {params.deploy.observe_minutes} min after the deploy")
+    if "job" in kinds:
+        triggers.append("the first run of a scheduled job on the new release fails (Operations → Scheduled jobs → Run now)")
+    triggers.append("a data-corrupting bug is found (roll back and restore data before anything else)")
+    slos = [SloRow(x.name, slo_text(x), (f"the services expose no http_request_duration_seconds bucket at {missing_bucket(params, x)} s: add le={missing_bucket(params, x)} "
+                                         f"to the histogram's buckets (and to monitoring.latency_buckets_ms); until then this objective cannot be measured "
+                                         "and its alerts have no data") if missing_bucket(params, x) else None)
+            for x in params.monitoring.slos]
+    deps = [DependencyRow(d.title, d.purpose, ", ".join(d.services), d.status_page or d.support or "", d.rate_limit,
+                          f"timeout {d.timeout_ms} ms, {d.retries} retr{'y' if d.retries == 1 else 'ies'} with backoff",
+                          d.fallback, ", ".join(d.secrets) or "none") for d in params.dependencies]
+    maintenance = [Procedure(title=render_string(p.title, ctx, where), steps=steps(p.steps, params, ctx, where)) for p in platform.maintenance]
+    own = merged(params)
+    maintenance += [Procedure(title=render_string(p.title, ctx, knowledge_origin(params, "procedures", i)), steps=steps(p.steps, params, ctx, knowledge_origin(params, "procedures", i)))
+                    for i, p in enumerate(own.procedures)]
 
     links = [
         ("Architecture", relative_link(params, params.project.links.architecture, doc_dir)),
@@ -293,22 +394,25 @@ def build(
         links=links,
         services=list(params.services),
         environments=envs,
-        start=steps(platform.operations.start, params, ctx, where),
-        stop=steps(platform.operations.stop, params, ctx, where),
-        restart=steps(platform.operations.restart, params, ctx, where),
+        start=steps(platform.operations.start, params, ctx, where) + (jobs.resume if jobs else []),
+        stop=steps(platform.operations.stop, params, ctx, where) + (jobs.suspend if jobs else []),
+        restart=steps(platform.operations.restart, params, ctx, where) + ([RStep(
+            "Scheduled jobs have no running instance to restart: each run starts on the current release and configuration "
+            "(stop a run in progress with Suspend, then Resume).", None, None)] if jobs else []),
         process_status=steps(platform.operations.status, params, ctx, where),
         health=health,
-        automated_checks=[render_string(t, ctx, where) for t in platform.operations.automated_checks],
+        automated_checks=automated,
         log_location=render_string(platform.logs.location, ctx, where),
         log_tail=steps(platform.logs.tail, params, ctx, where),
         log_search=steps(platform.logs.search, params, ctx, where),
         logs=params.monitoring.logs,
-        scale_manual=steps(platform.scaling.manual, params, ctx, where),
+        scale_manual=steps(platform.scaling.manual, params, ctx, where)
+        + (steps(platform.jobs.scale or [], params, ctx, where) if "job" in kinds and not platform.jobs.unsupported else []),
         scale_auto=steps(platform.scaling.auto, params, ctx, where),
         scale_notes=[render_string(t, ctx, where) for t in platform.scaling.auto_notes],
         replicas_min=focus_env.replicas.min,
         replicas_max=focus_env.replicas.max,
-        maintenance=[Procedure(title=render_string(p.title, ctx, where), steps=steps(p.steps, params, ctx, where)) for p in platform.maintenance],
+        maintenance=[p for p in maintenance if p.steps],
         datastores=stores,
         metrics=metrics,
         unmonitored=unmonitored(params),
@@ -323,6 +427,10 @@ def build(
         data_rollback=data_rollback,
         rollback_triggers=triggers,
         deploy=params.deploy,
+        worker_health=worker_health,
+        jobs=jobs,
+        dependencies=deps,
+        slos=slos,
         variables=[
             ("VERSION", "v1.4.2", "release tag being deployed (semantic version, pushed to the repository)"),
             ("PREVIOUS_VERSION", "v1.4.1", "last version known to be good (see Rollback → Identify the last good version)"),
@@ -350,7 +458,7 @@ def with_platform(params: ProjectParams, name: str) -> ProjectParams:
     if data["deploy"]["strategy"] not in strategies:
         data["deploy"]["strategy"] = strategies[0]
     try:
-        moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir})
+        moved = ProjectParams.model_validate(data, context={"base_dir": params.base_dir, "preview": True})
     except ValidationError as exc:
         raise ParamsError(f"{params.path} on platform {name}", validation_problems(exc, data)) from None
     moved._path = params.path
@@ -366,6 +474,7 @@ def draft(params: ProjectParams, status: StatusCheck, out_dir: str | Path | None
     doc_dir = Path(out_dir) if out_dir is not None else default_doc_dir(params)
     text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
     findings = check_runbook(text, path=doc_dir / FILE, environments=[e.name for e in moved.environments], params=moved, strict=True)
+    findings += check_entries(moved, {"troubleshooting": ITEMS["issues"], "procedures": ITEMS["commands"]})
     return Draft(DOC, FILE, text, findings)
 
 

@@ -44,6 +44,7 @@ from opslib.documents import cost_plan
 from opslib.documents.billing import categories_catalog, read_billing
 from opslib.errors import InputError
 from opslib.params.actuals import ActualsSection
+from opslib.params.dependencies import cost_items as dependency_cost_items
 
 __all__ = [
     "HOW", "NO_ENV", "OTHER", "UNCLAIMED", "Anomaly", "CostReport", "Crossing", "EnvMonth", "VarianceRow", "actuals_section",
@@ -357,10 +358,15 @@ def _estimates(params) -> tuple[dict[str, tuple[float, float, float]], list[tupl
     unbilled_cats = set(categories_catalog()["unbilled"])
     est: dict[str, list] = {}
     unbilled: dict[str, float] = {}
+    # the dependencies' own lines are billed by the providers (Stripe, SendGrid …), not on the cloud bill
+    direct = {c.name: c for c in dependency_cost_items(params)[0]}
+    providers = sorted({d.title for d in params.dependencies if any(name.startswith(f"{d.name}-") for name in direct)})
+    direct_key = f"third-party providers billed directly ({', '.join(providers)})"
     for ln in plan.lines:
-        if ln.category in unbilled_cats:
+        key = direct_key if ln.component in direct else ln.category if ln.category in unbilled_cats else None
+        if key is not None:
             if ln.cost is not None:
-                unbilled[ln.category] = unbilled.get(ln.category, 0.0) + ln.cost[1]
+                unbilled[key] = unbilled.get(key, 0.0) + ln.cost[1]
             continue
         cur = est.setdefault(ln.category, [0.0, 0.0, 0.0, True])
         if ln.cost is None:

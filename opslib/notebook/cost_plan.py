@@ -105,8 +105,8 @@ def show_charts(plan) -> None:
 
 def size_options(params) -> tuple[str | None, list[str]]:
     """The first hourly or per-month compute component and the catalog prices it could switch to (same vendor service, unit, region)."""
-    prices = load_catalog(params.cost, params.base_dir, params.catalog.prices)
-    for comp in params.cost.components:
+    prices = load_catalog(params.cost, params.base_dir, params.catalog.prices, params.cost_price_entries)
+    for comp in params.cost_components:
         p = prices.get(comp.price or "")
         if comp.category == "compute" and p is not None and comp.autoscaled:
             same = sorted(k for k, v in prices.items() if (v.provider, v.service, v.unit, v.region) == (p.provider, p.service, p.unit, p.region))

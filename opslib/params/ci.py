@@ -150,7 +150,7 @@ def cross_problems(params) -> list[str]:
             problems.append(f"contacts.channels[{used}].name: the pipeline posts its notifications there, but it is not a chat channel name "
                             "(letters, digits, . _ -, after # or @); set ci.notify_channel")
     for i, env in enumerate(getattr(params, "environments", [])):
-        if _EXPRESSION in env.url:
+        if env.url and _EXPRESSION in env.url:
             problems.append(f"environments[{i}].url: contains ${{{{, which GitHub Actions would evaluate in the workflow; remove it")
     for i, svc in enumerate(getattr(params, "services", [])):
         for key in ("path", "expected_body"):

@@ -38,15 +38,18 @@ from pydantic_core import ErrorDetails
 
 from opslib.catalog.catalog import Catalog, open_catalog
 from opslib.catalog.secrets import redact
+from opslib.core.cron import parse_cron
 from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import ParamsError
 from opslib.params import actuals as actuals_schema
 from opslib.params import ci as ci_schema
 from opslib.params import cost as cost_schema
+from opslib.params import dependencies as dependency_schema
+from opslib.params import knowledge as knowledge_schema
 from opslib.params import secrets as secret_schema
 
-__all__ = ["SCHEMA_VERSION", "MAX_NUMBER", "MAX_STRING", "Environment", "ProjectParams", "Service", "Slo", "load_params", "params_hash",
-           "is_url", "limit_problems", "validation_problems", "catalog_folders", "catalog_in"]
+__all__ = ["SCHEMA_VERSION", "MAX_NUMBER", "MAX_STRING", "KINDS", "DEFAULT_BUCKETS_MS", "WINDOW", "RESOURCE", "Datastore", "Environment", "ProjectParams",
+           "Service", "Slo", "load_params", "params_hash", "is_url", "limit_problems", "validation_problems", "catalog_folders", "catalog_in"]
 
 SCHEMA_VERSION = 1
 MAX_STRING = 10_000
@@ -62,6 +65,9 @@ Slug = Annotated[
     str,
     Field(pattern=r"^[a-z][a-z0-9-]{0,62}$", description="lower-case name: letters, digits and dashes"),
 ]
+
+
+RESOURCE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9._-]|\{env\}){0,254}$")
 
 
 def is_url(value: str) -> bool:
@@ -192,7 +198,10 @@ class Replicas(Model):
 
 class Environment(Model):
     name: Slug = Field(description="environment name: dev, staging, prod, …")
-    url: BaseUrl = Field(description="public base URL of the environment")
+    url: BaseUrl | None = Field(
+        default=None,
+        description="public base URL of the environment; needed when the project has a web service, left out when nothing is served publicly",
+    )
     region: Region = Field(description="cloud region, e.g. us-east-1")
     replicas: Replicas = Field(description="instance range per service")
     approval_required: bool = Field(description="whether a deploy needs a named approver (true for production)")
@@ -209,27 +218,96 @@ class Probe(Model):
     expected_body: str = Field(min_length=1, description="response body (or a fragment of it) a healthy service returns")
 
 
+class HealthCommand(Model):
+    command: str = Field(min_length=1, description="command run inside a running instance of the worker; exit status 0 means healthy, e.g. 'python -m app.health'")
+    expected: str = Field(min_length=1, description="what a healthy instance prints, e.g. 'ok: consumer connected, lag 3'")
+
+
+class MetricsEndpoint(Model):
+    port: int = Field(ge=1, le=65535, description="port of the Prometheus metrics endpoint inside the instance")
+    path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9._~/%-]*$", description="path of the metrics endpoint")
+
+
+KINDS = ("web", "worker", "job")
+_KIND_FIELDS = {
+    "web": ("port", "health", "readiness"),
+    "worker": ("consumes", "health_command", "metrics"),
+    "job": ("schedule", "command", "done_when", "timeout_minutes", "smoke_run"),
+}
+
+
 class Service(Model):
-    name: Slug = Field(description="service name as deployed (deployment, process or function name)")
-    kind: Literal["web", "worker"] = Field(default="web", description="web serves HTTP; worker consumes a queue or schedule")
+    name: Slug = Field(description="service name as deployed (deployment, process type, function, unit or schedule name)")
+    kind: Literal["web", "worker", "job"] = Field(
+        default="web",
+        description=(
+            "web serves HTTP (health: liveness and readiness probes); worker consumes a queue or stream (health: a command "
+            "run inside an instance and/or a metrics endpoint, and the queue's age); job runs on a schedule (health: the "
+            "last successful run within its schedule)"
+        ),
+    )
     port: int | None = Field(default=None, ge=1, le=65535, description="port the service listens on (web services)")
-    health: Probe | None = Field(default=None, description="liveness endpoint: is the process alive")
-    readiness: Probe | None = Field(default=None, description="readiness endpoint: can it serve traffic (dependencies reachable)")
+    health: Probe | None = Field(default=None, description="liveness endpoint: is the process alive (web services)")
+    readiness: Probe | None = Field(default=None, description="readiness endpoint: can it serve traffic, dependencies reachable (web services)")
+    consumes: str | None = Field(
+        default=None, description="worker: the datastore (a queue of datastores:) it consumes; its depth, age and dead letters are the worker's alerts"
+    )
+    health_command: HealthCommand | None = Field(default=None, description="worker: the health command run inside a running instance, and its healthy output")
+    metrics: MetricsEndpoint | None = Field(default=None, description="worker: its Prometheus metrics endpoint inside the instance")
+    schedule: str | None = Field(
+        default=None, description="job: when it runs, a five-field cron expression in UTC (e.g. '30 2 * * *' is 02:30 daily) or @hourly/@daily/@weekly"
+    )
+    command: str | None = Field(default=None, description="job: the command one run executes (e.g. 'python -m app.nightly_export'); platforms that start runs themselves need it")
+    done_when: str | None = Field(
+        default=None, description="job: what a successful run means, as the on-call engineer checks it (exit status 0 and what it leaves behind)"
+    )
+    timeout_minutes: int | None = Field(default=None, ge=1, le=1440, description="job: how long one run may take; the run-duration alert fires beyond it (default 60)")
+    smoke_run: bool | None = Field(
+        default=None,
+        description="job: whether the smoke test after a deploy triggers one run (default true); false for a job that must not run off schedule "
+        "(it bills, e-mails or is not idempotent): the smoke test then only checks the schedule points at the release",
+    )
     image: ImageRef | None = Field(default=None, description="container image repository, without tag")
     artifact: ArtifactPath | None = Field(default=None, description="build artifact (zip, tarball, slug) when not containerized")
+
+    @field_validator("schedule")
+    @classmethod
+    def _cron(cls, value: str | None) -> str | None:
+        if value is not None:
+            parse_cron(value)
+        return value
 
     @model_validator(mode="after")
     def _shape(self) -> Service:
         problems = []
-        if self.kind == "web":
-            missing = [f for f in ("port", "health", "readiness") if getattr(self, f) is None]
-            if missing:
-                problems.append(f"a web service needs {', '.join(missing)}; add them or set kind: worker")
+        needed = {"web": ("port", "health", "readiness"), "worker": (), "job": ("schedule", "done_when")}[self.kind]
+        missing = [f for f in needed if getattr(self, f) is None]
+        if missing:
+            problems.append(f"a {self.kind} service needs {', '.join(missing)}; add {'it' if len(missing) == 1 else 'them'} or change kind")
+        foreign = [f for kind, fields in _KIND_FIELDS.items() if kind != self.kind for f in fields if getattr(self, f) is not None]
+        for f in foreign:
+            owner = next(k for k, fields in _KIND_FIELDS.items() if f in fields)
+            problems.append(f"{f} applies to {owner} services, not to a {self.kind}; remove it or set kind: {owner}")
         if (self.image is None) == (self.artifact is None):
             problems.append("set exactly one of image or artifact")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def job_timeout_minutes(self) -> int:
+        """How long one run of a job may take (timeout_minutes, default 60)."""
+        return self.timeout_minutes or 60
+
+    @property
+    def smoke_test(self) -> bool:
+        """A job's smoke test triggers one run (unless smoke_run: false)."""
+        return self.smoke_run is not False
+
+    @property
+    def long_running(self) -> bool:
+        """web and worker services run all the time; jobs only while a run lasts."""
+        return self.kind != "job"
 
 
 class Datastore(Model):
@@ -237,6 +315,28 @@ class Datastore(Model):
     service: str = Field(description="managed service from opslib/data/datastores.yaml, e.g. aws-rds-postgresql")
     migration_tool: str | None = Field(default=None, description="schema migration tool from opslib/data/migration-tools.yaml")
     backup_schedule: str | None = Field(default=None, description="when backups run and how long they are kept, e.g. 'daily 03:00 UTC, 7 days'")
+    resource_name: str | dict[str, str] | None = Field(
+        default=None,
+        description=(
+            "the real identifier of the resource (RDS instance, queue, bucket, table, cache cluster, Heroku add-on): "
+            "one name with {env} standing for the environment name (e.g. shop-{env}-db), or one name per environment "
+            "({prod: orders, staging: orders-stg}); default <project>-<env>-<name> (e.g. shop-platform-prod-shop-db)"
+        ),
+    )
+
+    @field_validator("resource_name")
+    @classmethod
+    def _resource(cls, value: str | dict[str, str] | None) -> str | dict[str, str] | None:
+        for name in ([value] if isinstance(value, str) else list(value.values()) if value else []):
+            if not RESOURCE.match(name):
+                raise ValueError(f"{name!r} is not a resource name: use letters, digits, '.', '_', '-' and {{env}} (at most 255 characters)")
+        return value
+
+    def resource_for(self, project: str, env: str) -> str:
+        """The datastore's name in environment `env` (resource_name, else <project>-<env>-<name>)."""
+        if isinstance(self.resource_name, dict):
+            return self.resource_name[env]
+        return (self.resource_name or f"{project}-{{env}}-{self.name}").replace("{env}", env)
 
     @field_validator("service")
     @classmethod
@@ -255,11 +355,32 @@ class Datastore(Model):
         return value
 
 
+WINDOW = re.compile(r"\{\{\s*window\s*\}\}")
+DEFAULT_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
+
+
 class Slo(Model):
     name: str = Field(min_length=1, description="what the objective protects, e.g. 'checkout availability'")
-    sli: Literal["availability", "latency"] = Field(description="availability: share of non-5xx responses; latency: share faster than threshold_ms")
+    sli: Literal["availability", "latency", "custom"] = Field(
+        description=(
+            "availability: share of non-5xx responses of the web services (http_requests_total); latency: share of web "
+            "requests faster than threshold_ms (http_request_duration_seconds); custom: good ÷ total from your own "
+            "expressions (any metric: messages processed, job runs, a platform metric)"
+        )
+    )
     objective: float = Field(description="target in percent over the window, above 0 and at most 99.999, e.g. 99.9")
     threshold_ms: int | None = Field(default=None, gt=0, description="latency threshold in milliseconds (latency SLOs)")
+    good: str | None = Field(
+        default=None,
+        description=(
+            "custom SLOs: PromQL rate of good events with the range written {{ window }}, e.g. "
+            "sum(rate(worker_messages_total{job=\"orders\",outcome=\"success\"}[{{ window }}]))"
+        ),
+    )
+    total: str | None = Field(
+        default=None, description="custom SLOs: PromQL rate of all events with the range written {{ window }}, e.g. sum(rate(worker_messages_total{job=\"orders\"}[{{ window }}]))"
+    )
+    unit: str = Field(default="", description="custom SLOs: what one event is, in the plural, e.g. 'messages' or 'job runs' (documents say '99.9% of messages …'); default 'events'")
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
 
     @field_validator("objective")
@@ -271,11 +392,23 @@ class Slo(Model):
         return value
 
     @model_validator(mode="after")
-    def _latency_threshold(self) -> Slo:
+    def _shape(self) -> Slo:
+        problems = []
         if self.sli == "latency" and self.threshold_ms is None:
-            raise ValueError("a latency SLO needs threshold_ms")
-        if self.sli == "availability" and self.threshold_ms is not None:
-            raise ValueError("threshold_ms applies to latency SLOs only; remove it")
+            problems.append("a latency SLO needs threshold_ms")
+        if self.sli != "latency" and self.threshold_ms is not None:
+            problems.append("threshold_ms applies to latency SLOs only; remove it")
+        if self.sli == "custom":
+            for field in ("good", "total"):
+                value = getattr(self, field)
+                if value is None:
+                    problems.append(f"a custom SLO needs {field} (a PromQL rate over [{{{{ window }}}}])")
+                elif not WINDOW.search(value):
+                    problems.append(f"{field} must use the range {{{{ window }}}} (e.g. [{{{{ window }}}}]) so each burn-rate window can be filled in")
+        elif self.good is not None or self.total is not None or self.unit:
+            problems.append("good, total and unit apply to custom SLOs only; remove them or set sli: custom")
+        if problems:
+            raise ValueError("; ".join(problems))
         return self
 
     @property
@@ -284,6 +417,11 @@ class Slo(Model):
         if self.threshold_ms is None:
             raise ValueError(f"SLO {self.name!r} ({self.sli}) has no threshold_ms")
         return self.threshold_ms
+
+    @property
+    def events(self) -> str:
+        """What one event of the SLI is, in the plural (requests for the HTTP SLIs)."""
+        return "requests" if self.sli != "custom" else (self.unit or "events")
 
 
 class Dashboard(Model):
@@ -303,6 +441,14 @@ class LogTool(Model):
 class Monitoring(Model):
     metrics_tool: str = Field(min_length=1, description="where metrics live, e.g. Prometheus + Grafana, Datadog, CloudWatch")
     slos: list[Slo] = Field(min_length=1, description="service level objectives the alert thresholds derive from")
+    latency_buckets_ms: list[int] = Field(
+        default=list(DEFAULT_BUCKETS_MS),
+        min_length=1,
+        description=(
+            "bucket boundaries (le, in ms) of the services' http_request_duration_seconds histogram; a latency SLO's threshold "
+            "must be one of them to be measurable (default: the Prometheus client libraries' default buckets 5 ms … 10 s)"
+        ),
+    )
     dashboards: list[Dashboard] = Field(min_length=1, description="dashboards on-call engineers open first")
     logs: LogTool = Field(description="log aggregation")
 
@@ -377,6 +523,15 @@ class ProjectParams(Model):
     secrets: secret_schema.SecretsSection | None = Field(default=None, description="secret inventory: names and metadata, never values (secrets.md)")
     ci: ci_schema.CiSection | None = Field(default=None, description="CI/CD pipeline and service-alert settings (pipeline.md, ci/, alerts.yml); every field has a default")
     actuals: actuals_schema.ActualsSection | None = Field(default=None, description="FOCUS billing exports and their attribution: actual spend against the estimate and the budgets (cost-report.md)")
+    dependencies: list[dependency_schema.Dependency] = Field(
+        default_factory=list,
+        description="third-party services the project calls (payments, e-mail, data and model providers): purpose, status page, limits, "
+        "timeouts, fallback, pricing and secrets; they feed the runbook's troubleshooting, alerts.yml, the cost plan and the secret cross-check",
+    )
+    knowledge: knowledge_schema.Knowledge | None = Field(
+        default=None,
+        description="the team's own troubleshooting entries, procedures and alerts (inline or in a file beside the parameters), in the shape of the shipped catalog entries",
+    )
 
     _path: Path | None = PrivateAttr(default=None)
 
@@ -393,6 +548,16 @@ class ProjectParams(Model):
     def catalog(self) -> Catalog:
         """The shipped catalogs plus the project's own folders (`catalogs`), cached per folder set."""
         return open_catalog(catalog_folders(self.catalogs, self.base_dir))
+
+    @property
+    def cost_components(self) -> list[cost_schema.Component]:
+        """The cost model's components, then the lines the dependencies' pricing makes (third-party services)."""
+        return [*(self.cost.components if self.cost else []), *dependency_schema.cost_items(self)[0]]
+
+    @property
+    def cost_price_entries(self) -> list[cost_schema.PriceEntry]:
+        """Prices the dependencies' pricing gives (fixed fees, per-unit prices not in a catalog)."""
+        return dependency_schema.cost_items(self)[1]
 
     @property
     def production(self) -> Environment:
@@ -451,11 +616,70 @@ class ProjectParams(Model):
             )
         if platform.requires_image and any(s.image is None for s in self.services):
             problems.append(f"services: platform {self.platform} deploys container images; set image on every service")
+        problems += self._kind_problems(catalog, platform)
+        if not context.get("preview"):  # the runbook notebook previews a project on another platform: its stores may not fit there
+            problems += secret_schema.platform_problems(self, catalog)
+        problems += dependency_schema.cross_problems(self, {k for k, v in catalog.secret_kinds.items() if v.get("third_party")}, catalog.prices)
         problems += (cost_schema.cross_problems(self, catalog.prices) + secret_schema.cross_problems(self) + ci_schema.cross_problems(self)
                      + actuals_schema.cross_problems(self))
         if problems:
             raise ValueError(" | ".join(problems))
         return self
+
+
+    def _kind_problems(self, catalog: Catalog, platform: Any) -> list[str]:
+        """Service kinds against the platform and the rest of the parameters."""
+        problems = []
+        webs = [i for i, s in enumerate(self.services) if s.kind == "web"]
+        if webs:
+            for i, env in enumerate(self.environments):
+                if env.url is None:
+                    problems.append(f"environments[{i}].url: missing; the web service {self.services[webs[0]].name} is served here, give its public base URL")
+        if platform.web.max_services is not None and len(webs) > platform.web.max_services:
+            problems.append(f"services[{webs[-1]}].kind: {self.platform} takes at most {platform.web.max_services} web service(s): {platform.web.why}")
+        stores = {d.name: catalog.datastore_services()[d.service] for d in self.datastores if d.service in catalog.datastore_services()}
+        for i, s in enumerate(self.services):
+            where = f"services[{i}]"
+            if s.kind == "worker" and platform.workers.unsupported:
+                problems.append(f"{where}.kind: {self.platform} cannot run workers: {platform.workers.unsupported}")
+            if s.kind == "job" and platform.jobs.unsupported:
+                problems.append(f"{where}.kind: {self.platform} cannot run scheduled jobs: {platform.jobs.unsupported}")
+            if s.health_command is not None and platform.workers.exec is not None and platform.workers.exec.unsupported:
+                problems.append(f"{where}.health_command: {self.platform} cannot run a command in a running worker: {platform.workers.exec.unsupported}; remove it")
+            if s.metrics is not None and platform.workers.metrics is not None and platform.workers.metrics.unsupported:
+                problems.append(f"{where}.metrics: {self.platform} cannot reach a worker's metrics endpoint: {platform.workers.metrics.unsupported}; remove it")
+            if s.kind == "job" and not platform.jobs.unsupported:
+                rule = platform.jobs.schedules
+                if rule is not None and s.schedule is not None and not re.fullmatch(rule.pattern, parse_cron(s.schedule).fields):
+                    problems.append(f"{where}.schedule: {s.schedule!r} is not a schedule {self.platform} can run ({rule.rule}); change it")
+                limit = platform.jobs.max_timeout_minutes
+                if limit is not None and s.job_timeout_minutes > limit:
+                    problems.append(f"{where}.timeout_minutes: {s.job_timeout_minutes} is longer than a run can last on {self.platform} "
+                                    f"({limit} minutes); set timeout_minutes to at most {limit} or split the job")
+                if platform.jobs.requires_command and s.command is None:
+                    problems.append(f"{where}.command: missing; {self.platform} starts each run of a job itself and needs the command it runs")
+            if s.consumes is not None:
+                if s.consumes not in stores:
+                    problems.append(f"{where}.consumes: no datastore named {s.consumes!r}; use one of datastores: ({', '.join(sorted(stores)) or 'none declared'})")
+                elif stores[s.consumes].kind != "queue":
+                    problems.append(f"{where}.consumes: {s.consumes} is a {stores[s.consumes].kind}, not a queue; name a queue of datastores: or leave consumes out")
+        for i, slo in enumerate(self.monitoring.slos):
+            if slo.sli != "custom" and not webs:
+                problems.append(f"monitoring.slos[{i}].sli: {slo.sli} is measured on the web services' HTTP requests and this project has none; "
+                                "use sli: custom with good and total expressions")
+        for i, ds in enumerate(self.datastores):
+            names = ds.resource_name
+            if isinstance(names, dict):
+                missing = [e.name for e in self.environments if e.name not in names]
+                extra = [e for e in names if e not in {x.name for x in self.environments}]
+                if missing or extra:
+                    problems.append(f"datastores[{i}].resource_name: {'no name for ' + ', '.join(missing) if missing else ''}"
+                                    f"{'; ' if missing and extra else ''}{'unknown environment(s) ' + ', '.join(extra) if extra else ''}; "
+                                    "give one name per environment")
+            elif isinstance(names, str) and "{env}" not in names and len(self.environments) > 1:
+                problems.append(f"datastores[{i}].resource_name: one name for {len(self.environments)} environments; put {{env}} in it "
+                                "or give one name per environment")
+        return problems
 
 
 def _describe(err: ErrorDetails) -> list[str]:
@@ -470,8 +694,8 @@ def _describe(err: ErrorDetails) -> list[str]:
         msg = PATTERN_HINTS[str(err["ctx"]["pattern"])]
     else:
         msg = error_message(err)
-    if " | " in msg and kind == "value_error":
-        return [f"{m}" if ":" in m.split(" ")[0] else f"{path}: {m}" for m in msg.split(" | ")]
+    if kind == "value_error" and (" | " in msg or not loc):
+        return [m if ":" in m.split(" ")[0] else f"{path}: {m}" for m in msg.split(" | ")]
     return [f"{path}: {msg}"]
 
 

@@ -82,6 +82,11 @@ class SecretsSection(_Model):
     security_contact: str = Field(min_length=1, description="who to call when a secret is compromised, e.g. '#security-oncall (Slack), security@example.com'")
     languages: list[Literal["python", "node", "go"]] = Field(default=["python"], min_length=1, description="languages of the services, for the code examples in secrets.md")
     aws_account_id: str | None = Field(default=None, pattern=r"^\d{12}$", description="AWS account id used in the least-privilege policy ARNs (AWS stores)")
+    vault_mount: str = Field(
+        default="secret",
+        pattern=r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*$",
+        description="vault store: the path of the KV v2 secrets engine (vault secrets list); item names are paths inside it, written without the mount",
+    )
     items: list[SecretItem] = Field(min_length=1, description="every secret the project needs: names and metadata, never values")
 
 
@@ -105,6 +110,9 @@ def cross_problems(params: Any) -> list[str]:
         n_envs = len(item.environments or envs)
         if n_envs > 1 and "{env}" not in item.name and item.store not in ENV_SCOPED_STORES:
             out.append(f"{where}.name: one secret shared by {n_envs} environments; put {{env}} in the name so each environment has its own value")
+        if item.store == "vault" and (item.name + "/").startswith((section.vault_mount + "/", "data/")):
+            out.append(f"{where}.name: starts with the KV mount {section.vault_mount!r} (or data/); names are paths inside the mount "
+                       "(secrets.vault_mount), remove it from the name")
         if item.last_rotated > params.project.as_of:
             out.append(f"{where}.last_rotated: {item.last_rotated} is after the as_of date {params.project.as_of}; fix the date")
         clash = sorted({(env, svc) for env in item.environments or envs for svc in item.services if (env, item.env_var, svc) in seen})
@@ -117,12 +125,13 @@ def cross_problems(params: Any) -> list[str]:
     return out
 
 
-def platform_problems(params: Any) -> list[str]:
+def platform_problems(params: Any, catalog: Any = None) -> list[str]:
     """Platform-bound stores the project's platform does not deliver (its platform.yaml
-    `secret_stores`). Not part of validation, so that the runbook notebook can preview a project
-    on another platform; secrets.md refuses them."""
+    `secret_stores`). Validation refuses them, except when the runbook notebook previews a project
+    on another platform (context `preview`); secrets.md refuses them too. `catalog`: the
+    project's (default params.catalog)."""
     out = []
-    catalog = params.catalog
+    catalog = catalog or params.catalog
     delivered = set(catalog.platform(params.platform).secret_stores)
     for i, item in enumerate(params.secrets.items if getattr(params, "secrets", None) else []):
         if secret_stores()[item.store].get("platform_bound") and item.store not in delivered:
