@@ -387,6 +387,15 @@ def kernel_manager_class(asynchronous: bool = True):
         def format_kernel_cmd(self, extra_arguments=None):
             return kernel_command(super().format_kernel_cmd(extra_arguments))
 
+        async def _async_interrupt_kernel(self):
+            # jupyter_client interrupts every kernel it shuts down; nbclient shuts one down after
+            # its last cell, when nothing runs, and a SIGINT that lands in a message handler makes
+            # ipykernel log "ERROR | KeyboardInterrupt caught in kernel." on a good run. The
+            # shutdown request (and the kill after it, if need be) still follows.
+            if self.shutting_down:
+                return
+            await super()._async_interrupt_kernel()
+
     return ZygoteKernelManager
 
 
