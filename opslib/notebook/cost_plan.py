@@ -274,7 +274,7 @@ class CostExplorer:
     apply_area: Any = None
     plan: Any = None
     on_saved: Callable[[str], None] | None = None
-    on_applied: Callable[[], None] | None = None
+    on_applied: Callable[[Any], None] | None = None  # called with the parameters file written
     pending: Any = None  # the parameters edit shown and waiting for "write"
     loading: bool = False  # putting a scenario's values in: one update at the end
 
@@ -455,7 +455,7 @@ def cost_explorer(params, charts: bool = True, overrides: costmod.Overrides | No
                     return
                 ex.apply_area.children = [w.HTML(f"<p>Wrote <code>{html.escape(str(path))}</code>.</p>")]
                 if ex.on_applied is not None:
-                    ex.on_applied()
+                    ex.on_applied(path)
 
             def on_cancel(_):
                 ex.pending = None
@@ -502,7 +502,7 @@ def explorer(s) -> None:
         return
     ex = cost_explorer(s.base, overrides=s.overrides, allow_apply=not s.app)
     ex.on_saved = lambda name: s.header_changed()
-    ex.on_applied = lambda: s.pick(scenario="")
+    ex.on_applied = lambda path: s.pick(scenario="", notice=f"Wrote {path.name}: its values are now the parameters (comments and order kept).")
     s.cache["explorer"] = ex
     display(ex.widget)
 

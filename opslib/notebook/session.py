@@ -96,6 +96,7 @@ class Session:
     status: StatusCheck | None = None
     problem: str = ""  # why the picked project cannot be shown (one sentence)
     note: str = ""  # e.g. a blocked status.json, shown under the status line
+    notice: str = ""  # what the last action did (e.g. "wrote parameters/x.yaml"), until the next pick
     cache: dict = field(default_factory=dict)
     _views: list = field(default_factory=list)
     picker: Any = None  # the header's drop-downs (interactive)
@@ -187,8 +188,9 @@ class Session:
         for out, view, args in self._views:
             self._render(out, view, args)
 
-    def pick(self, path: str | Path | None = None, scenario: str | None = None) -> None:
-        """Switch project and/or scenario, as the pickers do (tests call it too)."""
+    def pick(self, path: str | Path | None = None, scenario: str | None = None, notice: str = "") -> None:
+        """Switch project and/or scenario, as the pickers do (tests call it too); `notice` says why."""
+        self.notice = notice
         if path is not None:
             self.path = Path(path)
             self.scenario = "" if scenario is None else scenario
@@ -207,9 +209,8 @@ class Session:
             return
         import ipywidgets as w
 
-        out = w.Output()
-        with out:
-            display(Markdown(markdown_for_display(text, draft.files)))
+        out = w.Output()  # filled directly: a nested `with out:` inside a view's Output loses what follows it in a callback
+        out.append_display_data(Markdown(markdown_for_display(text, draft.files)))
         name = title or draft.file
         display(w.Accordion(children=[out], titles=(f"{name}: the full document (open to read)",), selected_index=None))
 
@@ -285,14 +286,14 @@ class _Header:
         kind = "Cost explorer" if s.app else "Planning"
         self.title.value = f"<h2 style='margin:4px 0'>{kind}: {html.escape(s.title)}</h2>"
         if s.app:
-            from IPython.display import Javascript, display
+            from IPython.display import Javascript
 
-            self.page_title.clear_output()
-            with self.page_title:
-                display(Javascript(f"document.title = {json.dumps(f'{kind}: {s.title}')};"))
+            self.page_title.outputs = ()
+            self.page_title.append_display_data(Javascript(f"document.title = {json.dumps(f'{kind}: {s.title}')};"))
         self.line.value = f"<p>{s.status_line()}</p>"
         notes = [t for t in (s.problem, s.note) if t]
-        self.message.value = "".join(f"<p style='color:#cf222e;white-space:pre-wrap'>{html.escape(t)}</p>" for t in notes)
+        self.message.value = (f"<p style='color:#1a7f37'>{html.escape(s.notice)}</p>" if s.notice else "") + "".join(
+            f"<p style='color:#cf222e;white-space:pre-wrap'>{html.escape(t)}</p>" for t in notes)
 
     def _project(self, change) -> None:
         if not self.busy:
