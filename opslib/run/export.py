@@ -86,6 +86,10 @@ table.opslib-cost, table.opslib-checks, .jp-RenderedHTMLCommon table { font-size
 .jp-RenderedHTMLCommon img, .jp-OutputArea-output img { max-width: 100%; height: auto; }
 .jp-OutputArea-output { overflow-x: visible; }
 .jupyter-widgets { font-family: var(--jp-ui-font-family, sans-serif); font-size: 13px; }
+/* a review copy hides nothing: folded sections (the full documents under an explorer) show open, and
+   their carets (Font Awesome, which the widget renderer would fetch as font files) are not drawn */
+.jupyter-widget-Collapse .jupyter-widget-Collapse-contents.lm-Widget.lm-mod-hidden { display: block !important; }
+.jupyter-widgets .fa, .jupyter-widget-Collapse-header .fa { display: none !important; }
 @page { size: A4; }
 @media print {
   body.jp-Notebook { max-width: none; padding: 0; }
