@@ -160,3 +160,51 @@ def test_cost_notebook_batch_and_interactive(tmp_path):
     text = json.dumps(outputs)
     assert "Cost plan: agent-orchestrator" in text and "data:image/png;base64," in text  # the preview embeds its figures
     assert (tmp_path / "build" / "cost-plan.md").is_file() and (tmp_path / "build" / "figures" / "cost-budget.png").is_file()
+
+
+def test_scenario_command_lists_and_applies(project, capsys):
+    from opslib.cli import main
+
+    path = project / "parameters" / "weather-api.yaml"
+    params = load_params(path)
+    assert main(["scenario", "list", str(path)]) == 0 and "no scenarios in" in capsys.readouterr().out
+    scenario.save_scenario(params, "lean", cost.Overrides(drivers={"monthly_requests": 3_000_000}))
+    before = path.read_text()
+    assert main(["scenario", "apply", str(path), "lean", "--dry-run"]) == 0
+    out = capsys.readouterr().out
+    assert "-      expected: 4000000" in out and "+      expected: 3000000" in out and path.read_text() == before
+    assert main(["cost-diff", str(path), "--scenario", "lean"]) == 0
+    assert f"{path} → {path} with scenario lean" in capsys.readouterr().out
+    assert main(["scenario", "apply", str(path), "lean"]) == 0
+    assert "expected: 3000000" in path.read_text() and main(["scenario", "apply", str(path), "lean"]) == 0
+    assert "already holds the values" in capsys.readouterr().out
+    assert main(["scenario", "apply", str(path), "nope"]) == 2
+    assert "no such scenario for weather-api; use one of lean" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["render", str(path), "--scenario", "../../etc"])
+    assert "a scenario name is lower-case" in capsys.readouterr().err
+
+
+@pytest.mark.kernel
+def test_render_and_batch_take_a_scenario(project, capsys):
+    """Both write the parameters-with-scenario documents into <out>/<project>@<name>/, never over
+    the parameters' own; a project without that scenario fails with one sentence."""
+    from opslib.cli import main
+
+    path = project / "parameters" / "weather-api.yaml"
+    params = load_params(path)
+    overrides = cost.Overrides(drivers={"monthly_requests": 3_000_000})
+    scenario.save_scenario(params, "lean", overrides)
+    expected = cost.estimate(params, overrides).total_text
+    assert main(["render", str(path), "--scenario", "lean", "--out", str(project / "build")]) == 0
+    folder = project / "build" / "weather-api@lean"
+    assert expected in (folder / "cost-plan.md").read_text() and json.loads((folder / "run.json").read_text())["scenario"] == "lean"
+    assert not (project / "build" / "weather-api").exists()
+    capsys.readouterr()
+    assert main(["batch", str(path), str(project / "parameters" / "shop-platform.yaml"), "--scenario", "lean", "--out", str(project / "batch"),
+                 "--jobs", "1", "--quiet"]) == 1
+    captured = capsys.readouterr()
+    assert "scenarios/shop-platform/lean.yaml: no such scenario for shop-platform" in captured.err
+    done = project / "batch" / "weather-api@lean"
+    assert expected in (done / "cost-plan.md").read_text() and json.loads((done / "run.json").read_text())["scenario"] == "lean"
+    assert (done / "review" / "10-cost-plan.html").is_file() and "cost scenario <b>lean</b>" in (done / "review" / "10-cost-plan.html").read_text()
