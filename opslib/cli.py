@@ -5,7 +5,8 @@
     opslib batch [PARAMS…] [--jobs N] [--out DIR] [--rebuild] [--check] [--shard I/N] [--executor local|dask]
                                                   every notebook for every project (papermill); unchanged projects are skipped
     opslib check FILE… [--env NAMES] [--format text|json]   the quality bar on a runbook
-    opslib cost-diff OLD NEW                      monthly cost change per component and environment
+    opslib cost-diff OLD [NEW] [--scenario NAME]  monthly cost change per component and environment
+    opslib scenario list|apply PARAMS [NAME]      saved cost scenarios; apply one to the parameters file (diff first)
     opslib scan-secrets PATH [--params P]         secret values in a repository (never printed)
     opslib plan PARAMS --env E --version X.Y.Z    deployment plan behind its gates
     opslib report RESULTS.yaml                    deployment report from what happened
@@ -83,12 +84,12 @@ def cmd_render(args: argparse.Namespace) -> int:
     for path in discover_params(args.params):
         try:
             if args.check:
-                found = check_project(path, args.out, force=args.force)
+                found = check_project(path, args.out, force=args.force, scenario=args.scenario)
                 drift += found.diff
                 print(f"{path}: {'documents differ from the parameters' if found.diff else 'documents match the parameters'} ({found.out_dir})",
                       file=sys.stderr)
                 continue
-            done = render_project(path, args.out, force=args.force)
+            done = render_project(path, args.out, force=args.force, scenario=args.scenario)
             print(f"{path}: wrote {', '.join(done.files)} into {done.out_dir} ({done.passed} checks passed)")
         except OpslibError as exc:
             _err(str(exc))
@@ -138,7 +139,8 @@ def cmd_batch(args: argparse.Namespace) -> int:
     if args.executor == "dask" and not args.scheduler:
         raise InputError("--executor dask needs --scheduler ADDRESS (e.g. tcp://scheduler:8786).")
     out = Path(args.out or "build")
-    run = dict(jobs=args.jobs, force=args.force, progress=_Bar(not args.quiet), executor=args.executor, scheduler=args.scheduler)
+    run = dict(jobs=args.jobs, force=args.force, progress=_Bar(not args.quiet), executor=args.executor, scheduler=args.scheduler,
+               scenario=args.scenario)
     if args.check:
         results, drift = check_batch(paths, Path(args.notebooks), out, **run)
     else:
@@ -230,21 +232,53 @@ def cmd_cost_diff(args: argparse.Namespace) -> int:
     from contextlib import ExitStack
 
     from opslib.documents.cost_plan import diff, estimate
+    from opslib.documents.scenario import with_scenario
     from opslib.errors import ParamsError
     from opslib.params.models import load_params
 
+    if args.new is None and not args.scenario:
+        raise InputError("cost-diff needs NEW or --scenario NAME; e.g. opslib cost-diff parameters/x.yaml --scenario peak-season.")
+    args.new = args.new or args.old
     with ExitStack() as stack:
         old_path, new_path = _revision_file(args.old, stack), _revision_file(args.new, stack)
         try:
-            old, new = load_params(old_path), load_params(new_path)
+            old, new = load_params(old_path), with_scenario(load_params(new_path), args.scenario)
             for p, path in ((old, old_path), (new, new_path)):
                 if p.cost is None:
                     raise ParamsError(path, ["cost: missing; add a cost: section to compare costs"])
-            print(diff(old, new), end="")
+            text = diff(old, new)
+            if args.scenario:  # the same file on both sides: say which side carries the scenario
+                text = text.replace(f" → {new.path}\n", f" → {new.path} with scenario {args.scenario}\n", 1)
+            print(text, end="")
             return 1 if any(e.breach for e in estimate(new, simulate=False).envs) else 0
         except OpslibError as exc:  # name the revision the user typed, not our temporary copy
             exc.args = (str(exc).replace(old_path, args.old).replace(new_path, args.new),)
             raise
+
+
+def cmd_scenario(args: argparse.Namespace) -> int:
+    """list: the saved scenarios of a project; apply: print the diff, then write it (not with --dry-run)."""
+    from opslib.documents.scenario import edit_parameters, list_scenarios, load_scenario, scenario_dir, write_parameters
+    from opslib.params.models import load_params
+
+    params = load_params(args.params)
+    if args.action == "list":
+        names = list_scenarios(params)
+        print("\n".join(names) if names else f"no scenarios in {scenario_dir(params)}; save one from the cost explorer")
+        return 0
+    if not args.name:
+        raise InputError("scenario apply needs the scenario's NAME; `opslib scenario list PARAMS` shows them.")
+    edit = edit_parameters(params, load_scenario(params, args.name))
+    if not edit.diff:
+        print(f"{args.params}: already holds the values of scenario {args.name}; nothing to change")
+        return 0
+    sys.stdout.write("".join(edit.diff))
+    if args.dry_run:
+        print(f"{args.params}: not written (--dry-run)", file=sys.stderr)
+        return 0
+    write_parameters(edit)
+    print(f"{args.params}: scenario {args.name} written into it (diff above); comments and order kept", file=sys.stderr)
+    return 0
 
 
 def cmd_cost_gate(args: argparse.Namespace) -> int:
@@ -349,26 +383,22 @@ def cmd_actuals(args: argparse.Namespace) -> int:
 
 
 def cmd_app(args: argparse.Namespace) -> int:
-    """Serve a notebook with Voilà until stopped."""
-    import subprocess
-
-    from opslib.notebook.app import APPS, PARAMS_ENV, voila_command
+    """Serve a notebook with Voilà until stopped (SIGTERM, SIGINT or SIGHUP stop Voilà and its kernels too)."""
+    from opslib.notebook.app import APP_ENV, APPS, PARAMS_ENV, serve_until_stopped, voila_command
     from opslib.params.models import load_params
 
     notebook = Path(args.notebooks) / APPS[args.name]
     if not notebook.is_file():
         raise InputError(f"{notebook}: notebook not found; pass --notebooks DIR pointing at the notebooks/ folder.")
     env = dict(os.environ)
+    env[APP_ENV] = args.name
     if args.params:
         params = load_params(args.params)
         if args.name == "cost" and params.cost is None:
             raise InputError(f"{args.params}: no cost: section; add drivers, components and budgets to explore costs.")
         env[PARAMS_ENV] = str(Path(args.params).resolve())
     print(f"opslib app {args.name}: http://{args.ip}:{args.port}/  (Ctrl-C stops)", file=sys.stderr)
-    try:
-        return subprocess.call(voila_command(notebook.resolve(), args.port, args.ip), env=env)
-    except KeyboardInterrupt:
-        return 0
+    return serve_until_stopped(voila_command(notebook.resolve(), args.port, args.ip), env)
 
 
 def cmd_export_pdf(args: argparse.Namespace) -> int:
@@ -395,6 +425,14 @@ def _port(value: str) -> int:
     return n
 
 
+def _scenario_name(value: str) -> str:
+    from opslib.documents.scenario import NAME_PATTERN
+
+    if not NAME_PATTERN.match(value):
+        raise argparse.ArgumentTypeError("a scenario name is lower-case letters, digits and dashes (e.g. peak-season)")
+    return value
+
+
 def cmd_schema(args: argparse.Namespace) -> int:
     from opslib.params.models import ProjectParams
 
@@ -417,6 +455,8 @@ def parser() -> argparse.ArgumentParser:
     r.add_argument("--force", action="store_true", help="generate even if status.json says blocked or on-hold")
     r.add_argument("--check", action="store_true",
                    help="write nothing; exit 1 and print a diff when the documents in the output folder differ from what the parameters produce")
+    r.add_argument("--scenario", metavar="NAME", type=_scenario_name,
+                   help="apply the saved cost scenario scenarios/<project>/NAME.yaml; documents go to <out>/<project>@NAME/")
     r.set_defaults(fn=cmd_render)
 
     b = sub.add_parser("batch", help="run every notebook for every project with papermill")
@@ -435,6 +475,8 @@ def parser() -> argparse.ArgumentParser:
     b.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local worker processes (default) or an existing Dask cluster (needs --scheduler)")
     b.add_argument("--scheduler", metavar="ADDRESS", help="Dask scheduler address for --executor dask (e.g. tcp://scheduler:8786)")
+    b.add_argument("--scenario", metavar="NAME", type=_scenario_name,
+                   help="run every project with its saved cost scenario scenarios/<project>/NAME.yaml, into <out>/<project>@NAME/")
     b.add_argument("--quiet", action="store_true", help="no progress bar")
     b.set_defaults(fn=cmd_batch)
 
@@ -454,8 +496,17 @@ def parser() -> argparse.ArgumentParser:
 
     d = sub.add_parser("cost-diff", help="monthly cost change between two parameters files (markdown, for pull requests)")
     d.add_argument("old", metavar="OLD", help="parameters file before the change (or REV:path of a git revision)")
-    d.add_argument("new", metavar="NEW", help="parameters file after the change (or REV:path)")
+    d.add_argument("new", metavar="NEW", nargs="?", help="parameters file after the change (or REV:path); default: OLD (with --scenario)")
+    d.add_argument("--scenario", metavar="NAME", type=_scenario_name,
+                   help="apply the saved cost scenario scenarios/<project>/NAME.yaml to NEW: what the scenario would change")
     d.set_defaults(fn=cmd_cost_diff)
+
+    sc = sub.add_parser("scenario", help="saved cost scenarios (scenarios/<project>/NAME.yaml): list them, or apply one to the parameters file")
+    sc.add_argument("action", choices=("list", "apply"))
+    sc.add_argument("params", metavar="PARAMS")
+    sc.add_argument("name", metavar="NAME", nargs="?", type=_scenario_name)
+    sc.add_argument("--dry-run", action="store_true", help="apply: print the diff, write nothing")
+    sc.set_defaults(fn=cmd_scenario)
 
     k = sub.add_parser("scan-secrets", help="scan a repository's git-tracked files for secret values (never prints them)")
     k.add_argument("path", metavar="PATH", help="repository or folder to scan")
@@ -482,7 +533,7 @@ def parser() -> argparse.ArgumentParser:
 
     a = sub.add_parser("app", help="serve a notebook as a web app with Voilà (sliders and results, no code)")
     a.add_argument("name", choices=("cost",), help="which app: cost (the cost explorer of 10-cost-plan.ipynb)")
-    a.add_argument("--params", help="the project's parameters file (default: the notebook's, parameters/shop-platform.yaml)")
+    a.add_argument("--params", help="the project to open first (default: $OPSLIB_PARAMS, else the first of parameters/); the page has a picker")
     a.add_argument("--port", type=_port, default=8866, help="port to listen on (default 8866)")
     a.add_argument("--ip", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     a.add_argument("--notebooks", default="notebooks", help="the notebooks/ folder (default ./notebooks)")

@@ -10,6 +10,17 @@ GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def notebook_outputs(path) -> list[dict]:
+    """Every output of an executed notebook: its cells' and, for an interactive run, those the
+    session's views put into Output widgets (nbclient keeps them in the widget state)."""
+    import json
+
+    nb = json.loads(Path(path).read_text())
+    outputs = [o for c in nb["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    state = nb["metadata"].get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {}).get("state", {})
+    return outputs + [o for m in state.values() if m["model_name"] == "OutputModel" for o in m["state"].get("outputs", [])]
+
+
 def pytest_addoption(parser):
     parser.addoption("--update-golden", action="store_true", help="rewrite tests/golden/ from the current output")
 

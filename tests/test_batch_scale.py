@@ -43,7 +43,9 @@ def test_fingerprint_covers_parameters_linked_files_notebooks_and_flags(tmp_path
     spec.write_text(spec.read_text() + "\nOne more line.\n")
     assert fp() != base
     after_spec = fp()
-    nbs[0].write_text(nbs[0].read_text().replace("the project to plan", "the project"))
+    edited = json.loads(nbs[0].read_text())
+    edited["cells"][0]["source"] = "".join(edited["cells"][0]["source"]) + " (edited)"
+    nbs[0].write_text(json.dumps(edited))
     assert fp() != after_spec
     assert len(source_hash()) == 64
 

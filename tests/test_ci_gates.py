@@ -122,7 +122,7 @@ def test_each_ci_system_end_to_end(name, which, tmp_path):
 def test_notebook_shows_the_projects_own_files():
     nb = json.loads((REPO / "notebooks" / "40-cicd-pipeline.ipynb").read_text())
     code = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
-    assert ".github/workflows/deploy.yml" not in code and "pipelineview.show_files(draft.model)" in code
+    assert ".github/workflows/deploy.yml" not in code and "s.show(view.files)" in code  # view.files shows deploy_files(): the systems in use
 
 
 def test_a_secret_in_a_ci_system_the_project_does_not_use_is_refused(tmp_path):

@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from conftest import EXAMPLES, PARAMS, REPO
+from conftest import EXAMPLES, PARAMS, REPO, notebook_outputs
 from ruamel.yaml import YAML
 
 from opslib import check_status, load_params
@@ -258,12 +258,12 @@ def test_secret_notebook_interactive(tmp_path):
         parameters={"params_path": str(PARAMS / "shop-platform.yaml"), "out_dir": "", "interactive": True},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),
     )
-    outputs = [o for c in json.loads(out.read_text())["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])]
+    outputs = notebook_outputs(out)
     assert not [o for o in outputs if o["output_type"] == "error"]
     mimes = {m for o in outputs for m in o.get("data", {})}
     assert {"application/vnd.jupyter.widget-view+json", "image/png"} <= mimes
     text = json.dumps(outputs)
-    assert "Secret Management: shop-platform" in text and "overdue" in text and "Preview only" in text
+    assert "Secret Management: shop-platform" in text and "overdue" in text and "opslib render" in text  # what to do next
 
 
 def test_inventory_filters():

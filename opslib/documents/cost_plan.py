@@ -26,7 +26,6 @@ from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.pricing import Price, load_catalog
 from opslib.check.cost_plan import check_cost_plan
 from opslib.check.findings import Finding
-from opslib.core.files import write_text_atomic
 from opslib.core.formatting import money, number, quantity, signed_money
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
@@ -38,7 +37,7 @@ from opslib.params.status import StatusCheck
 
 __all__ = [
     "DOC", "Overrides", "Line", "EnvTotal", "Opportunity", "CostPlan", "estimate", "render_plan", "preview", "write",
-    "check_written", "check_cost_plan", "cost_gate", "diff", "load_overlay", "save_overlay", "region_mismatch", "REGION_MISMATCH",
+    "check_written", "check_cost_plan", "cost_gate", "diff", "region_mismatch", "REGION_MISMATCH",
 ]
 
 DOC = "cost-plan"
@@ -70,7 +69,9 @@ def _price_text(p: Price | None) -> str:
 
 @dataclass(frozen=True)
 class Overrides:
-    """What the notebook's widgets change: driver expected values, price ids per component."""
+    """What the cost explorer changes (and a saved scenario holds, documents/scenario.py): a
+    driver's expected value (its low and high scale with it), a component's price id, an
+    environment's maximum replicas."""
 
     drivers: dict[str, float] = field(default_factory=dict)
     prices: dict[str, str] = field(default_factory=dict)
@@ -793,30 +794,3 @@ def cost_gate(params) -> tuple[bool, str]:
                      f"{'FAIL: over budget' if over else 'pass'} |")
     lines += ["", "Estimates as of " + params.project.as_of.isoformat() + " (opslib cost model, expected values)."]
     return ok, "\n".join(lines) + "\n"
-
-
-# --- scenario overlays (the notebook's "save scenario") -------------------------------------
-
-
-def save_overlay(path: str | Path, overrides: Overrides, params) -> Path:
-    """Write the chosen slider values as a parameters overlay (YAML) and return its path."""
-    lines = [f"# Cost scenario for {params.project.name}: expected driver values and price choices.",
-             "# Load it with opslib.cost.load_overlay(path) and pass it to estimate(params, overrides).", "cost_overlay:", "  drivers:"]
-    lines += [f"    {k}: {overrides.drivers[k]:g}" for k in sorted(overrides.drivers)] or ["    {}"]
-    lines += ["  prices:"] + ([f"    {k}: {overrides.prices[k]}" for k in sorted(overrides.prices)] or ["    {}"])
-    lines += ["  replicas_max:"] + ([f"    {k}: {overrides.replicas_max[k]}" for k in sorted(overrides.replicas_max)] or ["    {}"])
-    text = "\n".join(lines)
-    for key in ("drivers", "prices", "replicas_max"):
-        text = text.replace(f"{key}:\n    {{}}", f"{key}: {{}}")
-    text += "\n"
-    return write_text_atomic(path, text)
-
-
-def load_overlay(path: str | Path) -> Overrides:
-    raw = read_yaml(Path(path))
-    body = raw.get("cost_overlay") if isinstance(raw, dict) else None
-    if not isinstance(body, dict):
-        raise ParamsError(str(path), ["cost_overlay: missing; the file must hold cost_overlay: {drivers: {...}, prices: {...}}"])
-    return Overrides(drivers={str(k): float(v) for k, v in (body.get("drivers") or {}).items()},
-                     prices={str(k): str(v) for k, v in (body.get("prices") or {}).items()},
-                     replicas_max={str(k): int(v) for k, v in (body.get("replicas_max") or {}).items()})

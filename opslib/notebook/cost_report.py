@@ -10,10 +10,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from opslib.core.formatting import money
+from opslib.documents import cost_report as costreport
 from opslib.documents.cost_plan_charts import png_bytes
 from opslib.documents.cost_report import render_report
 from opslib.documents.cost_report_charts import cumulative_figure, daily_figure, figures
 from opslib.documents.spend import analyse, load, month_days, summary_text
+from opslib.notebook.common import show_html, show_markdown
 
 __all__ = [
     "ALL",
@@ -26,6 +28,10 @@ __all__ = [
     "show_report",
     "show_summary",
     "written_text",
+    "summary",
+    "explorer",
+    "document",
+    "write",
 ]
 
 NO_DATA = ("No billing data configured: the parameters have no `actuals:` section. Add one with `billing:` (FOCUS exports) "
@@ -41,12 +47,10 @@ def analyse_or_none(params, month: str | None = None):
 
 
 def show_summary(params, report) -> None:
-    from IPython.display import Markdown, display
-
     if report is None:
-        display(Markdown(NO_DATA))
+        show_markdown(NO_DATA)
     else:
-        display(Markdown("```text\n" + summary_text(report) + "\n```"))
+        show_html("<pre style='white-space:pre-wrap'>" + html.escape(summary_text(report)) + "</pre>")
 
 
 def show_charts(report) -> None:
@@ -57,9 +61,7 @@ def show_charts(report) -> None:
 
 
 def show_report(report) -> None:
-    from IPython.display import Markdown, display
-
-    display(Markdown(render_report(report) if report is not None else NO_DATA))
+    show_markdown(render_report(report) if report is not None else NO_DATA)
 
 
 def written_text(written) -> str:
@@ -143,3 +145,37 @@ def actuals_explorer(report) -> ActualsExplorer:
         dd.observe(ex.update, "value")
     ex.update()
     return ex
+
+
+# --- the notebook's views (Session.show) -----------------------------------------------------------
+
+
+def _draft(s):
+    if "actuals-draft" not in s.cache:
+        s.cache["actuals-draft"] = costreport.draft(s.params, s.status)
+    return s.cache["actuals-draft"]
+
+
+def summary(s) -> None:
+    show_summary(s.params, _draft(s).model)
+
+
+def explorer(s) -> None:
+    """Month, environment and service drop-downs (interactive sessions with billing data)."""
+    from IPython.display import display
+
+    report = _draft(s).model
+    if s.interactive and report is not None:
+        display(actuals_explorer(report).widget)
+
+
+def document(s) -> None:
+    d = _draft(s)
+    if d.text is None:
+        show_markdown(NO_DATA)
+    else:
+        s.document(d)
+
+
+def write(s):
+    return costreport.write(s.params, s.status, s.out_dir)

@@ -5,14 +5,18 @@ as the batch run (opslib.pipeline, opslib.alert)."""
 
 from __future__ import annotations
 
+import html
 from pathlib import Path
 
+from opslib.core.diagrams import flowchart_svg
+from opslib.documents import alerts as alertdoc
 from opslib.documents import pipeline
 from opslib.documents.monitoring import alert_specs
+from opslib.notebook.common import show_findings, show_html, show_table
 from opslib.params.models import ProjectParams, load_params
 
 __all__ = ["show_diagram", "stages_table", "gates_table", "files_table", "alerts_table", "show_file", "show_files", "deploy_files",
-           "show_written", "pipeline_explorer"]
+           "show_written", "pipeline_explorer", "stages", "gates", "files", "checks", "alerts", "document", "explorer", "write"]
 
 CHOICES = {"GitHub Actions + GitLab CI": ["github", "gitlab"], "GitHub Actions": ["github"], "GitLab CI": ["gitlab"]}
 
@@ -44,12 +48,15 @@ def alerts_table(params: ProjectParams):
 
 
 def show_diagram(markdown: str) -> None:
-    """The stage diagram (the mermaid block of pipeline.md)."""
-    from IPython.display import Markdown, display
+    """The stage diagram (the mermaid block of pipeline.md), drawn as SVG here (core/diagrams.py:
+    no mermaid.js, so it shows offline and in the review copies)."""
+    from IPython.display import SVG, Markdown, display
 
     blocks = markdown.split("```mermaid\n")
     if len(blocks) > 1:
-        display(Markdown("```mermaid\n" + blocks[1].split("```")[0] + "```"))
+        source = blocks[1].split("```")[0]
+        svg = flowchart_svg(source)
+        display(SVG(svg) if svg is not None else Markdown("```mermaid\n" + source + "```"))
 
 
 def show_file(p, path: str) -> None:
@@ -73,18 +80,16 @@ def show_written(written: list) -> None:
     from IPython.display import Markdown, display
 
     if not written:
-        display(Markdown("Preview only: set `out_dir` to write pipeline.md, ci/… and alerts.yml."))
         return
     display(Markdown("\n".join(f"- wrote `{w.path}` ({sum(f.status == 'pass' for f in w.findings)} checks passed)" for w in written)))
 
 
-def pipeline_explorer(params_path: str | Path):
+def pipeline_explorer(params: str | Path | ProjectParams):
     """Drop-downs for CI system and deployment strategy; shows stages, validation and one file."""
-    import html
 
     import ipywidgets as w
 
-    params = load_params(params_path)
+    params = params if isinstance(params, ProjectParams) else load_params(params)
     strategies = sorted(params.catalog.platform(params.platform).deploy)
     system = w.Dropdown(options=list(CHOICES), description="CI system")
     strategy = w.Dropdown(options=strategies, value=params.deploy.strategy, description="Strategy")
@@ -110,3 +115,61 @@ def pipeline_explorer(params_path: str | Path):
         widget.observe(refresh, names="value")
     refresh()
     return w.VBox([w.HBox([system, strategy, file]), out])
+
+
+# --- the notebook's views (Session.show) -----------------------------------------------------------
+
+
+def _draft(s):
+    if "pipeline-draft" not in s.cache:
+        s.cache["pipeline-draft"] = pipeline.preview(s.params)
+    return s.cache["pipeline-draft"]
+
+
+def stages(s) -> None:
+    d = _draft(s)
+    show_diagram(d.markdown)
+    show_table(stages_table(d.model))
+
+
+def gates(s) -> None:
+    show_table(gates_table(_draft(s).model))
+
+
+def files(s, path: str | None = None) -> None:
+    """The files table, then `path`, or the deploy file of each CI system in ci.systems."""
+    d = _draft(s)
+    show_table(files_table(d.model), numeric=("lines",))
+    if path is None:
+        show_files(d.model)
+    elif path in d.model.files:
+        show_file(d.model, path)
+
+
+def checks(s) -> None:
+    show_findings(_draft(s).findings)
+
+
+def alerts(s) -> None:
+    show_table(alerts_table(s.params))
+
+
+def document(s) -> None:
+    s.document(_draft(s))
+
+
+def explorer(s) -> None:
+    """CI system and strategy drop-downs; a batch run says which the documents use."""
+    from IPython.display import display
+
+    if s.interactive:
+        display(pipeline_explorer(s.params))
+    else:
+        d = _draft(s)
+        systems = ", ".join(sorted({"GitHub Actions" if p.startswith(".github") else "GitLab CI" for p in d.model.files}))
+        show_html(f"<p>CI systems: <b>{html.escape(systems)}</b>; deployment strategy: <b>{html.escape(s.params.deploy.strategy)}</b>.</p>")
+
+
+def write(s):
+    """pipeline.md with ci/…, and alerts.yml with its unit tests."""
+    return [pipeline.write(s.params, s.status, s.out_dir), alertdoc.write(s.params, s.status, s.out_dir)]

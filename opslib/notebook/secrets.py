@@ -6,13 +6,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from matplotlib.figure import Figure
+
 from opslib.catalog.secrets import secret_stores
-from opslib.check.scan import cross_check, list_files, scan_paths
+from opslib.check.scan import cross_check, env_reads, list_files, scan_paths
+from opslib.documents import secrets as secretdoc
+from opslib.documents.cost_plan_charts import png_bytes
 from opslib.documents.secrets import rotation_calendar, secret_path
-from opslib.notebook.common import summary
+from opslib.notebook.common import show_findings, show_html, show_table, summary, table_html
 from opslib.params.models import ProjectParams
 
-__all__ = ["show_written", "inventory_table", "calendar_table", "calendar_chart", "scan_project", "scan_table", "cross_check_table", "inventory_explorer"]
+__all__ = ["show_written", "inventory_table", "calendar_table", "calendar_chart", "scan_project", "scan_table", "cross_check_table",
+           "cross_check_rows", "inventory_rows", "inventory_explorer", "inventory", "calendar", "scan", "checks", "document", "write"]
 
 COLOURS = {"overdue": "#cf222e", "due soon": "#bf8700", "ok": "#1a7f37", "on compromise": "#57606a"}
 
@@ -35,6 +40,14 @@ def inventory_table(params: ProjectParams, env: str | None = None, store: str | 
     return pd.DataFrame(rows)
 
 
+def inventory_rows(params: ProjectParams, env: str | None = None, store: str | None = None) -> list[dict]:
+    """The inventory as the notebook and the review copy show it: the columns that fit a page."""
+    return [{"environment": r["environment"], "env var and secret": f"{r['env var']} ← {r['secret']}", "kind": r["kind"], "store": r["store"],
+             "owner": r["owner"], "rotation": f"every {r['rotation days']} days" + (f", next {r['next due']}" if r["next due"] else ""),
+             "status": r["status"]}
+            for r in inventory_table(params, env=env, store=store).to_dict("records")]
+
+
 def calendar_table(params: ProjectParams):
     import pandas as pd
 
@@ -46,10 +59,10 @@ def calendar_table(params: ProjectParams):
 def calendar_chart(params: ProjectParams):
     """Horizontal bars from last rotation to next due date; overdue in red; the as-of date as a line."""
     import matplotlib.dates as mdates
-    import matplotlib.pyplot as plt
 
     rows = [r for r in rotation_calendar(params) if r.next_due is not None]
-    fig, ax = plt.subplots(figsize=(9, 0.45 * len(rows) + 1.4))
+    fig = Figure(figsize=(9, 0.45 * len(rows) + 1.4))
+    ax = fig.subplots()
     for y, r in enumerate(rows):
         start = mdates.date2num(r.last_rotated)
         ax.barh(y, mdates.date2num(r.next_due) - start, left=start, color=COLOURS[r.status], height=0.6)
@@ -84,20 +97,29 @@ def cross_check_table(check):
     return pd.DataFrame({"cross-check": check.problems() or ["inventory and scanned files agree"]})
 
 
+def cross_check_rows(root: Path, check, reads: dict) -> list[dict]:
+    """The cross-check as it may honestly be read: "declared but referenced nowhere" only means
+    something when the scanned folder holds code that reads environment variables at all."""
+    rows = [{"result": "fail", "finding": p} for p in check.problems()
+            if not (not reads and p.endswith("remove it or check the scanned path"))]
+    if not reads and check.unreferenced_secrets:
+        rows.append({"result": "not measured",
+                     "finding": f"{root.name}: no scanned file reads an environment variable, so which secrets the code uses is not known; "
+                                "scan the code repository: opslib scan-secrets <repository> --params <parameters file>"})
+    return rows or [{"result": "pass", "finding": "the inventory and the scanned files agree"}]
+
+
 def inventory_explorer(params: ProjectParams):
     """Drop-downs for environment and store; the filtered inventory table updates."""
     import ipywidgets as w
-    from IPython.display import display
 
     envs = w.Dropdown(description="Environment", options=[("all", "")] + [(e.name, e.name) for e in params.environments])
     used = sorted({i.store for i in params.secrets.items}) if params.secrets else []
     stores = w.Dropdown(description="Store", options=[("all", "")] + [(secret_stores()[s]["title"], s) for s in used])
-    out = w.Output()
+    out = w.HTML()
 
     def refresh(*_):
-        out.clear_output()
-        with out:
-            display(inventory_table(params, env=envs.value or None, store=stores.value or None))
+        out.value = table_html(inventory_rows(params, env=envs.value or None, store=stores.value or None))
 
     envs.observe(refresh, names="value")
     stores.observe(refresh, names="value")
@@ -108,7 +130,58 @@ def inventory_explorer(params: ProjectParams):
 def show_written(written) -> None:
     from IPython.display import Markdown, display
 
-    if written is None:
-        display(Markdown("Preview only: set `out_dir` (or run `opslib batch`) to write secrets.md, .env.example and .pre-commit-config.yaml."))
-    else:
+    if written is not None:
         display(Markdown(f"Wrote `{written.path.name}`, `.env.example` and `.pre-commit-config.yaml`: {summary(written.findings)}."))
+
+
+# --- the notebook's views (Session.show) -----------------------------------------------------------
+
+
+def inventory(s) -> None:
+    """Filters by environment and store (interactive), else the whole inventory."""
+    from IPython.display import display
+
+    if s.params.secrets is None:
+        show_html("<p>No <code>secrets:</code> section in the parameters: add the secret inventory (names and metadata, never values).</p>")
+    elif s.interactive:
+        display(inventory_explorer(s.params))
+    else:
+        show_table(inventory_rows(s.params))
+
+
+def calendar(s) -> None:
+    from IPython.display import Image, display
+
+    if s.params.secrets is None:
+        return
+    display(Image(png_bytes(calendar_chart(s.params))))
+    show_table(calendar_table(s.params), numeric=("days left",))
+
+
+def scan(s) -> None:
+    root = (s.params.base_dir / s.params.project.status_file).resolve().parent
+    files = list_files(root)
+    findings = scan_paths(root, files)
+    check = cross_check(root, s.params, findings, files)
+    show_html(f"<p>Scanned <code>{root.name}</code> ({len(files)} files): {len(findings)} finding(s).</p>")
+    if findings:
+        show_table(scan_table(findings))
+    show_table(cross_check_rows(root, check, env_reads(root, files)), caption="Cross-check of the scan with the inventory")
+
+
+def _draft(s):
+    if "secrets-draft" not in s.cache:
+        s.cache["secrets-draft"] = secretdoc.draft(s.params, s.status)
+    return s.cache["secrets-draft"]
+
+
+def checks(s) -> None:
+    show_findings(_draft(s).findings)
+
+
+def document(s) -> None:
+    s.document(_draft(s))
+
+
+def write(s):
+    return secretdoc.write(s.params, s.status, s.out_dir)

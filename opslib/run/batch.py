@@ -41,6 +41,7 @@ from typing import Protocol
 from opslib.catalog.secrets import secret_kinds_in
 from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.contract import document_modules, refuse_secrets
+from opslib.documents.scenario import folder_name, scenario_path, with_scenario
 from opslib.errors import InputError, OpslibError
 from opslib.params.models import load_params, params_hash
 from opslib.run import zygote
@@ -163,6 +164,7 @@ class ProjectTask:
     out_root: str
     force: bool = False
     fingerprint: str = ""
+    scenario: str = ""  # a saved cost scenario (scenarios/<project>/<name>.yaml) the notebooks apply
 
 
 @dataclass
@@ -196,14 +198,14 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
     outcome = ProjectOutcome(result)
     try:
         (work / "notebooks").mkdir(parents=True)
-        params = load_params(task.params_path)
+        params = with_scenario(load_params(task.params_path), task.scenario)
         # Kernels forked from a process that already imported what the notebooks import (plain
         # kernels when it is off or could not start); either way over UNIX sockets.
         zygote.start(notebooks=task.notebooks)
         kernel_options = {"kernel_manager_class": zygote.kernel_manager_class()}
         for nb in map(Path, task.notebooks):
             declared = _declared_parameters(str(nb), nb.stat().st_mtime_ns)
-            missing = [p for p in NOTEBOOK_PARAMETERS if p not in declared]
+            missing = [p for p in NOTEBOOK_PARAMETERS + (("scenario",) if task.scenario else ()) if p not in declared]
             if missing:
                 result.notebook = nb.name
                 result.error = f"{nb}: the parameters cell does not define {', '.join(missing)}; add them to the cell tagged 'parameters'"
@@ -213,7 +215,8 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
             try:
                 pm.execute_notebook(
                     str(nb), str(executed),
-                    parameters={"params_path": task.params_path, "out_dir": str(work), "force": task.force, "interactive": False},
+                    parameters={"params_path": task.params_path, "out_dir": str(work), "force": task.force, "interactive": False,
+                                **({"scenario": task.scenario} if task.scenario else {})},
                     kernel_name="python3", progress_bar=False, cwd=str(nb.parent), log_output=False,
                     request_save_on_cell_execute=False, **kernel_options,
                 )
@@ -232,6 +235,8 @@ def execute_project(task: ProjectTask) -> ProjectOutcome:
         result.seconds = time.perf_counter() - started
         record = run_record(params, "batch", work, findings, {**result.timings, "total": result.seconds}, task.force)
         record["notebooks"] = [Path(nb).name for nb in task.notebooks]
+        if task.scenario:
+            record["scenario"] = task.scenario
         record["inputs_sha256"] = task.fingerprint  # the fingerprint; a *_sha256 key, like params_sha256
         write_text_atomic(work / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
         outcome.files = {p.relative_to(work).as_posix(): p.read_bytes() for p in sorted(work.rglob("*")) if p.is_file()}
@@ -315,9 +320,10 @@ class Progress(Protocol):
 
 def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, jobs: int, force: bool = False,
               progress: Progress | None = None, rebuild: bool = False, executor: str = "local",
-              scheduler: str | None = None) -> list[ProjectResult]:
+              scheduler: str | None = None, scenario: str | None = None) -> list[ProjectResult]:
     """Validate every project, skip the unchanged ones (unless rebuild or force), run the rest
-    on the executor; return one result each, sorted by project."""
+    on the executor; return one result each, sorted by project. With a scenario, every project
+    runs with its scenarios/<project>/<scenario>.yaml into `<out>/<project>@<scenario>/`."""
     notebooks = _notebooks(notebooks_dir)
     out_root = output_folder(out_root)
     results: list[ProjectResult] = []
@@ -326,7 +332,9 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
     for path in params_paths:
         try:
             params = load_params(path)
-            fp = project_fingerprint(params, notebooks, force, versions, out_root)
+            fp = project_fingerprint(with_scenario(params, scenario), notebooks, force, versions, out_root)
+            if scenario:  # the scenario file is an input too
+                fp = hashlib.sha256((fp + scenario_path(params, scenario).read_text(encoding="utf-8")).encode()).hexdigest()
         except OpslibError as exc:
             results.append(ProjectResult(project=Path(path).stem, params_path=str(path), ok=False, error=str(exc)))
             continue
@@ -334,11 +342,11 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
             results.append(ProjectResult(project=Path(path).stem, params_path=str(path), ok=False,
                                          error=f"{path}: cannot read {exc.filename or 'a linked file'} ({exc.strerror}); fix the path"))
             continue
-        name = params.project.name
+        name = folder_name(params.project.name, scenario)
         if not (rebuild or force) and is_unchanged(out_root / name, fp):
             results.append(ProjectResult(project=name, params_path=str(path), ok=True, skipped=True, out_dir=str(out_root / name)))
             continue
-        tasks.append(ProjectTask(str(Path(path).resolve()), name, notebooks, str(out_root.resolve()), force, fp))
+        tasks.append(ProjectTask(str(Path(path).resolve()), name, notebooks, str(out_root.resolve()), force, fp, scenario or ""))
     if progress is not None:
         progress.start(len(tasks))
     if tasks:
@@ -357,7 +365,8 @@ def run_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, job
 
 
 def check_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, jobs: int, force: bool = False,
-                progress: Progress | None = None, executor: str = "local", scheduler: str | None = None) -> tuple[list[ProjectResult], list[str]]:
+                progress: Progress | None = None, executor: str = "local", scheduler: str | None = None,
+                scenario: str | None = None) -> tuple[list[ProjectResult], list[str]]:
     """Run every project into a temporary sibling of `out_root` (so relative links come out the
     same), diff its documents against `out_root`'s; nothing is written into `out_root`."""
     out_root = Path(out_root).resolve()
@@ -367,7 +376,7 @@ def check_batch(params_paths: list[Path], notebooks_dir: Path, out_root: Path, j
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_root.name}.check-", dir=out_root.parent))
     try:
         results = run_batch(params_paths, notebooks_dir, tmp, jobs, force=force, progress=progress, rebuild=True,
-                            executor=executor, scheduler=scheduler)
+                            executor=executor, scheduler=scheduler, scenario=scenario)
         diff: list[str] = []
         for r in results:
             if r.ok:

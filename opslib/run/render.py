@@ -1,7 +1,10 @@
 """`opslib render`: every document of one project, written directly (no notebook kernel).
 
-    render_project(params_path, out_root=None, force=False) -> Rendered   stage → check → swap
-    check_project(params_path, out_root=None, force=False)  -> Drift      the same into a staging folder, diffed
+    render_project(params_path, out_root=None, force=False, scenario=None) -> Rendered   stage → check → swap
+    check_project(params_path, out_root=None, force=False, scenario=None)  -> Drift      the same into a staging folder, diffed
+
+With a scenario (scenarios/<project>/<name>.yaml, documents/scenario.py) the documents are
+those of the parameters with its values, written into `<out>/<project>@<name>/`.
 
 Every document is drafted into a staging folder beside the final one (the same depth, so
 relative links come out the same; a unique name per run); one failing check refuses the whole
@@ -25,6 +28,7 @@ from opslib.check.findings import Finding
 from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.commands import default_doc_dir
 from opslib.documents.contract import document_modules
+from opslib.documents.scenario import folder_name, with_scenario
 from opslib.errors import OpslibError
 from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import StatusCheck, check_status
@@ -70,18 +74,26 @@ def _write_all(params: ProjectParams, status: StatusCheck, staging: Path, final:
     return findings
 
 
-def render_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False) -> Rendered:
+def _load(params_path: str | Path, out_root: str | Path | None, scenario: str | None) -> tuple[ProjectParams, Path]:
+    params = load_params(params_path)
+    final = default_doc_dir(params, Path(out_root) if out_root else None)
+    return with_scenario(params, scenario), final.with_name(folder_name(final.name, scenario))
+
+
+def render_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False,
+                   scenario: str | None = None) -> Rendered:
     """Write every document of the project into `<out_root>/<project>/` (default: build/ beside
     parameters/), with run.json. Raises OpslibError (bad input, blocked status, failing check)."""
     started = time.perf_counter()
-    params = load_params(params_path)
-    final = default_doc_dir(params, Path(out_root) if out_root else None)
+    params, final = _load(params_path, out_root, scenario)
     status = check_status(params, force=force)  # a blocked project creates nothing
     staging = _staging(final)
     try:
         findings = _write_all(params, status, staging, final)
         names = sorted(p.name for p in staging.iterdir() if p.is_file())
         record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
+        if scenario:
+            record["scenario"] = scenario
         write_text_atomic(staging / "run.json", json.dumps(record, indent=2, sort_keys=True) + "\n")
         with folder_lock(final.parent), signals_deferred():
             if final.is_dir():  # keep what batch added (executed notebooks, review copies); replace the documents
@@ -100,11 +112,11 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
     return Rendered(Path(params_path), params.project.name, final, written, findings)
 
 
-def check_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False) -> Drift:
+def check_project(params_path: str | Path, out_root: str | Path | None = None, force: bool = False,
+                  scenario: str | None = None) -> Drift:
     """Draft every document into a staging folder and diff it against `<out_root>/<project>/`;
     leaves no trace, not even an output folder it had to create."""
-    params = load_params(params_path)
-    final = default_doc_dir(params, Path(out_root) if out_root else None)
+    params, final = _load(params_path, out_root, scenario)
     status = check_status(params, force=force)
     made_out = not final.parent.exists()
     staging = _staging(final)

@@ -108,6 +108,16 @@ def free_port() -> int:
 @pytest.fixture
 def jupyter_env(tmp_path):
     """Environment for a Jupyter server whose config, data, runtime and IPython dirs are temporary."""
+    return _jupyter_env(tmp_path)
+
+
+@pytest.fixture(scope="module")
+def jupyter_env_module(tmp_path_factory):
+    """jupyter_env for a server that several tests of a module share."""
+    return _jupyter_env(tmp_path_factory.mktemp("jupyter-env"))
+
+
+def _jupyter_env(tmp_path: Path) -> dict:
     env = dict(os.environ)
     for var, sub in (("JUPYTER_CONFIG_DIR", "config"), ("JUPYTER_DATA_DIR", "data"), ("JUPYTER_RUNTIME_DIR", "runtime"),
                      ("IPYTHONDIR", "ipython"), ("MPLCONFIGDIR", "mpl")):
