@@ -37,8 +37,12 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser():
+    """One Chromium per module. Playwright's sync API keeps an asyncio loop running in the main
+    thread while it is started, and nbclient (papermill) then takes its task-runner path, which
+    can hang a notebook run: the browser lives only as long as the module that uses it, and a
+    notebook run beside it goes through in_thread()."""
     path = chromium_path()
     try:
         from playwright.sync_api import sync_playwright
@@ -184,3 +188,12 @@ def server():
     yield start
     for s, polite in started:
         s.stop(polite)
+
+
+def in_thread(fn, *args, **kwargs):
+    """fn(*args, **kwargs) in a thread of its own: no asyncio loop runs there, whatever Playwright
+    keeps running in the main thread (papermill beside an open browser)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(fn, *args, **kwargs).result()

@@ -232,7 +232,7 @@ def test_jupyterlab_scenario_saved_reloaded_and_applied(lab, page, tmp_path):
     assert cost.estimate(load_params(path)).expected == with_scenario.expected
 
     run = subprocess.run([sys.executable, "-m", "opslib.cli", "cost-diff", str(original), str(path)], capture_output=True, text=True, cwd=root)
-    assert "| prod | openweathermap |" in run.stdout and "−$" in run.stdout, run.stdout + run.stderr
+    assert "| prod | openweathermap" in run.stdout and "−$" in run.stdout, run.stdout + run.stderr  # its usage component
     run = subprocess.run([sys.executable, "-m", "opslib.cli", "render", str(path), "--out", str(tmp_path / "build")],
                          capture_output=True, text=True, cwd=root)
     assert run.returncode == 0, run.stderr

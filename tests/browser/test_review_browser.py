@@ -26,7 +26,7 @@ from opslib.notebook.cost_plan import breakdown_html
 from opslib.params.models import load_params
 from opslib.run.export import export_review
 
-from .conftest import REPO, chromium_path
+from .conftest import REPO, chromium_path, in_thread
 
 pytestmark = [pytest.mark.browser, pytest.mark.kernel]
 
@@ -40,9 +40,9 @@ def interactive_review(tmp_path_factory):
     """10-cost-plan for weather-api as a person runs it (explorer on), and its review copy."""
     tmp = tmp_path_factory.mktemp("review")
     executed = tmp / "10-cost-plan.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "10-cost-plan.ipynb"), str(executed),
-                        parameters={"params_path": str(PARAMS), "out_dir": str(tmp / "build"), "interactive": True},
-                        kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"))
+    in_thread(pm.execute_notebook, str(REPO / "notebooks" / "10-cost-plan.ipynb"), str(executed),
+              parameters={"params_path": str(PARAMS), "out_dir": str(tmp / "build"), "interactive": True},
+              kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"))
     target = tmp / "review" / "10-cost-plan.html"
     export_review(executed, target)
     return executed, target
