@@ -356,3 +356,12 @@ def test_a_platform_no_shipped_platform_matches_is_not_guessed():
     r = check_document((REPO / "tests" / "corpus" / "openshift-kubelet-down.md").read_text(), name="runbook.md")
     assert not any("is not a tool" in f.message for f in r.findings)
     assert any("tool fit not judged" in n for n in r.notes)
+
+
+# --- issue 17, document side: what the examples' runbooks no longer print ------------------------------------------
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbooks_quote_command_substitutions(rendered, name):
+    """`--start-time $(date …)` was split on spaces by the shell (SC2046); the catalog now quotes it."""
+    r = report(rendered, name, "runbook.md")
+    assert not [s for s in r.shellcheck if s[1] == "SC2046"], [s for s in r.shellcheck if s[1] == "SC2046"]
