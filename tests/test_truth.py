@@ -346,11 +346,6 @@ def test_pipefail_and_pins_satisfy_the_gating_rules():
     assert len(truth_report(bad, kind="github-actions", run_shellcheck=False).gating) == 2
 
 
-def test_today_rollback_target_is_a_constant(rendered):
-    facts = report(rendered, "agent-orchestrator", "runbook.md", run_shellcheck=False).facts
-    assert any("export PREVIOUS_VERSION=v1.4.1" in m and "look it up" in m for _, m in facts)
-
-
 def test_a_platform_no_shipped_platform_matches_is_not_guessed():
     """An OpenShift runbook (`oc`, one `systemctl`) is not judged as a vm-systemd runbook."""
     r = check_document((REPO / "tests" / "corpus" / "openshift-kubelet-down.md").read_text(), name="runbook.md")
@@ -365,3 +360,13 @@ def test_runbooks_quote_command_substitutions(rendered, name):
     """`--start-time $(date …)` was split on spaces by the shell (SC2046); the catalog now quotes it."""
     r = report(rendered, name, "runbook.md")
     assert not [s for s in r.shellcheck if s[1] == "SC2046"], [s for s in r.shellcheck if s[1] == "SC2046"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbooks_look_up_the_rollback_target(rendered, name):
+    """`export PREVIOUS_VERSION=v1.4.1` was printed in Release variables, every deployment and the
+    Kubernetes 'Identify the last good version'; the rollback target is now looked up."""
+    facts = report(rendered, name, "runbook.md", run_shellcheck=False).facts
+    assert not [m for _, m in facts if "written down as a constant" in m]
+    old = "## Deploy\n\n```bash\nexport PREVIOUS_VERSION=v1.4.1\n```\n"
+    assert any("written down as a constant" in m for _, m in truth_report(old, run_shellcheck=False).facts)

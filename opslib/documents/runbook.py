@@ -433,7 +433,7 @@ def build(
         slos=slos,
         variables=[
             ("VERSION", "v1.4.2", "release tag being deployed (semantic version, pushed to the repository)"),
-            ("PREVIOUS_VERSION", "v1.4.1", "last version known to be good (see Rollback → Identify the last good version)"),
+            ("PREVIOUS_VERSION", '$(git describe --tags --abbrev=0 "${VERSION}^")', "the release tag before it, looked up, never typed; check it with Rollback → Identify the last good version"),
         ],
     )
 
