@@ -8,6 +8,7 @@ import sys
 
 import pytest
 from conftest import EXAMPLES, PARAMS, REPO
+from projects import STRATEGIES, make_project
 
 from opslib.check.clis import CLI_DIR, spec_tools, validate_command
 from opslib.check.document import check_document
@@ -240,9 +241,14 @@ def test_today_one_url_verifies_several_services(rendered):
     assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
 
 
-def test_today_blue_green_rollback_step_in_a_canary_project(rendered):
+def test_blue_green_rollback_step_in_a_canary_project(rendered):
+    """Issue 17: the canary shop-platform printed the blue-green rollback steps; the kubernetes and
+    vm-systemd catalogs now print only the project's strategy, and the rule still catches one."""
     facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
-    assert any("a blue-green step in a canary project" in m for _, m in facts)
+    assert not any("a blue-green step in a canary project" in m for _, m in facts)
+    old = "# Runbook\n\n## Rollback\n\n1. Blue-green deploys: point the Service back at the old slot.\n"
+    found = inconsistencies(old, kind="markdown", params=load_params(PARAMS / "shop-platform.yaml"))
+    assert any("a blue-green step in a canary project" in m for _, m in found)
 
 
 def test_today_latency_alert_on_a_bucket_clients_do_not_export(rendered):
@@ -370,3 +376,17 @@ def test_runbooks_look_up_the_rollback_target(rendered, name):
     assert not [m for _, m in facts if "written down as a constant" in m]
     old = "## Deploy\n\n```bash\nexport PREVIOUS_VERSION=v1.4.1\n```\n"
     assert any("written down as a constant" in m for _, m in truth_report(old, run_shellcheck=False).facts)
+
+
+@pytest.mark.parametrize("platform, strategy", [(p, s) for p, ss in STRATEGIES.items() for s in ss])
+def test_generated_runbooks_on_every_platform_keep_to_their_strategy_and_quote(tmp_path, platform, strategy):
+    """Every platform and strategy: no step of another strategy, no rollback target typed as a
+    constant, no unquoted command substitution (SC2046)."""
+    from opslib.documents import runbook
+
+    store = "heroku-config-vars" if platform == "heroku" else "aws-secrets-manager"
+    params = load_params(make_project(tmp_path, platform=platform, strategy=strategy, kinds=("web", "worker"), store=store))
+    draft = runbook.draft(params, check_status(params, force=True))
+    bad = [f.message for f in draft.findings if f.status == "fail"
+           and ("step in a" in f.message or "written down as a constant" in f.message or "SC2046" in f.message)]
+    assert bad == []
