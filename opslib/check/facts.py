@@ -76,6 +76,17 @@ def _steps(doc: Document, start: int, end: int) -> list[tuple[int, str | None, s
     return steps
 
 
+def step_wait(text: str, code: str) -> tuple[int, int] | None:
+    """The wait a step states (minutes, times: `for 15 minutes at each step` over a `for … in`
+    loop of its code waits once per item), or None. The duration rule sums these; the runbook
+    computes its expected durations from the same sum."""
+    w = _WAIT.search(text)
+    if not w:
+        return None
+    loop = _LOOP.search(code)
+    return int(w.group(1) or w.group(2)), len(loop.group(1).split()) if _EACH.search(text) and loop else 1
+
+
 def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
     out: list[tuple[int | None, str]] = []
     for start, end, title in _sections(doc):
@@ -88,14 +99,10 @@ def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
         stated = int(m.group(1))
         total, parts = 0, []
         for _line, label, text, code in _steps(doc, start, stop):
-            w = _WAIT.search(text)
-            if not w:
+            wait = step_wait(text, code)
+            if wait is None:
                 continue
-            minutes = int(w.group(1) or w.group(2))
-            times = 1
-            loop = _LOOP.search(code)
-            if _EACH.search(text) and loop:
-                times = len(loop.group(1).split())
+            minutes, times = wait
             total += minutes * times
             parts.append(f"{minutes} min" + (f" × {times}" if times > 1 else "") + (f" ({label})" if label else ""))
         if total > stated:

@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
+from opslib.check.facts import step_wait
 from opslib.check.findings import Finding
 from opslib.check.runbook import ITEMS, check_runbook
 from opslib.core.cron import max_interval_minutes, parse_cron
@@ -222,6 +223,17 @@ def troubleshooting_entries(params: ProjectParams) -> list[tuple[Troubleshooting
     return out + list(own.values())
 
 
+def _waits(rsteps: list[RStep]) -> int:
+    """Minutes the steps wait (watch, observe, soak…), as the duration rule counts them: a
+    configured deploy.expected_minutes below this cannot be right."""
+    total = 0
+    for s in rsteps:
+        wait = step_wait(s.text, s.command or "")
+        if wait is not None:
+            total += wait[0] * wait[1]
+    return total
+
+
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
     """The escalation step in force `minutes` after the page."""
     chain = params.contacts.escalation
@@ -252,6 +264,9 @@ def build(
                 tool = catalog.migration_tools()[ds.migration_tool]
                 mctx = dict(ctx, datastore=datastore_view(params, ds, env))
                 migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
+        prerequisites = steps(platform.prerequisites, params, ctx, where)
+        deploy_steps = steps(platform.deploy[params.deploy.strategy], params, ctx, where)
+        verify = steps(platform.verify, params, ctx, where)
         envs.append(
             EnvSection(
                 name=env.name,
@@ -261,11 +276,11 @@ def build(
                 replicas_max=env.replicas.max,
                 approval_required=env.approval_required,
                 targets=[(k, v, platform.target[k].description) for k, v in ctx["target"].items()],
-                prerequisites=steps(platform.prerequisites, params, ctx, where),
-                steps=steps(platform.deploy[params.deploy.strategy], params, ctx, where),
+                prerequisites=prerequisites,
+                steps=deploy_steps,
                 migrations=migrations,
-                verify=steps(platform.verify, params, ctx, where),
-                expected_minutes=params.deploy.expected_minutes,
+                verify=verify,
+                expected_minutes=max(params.deploy.expected_minutes, _waits([*prerequisites, *deploy_steps, *migrations, *verify])),
                 observe_minutes=params.deploy.observe_minutes if env is params.production else 0,
             )
         )
