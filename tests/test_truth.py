@@ -388,12 +388,23 @@ def test_runbooks_look_up_the_rollback_target(rendered, name):
 @pytest.mark.parametrize("platform, strategy", [(p, s) for p, ss in STRATEGIES.items() for s in ss])
 def test_generated_runbooks_on_every_platform_keep_to_their_strategy_and_quote(tmp_path, platform, strategy):
     """Every platform and strategy: no step of another strategy, no rollback target typed as a
-    constant, no unquoted command substitution (SC2046)."""
+    constant, no unquoted command substitution (SC2046), no variable used without being set or
+    named as an input, no duration below the steps' waits."""
     from opslib.documents import runbook
 
     store = "heroku-config-vars" if platform == "heroku" else "aws-secrets-manager"
     params = load_params(make_project(tmp_path, platform=platform, strategy=strategy, kinds=("web", "worker"), store=store))
     draft = runbook.draft(params, check_status(params, force=True))
-    bad = [f.message for f in draft.findings if f.status == "fail"
-           and ("step in a" in f.message or "written down as a constant" in f.message or "SC2046" in f.message)]
+    bad = [f.message for f in draft.findings if f.status == "fail" and any(
+        m in f.message for m in ("step in a", "written down as a constant", "SC2046", "never set in this procedure", "but its steps wait"))]
     assert bad == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbook_procedures_name_their_inputs(rendered, name):
+    """Issue 17: $VERSION, $REDIS_URL, $PREVIOUS_VERSION… were used in procedures that neither set
+    them nor said where they come from; each procedure now opens with an 'Inputs:' line."""
+    r = report(rendered, name, "runbook.md", run_shellcheck=False)
+    assert r.unset == []
+    text = (rendered[name] / "runbook.md").read_text()
+    assert "Inputs: `VERSION` (the release tag, see [Release variables](#release-variables))" in text
