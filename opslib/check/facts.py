@@ -34,7 +34,7 @@ from opslib.check.markdown import Document, parse
 from opslib.core.yamlio import read_yaml
 from opslib.params.models import ProjectParams
 
-__all__ = ["inconsistencies", "anchor_slug"]
+__all__ = ["inconsistencies", "anchor_slug", "step_wait"]
 
 _DURATION = re.compile(r"(?i)expected duration\W{0,4}\s*(?:about |~)?(\d+)\s*min")
 _WAIT = re.compile(r"(?i)\b(?:watch\w*|observ\w*|wait\w*|soak\w*|monitor\w*)\b[^.\n]{0,80}?\bfor (\d+) min|\bafter (\d+) min\w* without")

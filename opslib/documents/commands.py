@@ -13,6 +13,8 @@ from typing import Any
 
 from opslib.catalog.loaders import Step
 from opslib.catalog.platforms import Platform
+from opslib.check.safety import predefined
+from opslib.check.shell import parse_script
 from opslib.core.templates import render_string
 from opslib.params.models import Datastore, Environment, ProjectParams, is_url
 
@@ -110,9 +112,6 @@ def default_doc_dir(params: ProjectParams, out_dir: Path | None = None) -> Path:
 def inputs(*lists: list[RStep]) -> list[str]:
     """The shell variables a procedure's steps use before any of its steps sets them, in order of
     first use (the shell's own variables left out): the procedure must name them as inputs."""
-    from opslib.check.safety import predefined
-    from opslib.check.shell import parse_script
-
     seen: set[str] = set()
     out: list[str] = []
     for rsteps in lists:
