@@ -248,6 +248,19 @@ def test_today_one_url_verifies_several_services(rendered):
     assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
 
 
+def test_a_port_forward_per_service_is_not_one_url():
+    """False positive (issue 17): each kubernetes verification step port-forwards its own service
+    to 127.0.0.1:18080 before calling it, so the same local URL reaches a different service each
+    time. Without the port-forward the same URL still is one service verified for several."""
+    step = ("{n}. **{s}**: Call the readiness endpoint through a port-forward.\n   ```bash\n"
+            "   kubectl port-forward service/{s} 18080:8080 >/dev/null &\n   curl -sS http://127.0.0.1:18080/readyz\n   ```\n")
+    doc = "## Verify\n\n" + step.format(n=1, s="a") + "\n" + step.format(n=2, s="b")
+    assert not [m for _, m in inconsistencies(doc, kind="markdown") if "same URL" in m]
+    bare = doc.replace("   kubectl port-forward service/a 18080:8080 >/dev/null &\n", "").replace(
+        "   kubectl port-forward service/b 18080:8080 >/dev/null &\n", "")
+    assert [m for _, m in inconsistencies(bare, kind="markdown") if "same URL http://127.0.0.1:18080/readyz" in m]
+
+
 def test_blue_green_rollback_step_in_a_canary_project(rendered):
     """Issue 17: the canary shop-platform printed the blue-green rollback steps; the kubernetes and
     vm-systemd catalogs now print only the project's strategy, and the rule still catches one."""

@@ -42,6 +42,7 @@ _EACH = re.compile(r"(?i)\b(at|for) each (step|weight|stage)\b")
 _LOOP = re.compile(r"^\s*for \w+ in ([^;\n]+);", re.M)
 _STEP = re.compile(r"^(\d+)\.\s+(?:\*\*([\w.-]+)\*\*:\s*)?(.*)$")
 _URL = re.compile(r"https?://[^\s'\"`)]+")
+_LOCAL = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]")
 
 
 @cache
@@ -122,9 +123,12 @@ def _rule_urls(doc: Document) -> list[tuple[int | None, str]]:
         for line, label, _text, code in _steps(doc, start, stop):
             if not label:
                 continue
+            forwards = "port-forward" in code  # the step forwards its own service to the local port first
             for cmd_line in code.splitlines():
                 if re.match(r"\s*(curl|wget|http)\b", cmd_line):
                     for url in _URL.findall(cmd_line):
+                        if forwards and _LOCAL.match(url):
+                            continue
                         by_url[url].add(label)
                         first.setdefault(url, line)
         for url, labels in by_url.items():
