@@ -9,6 +9,7 @@ import sys
 
 import pytest
 from conftest import EXAMPLES, PARAMS, REPO
+from projects import STRATEGIES, make_project
 
 from opslib.check.clis import CLI_DIR, spec_tools, validate_command
 from opslib.check.document import check_document
@@ -231,9 +232,16 @@ def test_a_variable_declared_as_an_input_is_not_unset():
 
 # --- one source per fact -------------------------------------------------------------------------------------------
 
-def test_today_canary_duration_disagrees_with_its_steps(rendered):
-    facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
-    assert any("says 50 minutes, but its steps wait 195 minutes" in m for _, m in facts)
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_deployment_duration_is_computed_from_its_steps(rendered, name):
+    """Issue 17: shop-platform's prod deployment said 50 minutes while its canary steps wait 195;
+    the runbook now takes the larger of deploy.expected_minutes and the steps' waits."""
+    facts = report(rendered, name, "runbook.md", run_shellcheck=False).facts
+    assert not [m for _, m in facts if "but its steps wait" in m]
+    old = ("## Deployment to prod\n\n**Expected duration**: 50 minutes.\n\n"
+           "1. Shift traffic, watching the error rate for 15 minutes at each step.\n"
+           "   ```bash\n   for W in 10 25 50 100; do echo $W; done\n   ```\n")
+    assert any("says 50 minutes, but its steps wait 60 minutes" in m for _, m in inconsistencies(old, kind="markdown"))
 
 
 def test_today_one_url_verifies_several_services(rendered):
@@ -241,9 +249,27 @@ def test_today_one_url_verifies_several_services(rendered):
     assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
 
 
-def test_today_blue_green_rollback_step_in_a_canary_project(rendered):
+def test_a_port_forward_per_service_is_not_one_url():
+    """False positive (issue 17): each kubernetes verification step port-forwards its own service
+    to 127.0.0.1:18080 before calling it, so the same local URL reaches a different service each
+    time. Without the port-forward the same URL still is one service verified for several."""
+    step = ("{n}. **{s}**: Call the readiness endpoint through a port-forward.\n   ```bash\n"
+            "   kubectl port-forward service/{s} 18080:8080 >/dev/null &\n   curl -sS http://127.0.0.1:18080/readyz\n   ```\n")
+    doc = "## Verify\n\n" + step.format(n=1, s="a") + "\n" + step.format(n=2, s="b")
+    assert not [m for _, m in inconsistencies(doc, kind="markdown") if "same URL" in m]
+    bare = doc.replace("   kubectl port-forward service/a 18080:8080 >/dev/null &\n", "").replace(
+        "   kubectl port-forward service/b 18080:8080 >/dev/null &\n", "")
+    assert [m for _, m in inconsistencies(bare, kind="markdown") if "same URL http://127.0.0.1:18080/readyz" in m]
+
+
+def test_blue_green_rollback_step_in_a_canary_project(rendered):
+    """Issue 17: the canary shop-platform printed the blue-green rollback steps; the kubernetes and
+    vm-systemd catalogs now print only the project's strategy, and the rule still catches one."""
     facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
-    assert any("a blue-green step in a canary project" in m for _, m in facts)
+    assert not any("a blue-green step in a canary project" in m for _, m in facts)
+    old = "# Runbook\n\n## Rollback\n\n1. Blue-green deploys: point the Service back at the old slot.\n"
+    found = inconsistencies(old, kind="markdown", params=load_params(PARAMS / "shop-platform.yaml"))
+    assert any("a blue-green step in a canary project" in m for _, m in found)
 
 
 def test_today_latency_alert_on_a_bucket_clients_do_not_export(rendered):
@@ -349,13 +375,52 @@ def test_pipefail_and_pins_satisfy_the_gating_rules():
     assert len(truth_report(bad, kind="github-actions", run_shellcheck=False).gating) == 2
 
 
-def test_today_rollback_target_is_a_constant(rendered):
-    facts = report(rendered, "agent-orchestrator", "runbook.md", run_shellcheck=False).facts
-    assert any("export PREVIOUS_VERSION=v1.4.1" in m and "look it up" in m for _, m in facts)
-
-
 def test_a_platform_no_shipped_platform_matches_is_not_guessed():
     """An OpenShift runbook (`oc`, one `systemctl`) is not judged as a vm-systemd runbook."""
     r = check_document((REPO / "tests" / "corpus" / "openshift-kubelet-down.md").read_text(), name="runbook.md")
     assert not any("is not a tool" in f.message for f in r.findings)
     assert any("tool fit not judged" in n for n in r.notes)
+
+
+# --- issue 17, document side: what the examples' runbooks no longer print ------------------------------------------
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbooks_quote_command_substitutions(rendered, name):
+    """`--start-time $(date …)` was split on spaces by the shell (SC2046); the catalog now quotes it."""
+    r = report(rendered, name, "runbook.md")
+    assert not [s for s in r.shellcheck if s[1] == "SC2046"], [s for s in r.shellcheck if s[1] == "SC2046"]
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbooks_look_up_the_rollback_target(rendered, name):
+    """`export PREVIOUS_VERSION=v1.4.1` was printed in Release variables, every deployment and the
+    Kubernetes 'Identify the last good version'; the rollback target is now looked up."""
+    facts = report(rendered, name, "runbook.md", run_shellcheck=False).facts
+    assert not [m for _, m in facts if "written down as a constant" in m]
+    old = "## Deploy\n\n```bash\nexport PREVIOUS_VERSION=v1.4.1\n```\n"
+    assert any("written down as a constant" in m for _, m in truth_report(old, run_shellcheck=False).facts)
+
+
+@pytest.mark.parametrize("platform, strategy", [(p, s) for p, ss in STRATEGIES.items() for s in ss])
+def test_generated_runbooks_on_every_platform_keep_to_their_strategy_and_quote(tmp_path, platform, strategy):
+    """Every platform and strategy: no step of another strategy, no rollback target typed as a
+    constant, no unquoted command substitution (SC2046), no variable used without being set or
+    named as an input, no duration below the steps' waits."""
+    from opslib.documents import runbook
+
+    store = "heroku-config-vars" if platform == "heroku" else "aws-secrets-manager"
+    params = load_params(make_project(tmp_path, platform=platform, strategy=strategy, kinds=("web", "worker"), store=store))
+    draft = runbook.draft(params, check_status(params, force=True))
+    bad = [f.message for f in draft.findings if f.status == "fail" and any(
+        m in f.message for m in ("step in a", "written down as a constant", "SC2046", "never set in this procedure", "but its steps wait"))]
+    assert bad == []
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_runbook_procedures_name_their_inputs(rendered, name):
+    """Issue 17: $VERSION, $REDIS_URL, $PREVIOUS_VERSION… were used in procedures that neither set
+    them nor said where they come from; each procedure now opens with an 'Inputs:' line."""
+    r = report(rendered, name, "runbook.md", run_shellcheck=False)
+    assert r.unset == []
+    text = (rendered[name] / "runbook.md").read_text()
+    assert "Inputs: `VERSION` (the release tag, see [Release variables](#release-variables))" in text

@@ -34,7 +34,7 @@ from opslib.check.markdown import Document, parse
 from opslib.core.yamlio import read_yaml
 from opslib.params.models import ProjectParams
 
-__all__ = ["inconsistencies", "anchor_slug"]
+__all__ = ["inconsistencies", "anchor_slug", "step_wait"]
 
 _DURATION = re.compile(r"(?i)expected duration\W{0,4}\s*(?:about |~)?(\d+)\s*min")
 _WAIT = re.compile(r"(?i)\b(?:watch\w*|observ\w*|wait\w*|soak\w*|monitor\w*)\b[^.\n]{0,80}?\bfor (\d+) min|\bafter (\d+) min\w* without")
@@ -42,6 +42,7 @@ _EACH = re.compile(r"(?i)\b(at|for) each (step|weight|stage)\b")
 _LOOP = re.compile(r"^\s*for \w+ in ([^;\n]+);", re.M)
 _STEP = re.compile(r"^(\d+)\.\s+(?:\*\*([\w.-]+)\*\*:\s*)?(.*)$")
 _URL = re.compile(r"https?://[^\s'\"`)]+")
+_LOCAL = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]")
 
 
 @cache
@@ -76,6 +77,17 @@ def _steps(doc: Document, start: int, end: int) -> list[tuple[int, str | None, s
     return steps
 
 
+def step_wait(text: str, code: str) -> tuple[int, int] | None:
+    """The wait a step states (minutes, times: `for 15 minutes at each step` over a `for … in`
+    loop of its code waits once per item), or None. The duration rule sums these; the runbook
+    computes its expected durations from the same sum."""
+    w = _WAIT.search(text)
+    if not w:
+        return None
+    loop = _LOOP.search(code)
+    return int(w.group(1) or w.group(2)), len(loop.group(1).split()) if _EACH.search(text) and loop else 1
+
+
 def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
     out: list[tuple[int | None, str]] = []
     for start, end, title in _sections(doc):
@@ -88,14 +100,10 @@ def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
         stated = int(m.group(1))
         total, parts = 0, []
         for _line, label, text, code in _steps(doc, start, stop):
-            w = _WAIT.search(text)
-            if not w:
+            wait = step_wait(text, code)
+            if wait is None:
                 continue
-            minutes = int(w.group(1) or w.group(2))
-            times = 1
-            loop = _LOOP.search(code)
-            if _EACH.search(text) and loop:
-                times = len(loop.group(1).split())
+            minutes, times = wait
             total += minutes * times
             parts.append(f"{minutes} min" + (f" × {times}" if times > 1 else "") + (f" ({label})" if label else ""))
         if total > stated:
@@ -115,9 +123,12 @@ def _rule_urls(doc: Document) -> list[tuple[int | None, str]]:
         for line, label, _text, code in _steps(doc, start, stop):
             if not label:
                 continue
+            forwards = "port-forward" in code  # the step forwards its own service to the local port first
             for cmd_line in code.splitlines():
                 if re.match(r"\s*(curl|wget|http)\b", cmd_line):
                     for url in _URL.findall(cmd_line):
+                        if forwards and _LOCAL.match(url):
+                            continue
                         by_url[url].add(label)
                         first.setdefault(url, line)
         for url, labels in by_url.items():

@@ -13,10 +13,12 @@ from typing import Any
 
 from opslib.catalog.loaders import Step
 from opslib.catalog.platforms import Platform
+from opslib.check.safety import predefined
+from opslib.check.shell import parse_script
 from opslib.core.templates import render_string
 from opslib.params.models import Datastore, Environment, ProjectParams, is_url
 
-__all__ = ["RStep", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir"]
+__all__ = ["RStep", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs"]
 
 
 @dataclass(frozen=True)
@@ -105,3 +107,23 @@ def default_doc_dir(params: ProjectParams, out_dir: Path | None = None) -> Path:
     """Where the runbook is written: <out>/<project>, <out> defaulting to build/ beside parameters/."""
     root = params.base_dir.parent if params.base_dir.name == "parameters" else params.base_dir
     return Path(out_dir or root / "build") / params.project.name
+
+
+def inputs(*lists: list[RStep]) -> list[str]:
+    """The shell variables a procedure's steps use before any of its steps sets them, in order of
+    first use (the shell's own variables left out): the procedure must name them as inputs."""
+    seen: set[str] = set()
+    out: list[str] = []
+    for rsteps in lists:
+        for s in rsteps:
+            if not s.command:
+                continue
+            script = parse_script(s.command)
+            sets = sorted(script.sets, key=lambda x: x[1])
+            for var, line in sorted(script.uses, key=lambda x: x[1]):
+                if var in seen or var.isdigit() or predefined(var, ()) or any(v == var and ln <= line for v, ln in sets):
+                    continue
+                seen.add(var)
+                out.append(var)
+            seen.update(v for v, _ in sets)
+    return out

@@ -402,6 +402,7 @@ def build_plan(params: ProjectParams, env: str, version: str, gates: list[Gate],
         raise InputError(f"strategy {strategy!r} is not available on {platform.name}; use one of {', '.join(platform.deploy)}.")
     environment = params.environment(env)
     ctx = command_context(params, environment, platform)
+    ctx["deploy"] = params.deploy.model_copy(update={"strategy": strategy})  # catalog steps of the plan's strategy, not the project's
     where = f"{platform.label}/platform.yaml"
     good = _good(history, env)
     previous = good[-1].version if good else None

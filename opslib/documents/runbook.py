@@ -19,12 +19,13 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
+from opslib.check.facts import step_wait
 from opslib.check.findings import Finding
 from opslib.check.runbook import ITEMS, check_runbook
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import duration
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, relative_link, steps
+from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, inputs, relative_link, steps
 from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.knowledge import check_entries
 from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, missing_bucket, slo_text, unmonitored
@@ -198,16 +199,40 @@ class Runbook:
     rollback_triggers: list[str]
     deploy: Any
     variables: list[tuple[str, str, str]] = field(default_factory=list)
+    given: frozenset[str] = frozenset()  # variables the platform or the secret store sets (the secrets' env vars)
     unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
     worker_health: list[RStep] = field(default_factory=list)
     jobs: Jobs | None = None
     dependencies: list[DependencyRow] = field(default_factory=list)
     slos: list[SloRow] = field(default_factory=list)
 
+    def inputs(self, *lists: list[RStep]) -> str:
+        """The line that names a procedure's inputs (variables its steps use before setting
+        them), with where each comes from; empty when there are none."""
+        names = [n for n in inputs(*lists) if n not in self.given]
+        if not names:
+            return ""
+        known = {name: meaning for name, _example, meaning in self.variables}
+        known["PREVIOUS_VERSION"] = "the last good release, see [Identify the last good version](#identify-the-last-good-version)"
+        known["VERSION"] = "the release tag, see [Release variables](#release-variables)"
+        parts = [f"`{n}` ({known.get(n) or _INPUT_HINT.get(n.rsplit('_', 1)[-1], 'set it before you start')})" for n in names]
+        return "Inputs: " + ", ".join(parts) + ".\n\n"
+
     @property
     def escalate_step(self) -> int:
         """The decision tree's last step: none of the questions matched."""
         return len(self.tree) + 1
+
+
+# what an input is, by the last word of its name, when the runbook does not say it elsewhere
+_INPUT_HINT = {
+    "URL": "a URL, set it before you start; a datastore's connection URL holds its password: never echo it",
+    "NAME": "the name shown by the diagnostics above or in the alert; set it before you start",
+    "ID": "the id shown by the listing command; set it before you start",
+    "TIME": "UTC, ISO 8601, from the incident timeline; set it before you start",
+    "VALUE": "the new value, read into the shell without echo (`read -rs`); set it before you start",
+    "RELEASE": "the release number shown by the listing in Identify the last good version",
+}
 
 
 _WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
@@ -220,6 +245,17 @@ def troubleshooting_entries(params: ProjectParams) -> list[tuple[Troubleshooting
     own = {e.id: (e, knowledge_origin(params, "troubleshooting", i)) for i, e in enumerate(merged(params).troubleshooting)}
     out = [own.pop(e.id, (e, "")) for e in params.catalog.troubleshooting(params.platform)]
     return out + list(own.values())
+
+
+def _waits(rsteps: list[RStep]) -> int:
+    """Minutes the steps wait (watch, observe, soak…), as the duration rule counts them: a
+    configured deploy.expected_minutes below this cannot be right."""
+    total = 0
+    for s in rsteps:
+        wait = step_wait(s.text, s.command or "")
+        if wait is not None:
+            total += wait[0] * wait[1]
+    return total
 
 
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
@@ -252,6 +288,9 @@ def build(
                 tool = catalog.migration_tools()[ds.migration_tool]
                 mctx = dict(ctx, datastore=datastore_view(params, ds, env))
                 migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
+        prerequisites = steps(platform.prerequisites, params, ctx, where)
+        deploy_steps = steps(platform.deploy[params.deploy.strategy], params, ctx, where)
+        verify = steps(platform.verify, params, ctx, where)
         envs.append(
             EnvSection(
                 name=env.name,
@@ -261,11 +300,11 @@ def build(
                 replicas_max=env.replicas.max,
                 approval_required=env.approval_required,
                 targets=[(k, v, platform.target[k].description) for k, v in ctx["target"].items()],
-                prerequisites=steps(platform.prerequisites, params, ctx, where),
-                steps=steps(platform.deploy[params.deploy.strategy], params, ctx, where),
+                prerequisites=prerequisites,
+                steps=deploy_steps,
                 migrations=migrations,
-                verify=steps(platform.verify, params, ctx, where),
-                expected_minutes=params.deploy.expected_minutes,
+                verify=verify,
+                expected_minutes=max(params.deploy.expected_minutes, _waits([*prerequisites, *deploy_steps, *migrations, *verify])),
                 observe_minutes=params.deploy.observe_minutes if env is params.production else 0,
             )
         )
@@ -431,9 +470,10 @@ def build(
         jobs=jobs,
         dependencies=deps,
         slos=slos,
+        given=frozenset(i.env_var for i in params.secrets.items) if params.secrets else frozenset(),
         variables=[
             ("VERSION", "v1.4.2", "release tag being deployed (semantic version, pushed to the repository)"),
-            ("PREVIOUS_VERSION", "v1.4.1", "last version known to be good (see Rollback → Identify the last good version)"),
+            ("PREVIOUS_VERSION", '$(git describe --tags --abbrev=0 "${VERSION}^")', "the release tag before it, looked up, never typed; check it with Rollback → Identify the last good version"),
         ],
     )
 
