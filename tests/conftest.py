@@ -60,3 +60,26 @@ def _truth_cache(tmp_path_factory):
     mp.setenv("OPSLIB_CACHE_DIR", str(tmp_path_factory.mktemp("opslib-cache")))
     yield
     mp.undo()
+
+
+CELL_TIMEOUT_S = 120
+
+
+def execute_notebook(*args, attempts: int = 2, **kwargs):
+    """papermill.execute_notebook with a timeout per cell, run once more when a cell's reply never
+    comes. nbclient sometimes never receives the reply of a cell that displays widgets
+    (jupyter/nbclient#312, nteract/papermill#711): the kernel sits idle and the run would wait
+    forever. A second timeout fails the test."""
+    import sys
+
+    import papermill as pm
+    from nbclient.exceptions import CellTimeoutError
+
+    kwargs.setdefault("execution_timeout", CELL_TIMEOUT_S)
+    for attempt in range(1, attempts + 1):
+        try:
+            return pm.execute_notebook(*args, **kwargs)
+        except CellTimeoutError:
+            if attempt == attempts:
+                raise
+            print(f"{args[0]}: a cell's reply never came (nbclient#312); running the notebook again", file=sys.stderr)

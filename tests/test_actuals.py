@@ -7,7 +7,7 @@ import shutil
 from datetime import date, timedelta
 
 import pytest
-from conftest import FIXTURES, PARAMS
+from conftest import FIXTURES, PARAMS, execute_notebook
 
 from opslib.check.cost_report import check_cost_report
 from opslib.check.findings import failed
@@ -255,11 +255,10 @@ def test_cli_without_actuals_section_needs_files(tmp_path, capsys):
 @pytest.mark.parametrize("project, interactive", [("weather-api", False)])
 @pytest.mark.kernel
 def test_notebook_runs(project, interactive, tmp_path):
-    import papermill as pm
     from conftest import REPO
 
     out = tmp_path / "15-cost-actuals.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(REPO / "notebooks" / "15-cost-actuals.ipynb"), str(out),
         parameters={"params_path": str(PARAMS / f"{project}.yaml"), "out_dir": str(tmp_path / "out"), "interactive": interactive},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),

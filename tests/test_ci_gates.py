@@ -17,7 +17,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
+from conftest import EXAMPLES, FIXTURES, PARAMS, REPO, execute_notebook
 from ruamel.yaml import YAML
 
 from opslib.documents import deployment_plan as dp
@@ -135,7 +135,6 @@ def test_a_secret_in_a_ci_system_the_project_does_not_use_is_refused(tmp_path):
 
 @pytest.mark.kernel
 def test_gitlab_only_project_through_the_notebook(tmp_path):
-    import papermill as pm
 
     def edit(d):
         d["ci"]["systems"] = ["gitlab"]
@@ -145,7 +144,7 @@ def test_gitlab_only_project_through_the_notebook(tmp_path):
                 item["description"] = item["description"].replace("GitHub Actions", "GitLab CI")
     path = file_variant(tmp_path, "weather-api", edit)
     out = tmp_path / "40.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "40-cicd-pipeline.ipynb"), str(out),
+    execute_notebook(str(REPO / "notebooks" / "40-cicd-pipeline.ipynb"), str(out),
                         parameters={"params_path": path, "out_dir": str(tmp_path / "build"), "interactive": False},
                         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"))
     nb = json.loads(out.read_text())

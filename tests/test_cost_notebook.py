@@ -3,9 +3,8 @@
 import json
 import shutil
 
-import papermill as pm
 import pytest
-from conftest import FIXTURES, PARAMS, REPO, notebook_outputs
+from conftest import FIXTURES, PARAMS, REPO, execute_notebook, notebook_outputs
 
 from opslib.documents import cost_plan as cost
 from opslib.documents import scenario
@@ -148,7 +147,7 @@ def test_scenario_names_and_values_are_validated(project):
 @pytest.mark.kernel
 def test_cost_notebook_batch_and_interactive(tmp_path):
     out = tmp_path / "10-cost-plan.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(REPO / "notebooks" / "10-cost-plan.ipynb"), str(out),
         parameters={"params_path": str(PARAMS / "agent-orchestrator.yaml"), "out_dir": str(tmp_path / "build"), "interactive": True},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),

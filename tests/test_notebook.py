@@ -6,7 +6,7 @@ import re
 
 import papermill as pm
 import pytest
-from conftest import PARAMS, REPO, notebook_outputs
+from conftest import PARAMS, REPO, execute_notebook, notebook_outputs
 
 from opslib.notebook import common as notebook
 from opslib.notebook import session as planner
@@ -85,7 +85,7 @@ def test_a_bad_value_is_one_sentence_not_a_traceback(monkeypatch, tmp_path):
 def test_runbook_notebook_interactive(tmp_path):
     """Executed as a person would open it (pickers and explorer on), previewing shop-platform."""
     out = tmp_path / "30-runbook.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(REPO / "notebooks" / "30-runbook.ipynb"), str(out),
         parameters={"params_path": str(PARAMS / "shop-platform.yaml"), "out_dir": "", "interactive": True},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),

@@ -4,7 +4,7 @@ the pipeline.md checks and the document contract."""
 import json
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, PARAMS, REPO
+from conftest import EXAMPLES, FIXTURES, PARAMS, REPO, execute_notebook
 from pydantic import ValidationError
 
 from opslib.catalog.catalog import load_platform
@@ -227,10 +227,9 @@ def test_explorer_dropdowns():
 
 @pytest.mark.kernel
 def test_notebook_batch(tmp_path):
-    import papermill as pm
 
     out = tmp_path / "40.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(REPO / "notebooks" / "40-cicd-pipeline.ipynb"), str(out),
         parameters={"params_path": str(PARAMS / "weather-api.yaml"), "out_dir": str(tmp_path / "build"), "interactive": False},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),

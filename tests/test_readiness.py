@@ -2,9 +2,8 @@
 
 import json
 
-import papermill as pm
 import pytest
-from conftest import EXAMPLES, PARAMS, REPO
+from conftest import EXAMPLES, PARAMS, REPO, execute_notebook
 
 from opslib import check_status, load_params
 from opslib.check.findings import failed
@@ -84,7 +83,7 @@ def test_go_live_from_production_plan(tmp_path, rendered):
 def test_notebook_writes_readiness(tmp_path, rendered):
     params, status, d = rendered["agent-orchestrator"]
     out = tmp_path / "90.ipynb"
-    pm.execute_notebook(str(REPO / "notebooks" / "90-readiness-review.ipynb"), str(out),
+    execute_notebook(str(REPO / "notebooks" / "90-readiness-review.ipynb"), str(out),
                         parameters={"params_path": str(PARAMS / "agent-orchestrator.yaml"), "out_dir": str(d), "interactive": False},
                         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"))
     nb = json.loads(out.read_text())

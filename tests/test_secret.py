@@ -3,7 +3,7 @@
 from datetime import date, timedelta
 
 import pytest
-from conftest import EXAMPLES, PARAMS, REPO, notebook_outputs
+from conftest import EXAMPLES, PARAMS, REPO, execute_notebook, notebook_outputs
 from ruamel.yaml import YAML
 
 from opslib import check_status, load_params
@@ -250,10 +250,9 @@ def test_secret_notebook_interactive(tmp_path):
     """The inventory notebook as a person opens it: widgets on, preview only (nothing written)."""
     import json
 
-    import papermill as pm
 
     out = tmp_path / "20.ipynb"
-    pm.execute_notebook(
+    execute_notebook(
         str(REPO / "notebooks" / "20-secret-inventory.ipynb"), str(out),
         parameters={"params_path": str(PARAMS / "shop-platform.yaml"), "out_dir": "", "interactive": True},
         kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"),

@@ -9,9 +9,9 @@ import sys
 import time
 
 import nbformat
-import papermill as pm
 import psutil
 import pytest
+from conftest import execute_notebook
 
 from opslib.run import zygote
 
@@ -37,7 +37,7 @@ def _notebook(path):
 
 
 def _run(src, out, cwd, **options):
-    nb = pm.execute_notebook(src, str(out), kernel_name="python3", progress_bar=False, cwd=str(cwd),
+    nb = execute_notebook(src, str(out), kernel_name="python3", progress_bar=False, cwd=str(cwd),
                              log_output=False, **options)
     return nb, json.loads(nb.cells[-1].outputs[0]["text"])
 

@@ -191,9 +191,22 @@ def server():
 
 
 def in_thread(fn, *args, **kwargs):
-    """fn(*args, **kwargs) in a thread of its own: no asyncio loop runs there, whatever Playwright
-    keeps running in the main thread (papermill beside an open browser)."""
-    from concurrent.futures import ThreadPoolExecutor
+    """fn(*args, **kwargs) in a daemon thread of its own: no asyncio loop runs there, whatever
+    Playwright keeps running in the main thread (papermill beside an open browser). A test that
+    times out leaves the thread behind instead of waiting for it."""
+    import threading
 
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        return pool.submit(fn, *args, **kwargs).result()
+    box: dict = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn(*args, **kwargs)
+        except BaseException as exc:  # handed to the caller
+            box["error"] = exc
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join()
+    if "error" in box:
+        raise box["error"]
+    return box.get("value")

@@ -17,8 +17,8 @@ import shutil
 import subprocess
 import sys
 
-import papermill as pm
 import pytest
+from conftest import execute_notebook
 from playwright.sync_api import expect
 
 from opslib.documents import cost_plan as cost
@@ -40,7 +40,7 @@ def interactive_review(tmp_path_factory):
     """10-cost-plan for weather-api as a person runs it (explorer on), and its review copy."""
     tmp = tmp_path_factory.mktemp("review")
     executed = tmp / "10-cost-plan.ipynb"
-    in_thread(pm.execute_notebook, str(REPO / "notebooks" / "10-cost-plan.ipynb"), str(executed),
+    in_thread(execute_notebook, str(REPO / "notebooks" / "10-cost-plan.ipynb"), str(executed),
               parameters={"params_path": str(PARAMS), "out_dir": str(tmp / "build"), "interactive": True},
               kernel_name="python3", progress_bar=False, cwd=str(REPO / "notebooks"))
     target = tmp / "review" / "10-cost-plan.html"
