@@ -15,7 +15,7 @@ from conftest import execute_notebook
 
 from opslib.run import zygote
 
-pytestmark = [pytest.mark.kernel, pytest.mark.timeout(180)]
+pytestmark = [pytest.mark.kernel, pytest.mark.timeout(420)]  # a notebook run may take two tries (conftest.execute_notebook)
 
 PROBE = [
     "import os, sys, json, signal",

@@ -64,7 +64,7 @@ def visible_text(page) -> str:
     return page.locator("body").inner_text()
 
 
-@pytest.mark.timeout(120)
+@pytest.mark.timeout(420)  # its fixture runs a notebook: two tries of 120 s a cell at worst
 def test_review_of_a_session_shows_the_explorers_final_state(interactive_review, page, screenshot):
     executed, target = interactive_review
     params = load_params(PARAMS)
