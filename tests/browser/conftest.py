@@ -42,7 +42,7 @@ def browser():
     """One Chromium per module. Playwright's sync API keeps an asyncio loop running in the main
     thread while it is started, and nbclient (papermill) then takes its task-runner path, which
     can hang a notebook run: the browser lives only as long as the module that uses it, and a
-    notebook run beside it goes through in_thread()."""
+    notebook run beside it runs in a process of its own."""
     path = chromium_path()
     try:
         from playwright.sync_api import sync_playwright
@@ -189,24 +189,3 @@ def server():
     for s, polite in started:
         s.stop(polite)
 
-
-def in_thread(fn, *args, **kwargs):
-    """fn(*args, **kwargs) in a daemon thread of its own: no asyncio loop runs there, whatever
-    Playwright keeps running in the main thread (papermill beside an open browser). A test that
-    times out leaves the thread behind instead of waiting for it."""
-    import threading
-
-    box: dict = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn(*args, **kwargs)
-        except BaseException as exc:  # handed to the caller
-            box["error"] = exc
-
-    thread = threading.Thread(target=run, daemon=True)
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]
-    return box.get("value")

@@ -53,7 +53,7 @@ def listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.mark.timeout(150)
+@pytest.mark.timeout(300)
 def test_voila_app_for_budget_owners(tmp_path, page, server, jupyter_env, screenshot):
     root = tmp_path / "repo"
     for folder in ("notebooks", "parameters", "examples"):
@@ -67,7 +67,7 @@ def test_voila_app_for_budget_owners(tmp_path, page, server, jupyter_env, screen
     before_files = files_under(root)
 
     value, before, after = expected_after(params, "monthly_requests")
-    page.goto(f"http://127.0.0.1:{port}/")
+    page.goto(f"http://127.0.0.1:{port}/", timeout=120_000)  # Voilà runs the notebook before the page loads
     total = page.locator(".widget-html-content p", has_text=TOTAL)
     expect(total).to_have_text(before, timeout=60_000)
     expect(page).to_have_title("Cost explorer: weather-api")
