@@ -127,16 +127,21 @@ def mutated(draw):
     return source, data
 
 
+def _write_case(folder, source, data):
+    """The mutated parameters as parameters/<name>.yaml in `folder`, the examples' linked files beside."""
+    path = folder / "parameters" / source.name
+    path.parent.mkdir()
+    shutil.copytree(REPO / "examples", folder / "examples")
+    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10**6))
+    return path
+
+
 @pytest.mark.timeout(600)
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
 @given(case=mutated())
 def test_hostile_parameters_load_or_are_refused_cleanly(tmp_path_factory, case):
     source, data = case
-    folder = tmp_path_factory.mktemp("params")
-    path = folder / "parameters" / source.name
-    path.parent.mkdir()
-    shutil.copytree(REPO / "examples", folder / "examples")
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10**6))
+    path = _write_case(tmp_path_factory.mktemp("params"), source, data)
     try:
         load_params(path)
     except InputError as exc:  # ParamsError is one
@@ -159,10 +164,7 @@ def test_hostile_parameters_that_load_render_or_are_refused(tmp_path_factory, ca
 
     source, data = case
     folder = tmp_path_factory.mktemp("render")
-    path = folder / "parameters" / source.name
-    path.parent.mkdir()
-    shutil.copytree(REPO / "examples", folder / "examples")
-    path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=10**6))
+    path = _write_case(folder, source, data)
     try:
         load_params(path)
     except InputError:
