@@ -56,7 +56,7 @@ def test_every_rule_is_explained(name):
         assert r["labels"]["severity"] in ("page", "ticket")
         for key in ("summary", "rationale", "threshold", "runbook_url", "description"):
             assert r["annotations"][key], (r["alert"], key)
-        assert r["annotations"]["runbook_url"] == "runbook.md#key-metrics-and-alert-thresholds"
+        assert r["annotations"]["runbook_url"] == f"runbook.md#{r['alert'].lower()}"  # the alert's own section
     names = {r["alert"] for r in rules}
     assert {"HighErrorRate", "HighLatencyP95", "RequestRateAnomaly"} <= names
 
@@ -87,13 +87,18 @@ def test_runbook_lists_the_same_alerts(name):
     doc = parse(text)
     sec = next(s for s in doc.sections if s.title == "Key metrics and alert thresholds")
     rows = [line.split(" | ") for line in doc.body(sec).splitlines() if line.startswith("| ") and "`" in line]
-    table = {r[1].strip("` "): r[2] for r in rows}
+    table = {re.search(r"`(\w+)`", r[1]).group(1): r[2] for r in rows}
     rules = {r["alert"]: r for g in load(alert.render_rules(params))["groups"] for r in g["rules"]}
     assert set(table) == set(rules)
     for name_, rule in rules.items():
         assert table[name_] == rule["annotations"]["threshold"].replace("|", "\\|")
     anchor = environment().filters["anchor"](sec.title)
-    assert anchor == "key-metrics-and-alert-thresholds"
+    assert anchor == "key-metrics-and-alert-thresholds"  # pipeline.md links it
+    # every alert's runbook_url opens a section of its own, with what to do
+    anchors = {environment().filters["anchor"](s.title): s for s in doc.sections}
+    for rule in rules.values():
+        target = anchors[rule["annotations"]["runbook_url"].split("#", 1)[1]]
+        assert target.title == rule["alert"] and "**Do**:" in doc.body(target)
 
 
 @needs_promtool

@@ -104,9 +104,9 @@ def test_explorer_updates_on_dropdown_change():
     box = runbook_explorer(PARAMS / "shop-platform.yaml")
     (env, platform), checks, preview = box.children[0].children, *box.children[1:]
     assert "Runbook: shop-platform" in preview.value and "0 fail" not in checks.value
-    assert "target the <strong>prod</strong> environment" in preview.value
+    assert "Rollback target <strong>prod</strong>" in preview.value
     env.value = "staging"
-    assert "target the <strong>staging</strong> environment" in preview.value
+    assert "Rollback target <strong>staging</strong>" in preview.value
     platform.value = "vm-systemd"
     assert "systemctl" in preview.value and ">fail</td>" not in checks.value
 

@@ -47,7 +47,7 @@ def test_project_names_filled_in_no_template_residue(name):
 def test_sections_in_order():
     _, text = generate("weather-api")
     heads = re.findall(r"^## (\w+)", text, re.M)
-    assert heads == ["Deployment", "Operations", "Monitoring", "Troubleshooting", "Rollback"]
+    assert heads == ["Quick", "Deployment", "Operations", "Monitoring", "Alerts", "Troubleshooting", "Rollback"]
 
 
 def test_status_and_as_of_are_stated():
@@ -61,7 +61,7 @@ def test_focus_environment_changes_operations_commands():
     status = check_status(params)
     prod = render_runbook(build(params, status))
     dev = render_runbook(build(params, status, focus="dev"))
-    assert "target the **prod** environment" in prod and "target the **dev** environment" in dev
+    assert "Troubleshooting and Rollback target **prod**" in prod and "Troubleshooting and Rollback target **dev**" in dev
     def ops(text):
         return text.split("## Operations")[1].split("## Monitoring")[0]
 

@@ -280,14 +280,22 @@ def test_today_latency_alert_on_a_bucket_clients_do_not_export(rendered):
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
-def test_today_every_alert_opens_the_same_runbook_anchor(rendered, name):
+def test_every_alert_opens_its_own_runbook_section(rendered, name):
+    """Issue 17/18: every alert's runbook_url opened the same anchor; now each opens its own section."""
     facts = report(rendered, name, "alerts.yml").facts
-    assert any("open the same runbook anchor" in m for _, m in facts)
+    assert not any("open the same runbook anchor" in m or "has no heading with the anchor" in m for _, m in facts), facts
+    doubled = (rendered[name] / "alerts.yml").read_text().replace("runbook_url: runbook.md#", "runbook_url: runbook.md#x", 1)
+    assert any("has no heading with the anchor" in m for _, m in inconsistencies(doubled, path=rendered[name] / "alerts.yml", kind="alerts"))
 
 
-def test_today_scaling_target_above_the_slo_threshold(rendered):
+def test_scaling_target_follows_the_latency_slo(rendered):
+    """Issue 17: Heroku autoscaling aimed at p95 800 ms against a 400 ms SLO; it now takes the SLO's threshold."""
     facts = report(rendered, "weather-api", "runbook.md", run_shellcheck=False).facts
-    assert any("scaling target p95 800 ms is above the latency SLO threshold (400 ms)" in m for _, m in facts)
+    assert not any("scaling target" in m for _, m in facts)
+    text = (rendered["weather-api"] / "runbook.md").read_text()
+    assert "--p95 400" in text and "--p95 800" not in text
+    assert any("scaling target p95 800 ms is above the latency SLO threshold (400 ms)" in m
+               for _, m in inconsistencies(text.replace("--p95 400", "--p95 800"), kind="markdown", params=load_params(PARAMS / "weather-api.yaml")))
 
 
 def test_anchor_slug_is_githubs():
@@ -423,4 +431,4 @@ def test_runbook_procedures_name_their_inputs(rendered, name):
     r = report(rendered, name, "runbook.md", run_shellcheck=False)
     assert r.unset == []
     text = (rendered[name] / "runbook.md").read_text()
-    assert "Inputs: `VERSION` (the release tag, see [Release variables](#release-variables))" in text
+    assert "Inputs: `VERSION` (the release tag deployed last, the one a rollback leaves; see [Deployment procedure](#deployment-procedure))" in text

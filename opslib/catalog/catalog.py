@@ -27,6 +27,7 @@ from typing import Any
 from opslib.catalog.loaders import (
     DATA_DIR,
     AlertDefinition,
+    AlertGuide,
     DatastoreService,
     DecisionNode,
     MigrationTool,
@@ -37,6 +38,7 @@ from opslib.catalog.loaders import (
     alert_definitions,
     catalog_error,
     datastore_services,
+    load_alert_guides,
     load_decision_tree,
     load_file,
     migration_tools,
@@ -184,6 +186,9 @@ class Catalog:
 
     def decision_tree(self) -> tuple[DecisionNode, ...]:
         return load_decision_tree()
+
+    def alert_guides(self) -> dict[str, AlertGuide]:
+        return load_alert_guides()
 
     def alert_definitions(self) -> tuple[AlertDefinition, ...]:
         return alert_definitions()

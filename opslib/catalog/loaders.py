@@ -20,6 +20,8 @@ from opslib.core.yamlio import error_message, key_path, line_of, read_yaml
 from opslib.errors import CatalogError, InputError
 
 __all__ = [
+    "AlertGuide",
+    "load_alert_guides",
     "DATA_DIR",
     "Step",
     "TroubleshootingEntry",
@@ -167,8 +169,16 @@ class _Tools(_Model):
     tools: dict[str, MigrationTool]
 
 
+class AlertGuide(_Model):
+    """What an alert of one kind means for users and which questions of the decision tree diagnose it."""
+
+    impact: str = Field(description="what users or the business feel while the alert fires")
+    categories: list[str] = Field(min_length=1, description="decision-tree categories whose entries diagnose it, most likely first")
+
+
 class _Tree(_Model):
     nodes: list[DecisionNode] = Field(min_length=1)
+    alerts: dict[str, AlertGuide] = Field(default_factory=dict)
 
 
 
@@ -221,6 +231,18 @@ def migration_tools() -> dict[str, MigrationTool]:
 @cache
 def load_decision_tree() -> tuple[DecisionNode, ...]:
     return tuple(load_file(DATA_DIR / "decision-tree.yaml", _Tree).nodes)
+
+
+@cache
+def load_alert_guides() -> dict[str, AlertGuide]:
+    """Per alert kind (signal, `worker`, `job`, `dependency`): its impact and the categories that diagnose it."""
+    tree = load_file(DATA_DIR / "decision-tree.yaml", _Tree)
+    known = {n.category for n in tree.nodes}
+    for kind, guide in tree.alerts.items():
+        unknown = [c for c in guide.categories if c not in known]
+        if unknown:
+            raise catalog_error(DATA_DIR / "decision-tree.yaml", [f"alerts.{kind}: unknown categor{'y' if len(unknown) == 1 else 'ies'} {', '.join(unknown)}; use one of the nodes' categories"])
+    return dict(tree.alerts)
 
 
 @cache

@@ -437,7 +437,7 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # the names a file's templates may use (what the documents put into their context)
-_COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "dependency"}
+_COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "dependency", "scale_p95_ms"}
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,

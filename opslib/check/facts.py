@@ -41,7 +41,7 @@ _DURATION = re.compile(r"(?i)expected duration\W{0,4}\s*(?:about |~)?(\d+)\s*min
 _WAIT = re.compile(r"(?i)\b(?:watch\w*|observ\w*|wait\w*|soak\w*|monitor\w*)\b[^.\n]{0,80}?\bfor (\d+) min|\bafter (\d+) min\w* without")
 _EACH = re.compile(r"(?i)\b(at|for) each (step|weight|stage)\b")
 _LOOP = re.compile(r"^\s*for \w+ in ([^;\n]+);", re.M)
-_STEP = re.compile(r"^(\d+)\.\s+(?:\*\*([\w.-]+)\*\*:\s*)?(.*)$")
+_STEP = re.compile(r"^(\d+)\.\s+(?:\*\*([\w.-]+(?:, [\w.-]+)*)\*\*:\s*)?(.*)$")
 _URL = re.compile(r"https?://[^\s'\"`)]+")
 _LOCAL = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]")
 
@@ -113,6 +113,7 @@ def _rule_durations(doc: Document) -> list[tuple[int | None, str]]:
             if wait is None:
                 continue
             minutes, times = wait
+            times *= len(label.split(", ")) if label else 1  # a step for several services waits once for each
             total += minutes * times
             parts.append(f"{minutes} min" + (f" × {times}" if times > 1 else "") + (f" ({label})" if label else ""))
         if total > stated:
@@ -131,12 +132,15 @@ def _rule_urls(doc: Document) -> list[tuple[int | None, str]]:
             if not label:
                 continue
             forwards = "port-forward" in code  # the step forwards its own service to the local port first
+            names = label.split(", ")  # a step written once for several services calls each one in turn
+            calls: dict[str, int] = defaultdict(int)
             for cmd_line in code.splitlines():
                 if re.match(r"\s*(curl|wget|http)\b", cmd_line):
                     for url in _URL.findall(cmd_line):
                         if forwards and _LOCAL.match(url):
                             continue
-                        by_url[url].add(label)
+                        by_url[url].add(names[min(calls[url], len(names) - 1)])
+                        calls[url] += 1
                         first.setdefault(url, line)
         for url, labels in by_url.items():
             if len(labels) > 1:

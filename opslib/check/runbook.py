@@ -70,6 +70,15 @@ def _env_sections(doc: Document, envs: list[str]) -> dict[str, Section | None]:
             if sec.level == dep.level + 1 and any(n in words for n in names):
                 out[env] = sec
                 break
+    missing = [e for e, sec in out.items() if sec is None]
+    if dep is not None and missing:
+        # one procedure for every environment, with a table whose header names them (write once, show differences)
+        header = next((r for r in _table_rows(doc.body(dep)) if any(c.lower() in ENV_SYNONYMS.get(e, (e,)) for e in missing for c in r)), [])
+        cells = {c.lower() for c in header}
+        procedure = next((s for s in doc.subsections(dep) if s.level == dep.level + 1 and "procedure" in s.title.lower()), None)
+        for env in missing:
+            if procedure is not None and cells & set(ENV_SYNONYMS.get(env, (env,))):
+                out[env] = procedure
     return out
 
 
@@ -101,7 +110,7 @@ def check_environments(doc: Document, ctx: dict) -> list[Finding]:
     missing = [e for e, s in envs.items() if s is None]
     dep = _section(doc, "Deployment")
     return [_f(ITEMS["environments"], not missing, f"deployment procedure for {', '.join(envs)}",
-               f"no deployment procedure for {', '.join(missing)}; add a 'Deployment to <env>' subsection for each", dep.line if dep else None)]
+               f"no deployment procedure for {', '.join(missing)}; add a 'Deployment to <env>' subsection for each, or one 'Deployment procedure' with a table whose columns are the environments", dep.line if dep else None)]
 
 
 @_check("commands")
@@ -111,7 +120,7 @@ def check_commands(doc: Document, ctx: dict) -> list[Finding]:
     for name in ("Operations", "Rollback"):
         sec = _section(doc, name)
         if sec:
-            procedures += [s for s in sec.children if s.title.lower() not in ("roll back or roll forward?",)]
+            procedures += [s for s in sec.children if s.title.lower() not in ("roll back or roll forward?", "when to roll back")]
     procedures += _issue_sections(doc)
     procedures = [s for s in procedures if not NOT_APPLICABLE.search(doc.body(s))]
     for sec in procedures:

@@ -19,7 +19,7 @@ matters for `opslib render`'s time budget.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 
 import tree_sitter_bash
@@ -109,6 +109,8 @@ class _Walker:
         self.sets: list[tuple[str, int]] = []
         self.uses: list[tuple[str, int]] = []
         self.errors: list[int] = []
+        self.joined: list[int] = []  # rows where tree-sitter ran a command on into the next line (no `\` before it)
+        self.lines: list[bytes] = []
 
     def walk(self, node: Node, substituted: bool = False, piped: bool = False) -> None:
         kind = node.type
@@ -157,6 +159,7 @@ class _Walker:
     def _command(self, node: Node, substituted: bool, piped: bool) -> None:
         assigns: list[str] = []
         words: list[Word] = []
+        prev_row = node.start_point[0]
         for c in node.named_children:
             if c.type == "variable_assignment":
                 name = c.child_by_field_name("name")
@@ -166,7 +169,10 @@ class _Walker:
             elif c.type in ("file_redirect", "heredoc_redirect", "herestring_redirect"):
                 continue
             elif words:
+                if c.start_point[0] > prev_row and not self.lines[c.start_point[0] - 1].rstrip().endswith(b"\\"):
+                    self.joined.append(c.start_point[0])
                 words.append(_word(c))
+            prev_row = c.end_point[0]
         if not words:
             return
         cmd = Command(tuple(words), node.start_point[0], _text(node), tuple(assigns), substituted, piped)
@@ -199,14 +205,34 @@ def _read_targets(cmd: Command) -> list[str]:
 _PLACEHOLDER = re.compile(r"<([A-Za-z][\w.:/-]*)>")
 
 
+_COMMENT_LINE = re.compile(r"^[ \t]*#(?!!).*$", re.M)
+
+
 @lru_cache(maxsize=8192)
 def parse_script(text: str) -> Script:
     """Parse shell code into simple commands, variables set and used, and unparsable lines."""
     text = _PLACEHOLDER.sub(lambda m: "_" + re.sub(r"\W", "_", m.group(1)) + "_", text)
-    tree = _PARSER.parse(text.encode("utf-8"))
+    # comment lines run nothing; blanked (line numbers kept), as tree-sitter-bash joins a comment line
+    # after a pipeline to the next command (`a | tail -n 5`, `# note`, `kubectl …` read as one `tail`)
+    text = _COMMENT_LINE.sub("", text)
+    return _parse(text)
+
+
+def _parse(text: str, offset: int = 0) -> Script:
+    data = text.encode("utf-8")
+    tree = _PARSER.parse(data)
     walker = _Walker()
+    walker.lines = data.split(b"\n")
     walker.walk(tree.root_node)
-    return Script(tuple(walker.commands), tuple(walker.sets), tuple(walker.uses), tuple(sorted(set(walker.errors))))
+    if walker.joined:
+        # tree-sitter-bash can run a pipeline's last command on into the next lines when a redirection
+        # ends the text (`a | tail -n 5`, `b`, `c 2>/dev/null`): parse the two parts on their own
+        row = min(walker.joined)
+        lines = text.split("\n")
+        head, tail = _parse("\n".join(lines[:row]), offset), _parse("\n".join(lines[row:]), offset + row)
+        return Script(head.commands + tail.commands, head.sets + tail.sets, head.uses + tail.uses, head.errors + tail.errors)
+    return Script(tuple(replace(c, line=c.line + offset) for c in walker.commands), tuple((v, n + offset) for v, n in walker.sets),
+                  tuple((v, n + offset) for v, n in walker.uses), tuple(sorted({e + offset for e in walker.errors})))
 
 
 def _console_code(content: str) -> str:

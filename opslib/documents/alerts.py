@@ -25,7 +25,7 @@ from opslib.check.findings import Finding
 from opslib.documents.ci_files import dump
 from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.knowledge import check_alerts as check_own_alerts
-from opslib.documents.monitoring import RUNBOOK_ANCHOR, AlertSpec, alert_specs, selector
+from opslib.documents.monitoring import AlertSpec, alert_specs, runbook_url, selector
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
 
@@ -46,7 +46,7 @@ def _rule(params: ProjectParams, a: AlertSpec) -> dict:
         "description": a.action,
         "threshold": a.threshold,
         "rationale": a.rationale,
-        "runbook_url": RUNBOOK_ANCHOR,
+        "runbook_url": runbook_url(a.alert),
         "dashboard": params.monitoring.dashboards[0].url,
     }
     return {"alert": a.alert, "expr": a.expr, "for": a.for_, "labels": labels, "annotations": annotations}

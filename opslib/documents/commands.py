@@ -7,6 +7,7 @@ interpolated value quoted for the shell it lands in (render_string(…, shell=Tr
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,7 +19,7 @@ from opslib.check.shell import parse_script
 from opslib.core.templates import render_string
 from opslib.params.models import Datastore, Environment, ProjectParams, is_url
 
-__all__ = ["RStep", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs"]
+__all__ = ["RStep", "scale_p95_ms", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs"]
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class RStep:
     text: str
     command: str | None
     expected: str | None
+    times: int = 1  # items a merged `for_each` step covers (its stated wait holds once per item)
 
 
 def resolve_targets(params: ProjectParams, env: Environment, platform: Platform) -> dict[str, str]:
@@ -46,8 +48,16 @@ def resolve_targets(params: ProjectParams, env: Environment, platform: Platform)
     }
 
 
+def scale_p95_ms(params: ProjectParams) -> int:
+    """The p95 response time autoscaling aims at: the tightest latency SLO's threshold (scaling
+    later than that breaks the objective first), 800 ms without a latency SLO."""
+    limits = [s.threshold_ms for s in params.monitoring.slos if s.sli == "latency" and s.threshold_ms]
+    return min(limits) if limits else 800
+
+
 def command_context(params: ProjectParams, env: Environment, platform: Platform) -> dict[str, Any]:
-    return {"project": params.project, "env": env, "target": resolve_targets(params, env, platform), "deploy": params.deploy}
+    return {"project": params.project, "env": env, "target": resolve_targets(params, env, platform), "deploy": params.deploy,
+            "scale_p95_ms": scale_p95_ms(params)}
 
 
 KIND_OF = {"service": ("web", "worker"), "web_service": ("web",), "worker_service": ("worker",), "job_service": ("job",),
@@ -70,29 +80,103 @@ def datastore_view(params: ProjectParams, ds: Datastore, env: Environment) -> Da
     return DatastoreView(ds.name, ds.service, ds.migration_tool, ds.backup_schedule, ds.resource_for(params.project.name, env.name))
 
 
-def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
+_LOOP_VARS = ("SERVICE", "ITEM", "NAME_OF_ITEM")
+
+
+def _states(code: str) -> list[str]:
+    """The quoting state before each character of shell code: "'" inside '…', '"' inside "…", "" outside."""
+    out, state, i = [], "", 0
+    while i < len(code):
+        ch = code[i]
+        out.append(state)
+        if state == "'":
+            state = "" if ch == "'" else state
+        elif ch == "\\" and i + 1 < len(code):
+            out.append(state)
+            i += 1
+        elif state == '"':
+            state = "" if ch == '"' else state
+        elif ch in "'\"":
+            state = ch
+        i += 1
+    return out
+
+
+def _as_loop(names: list[str], commands: list[str]) -> str | None:
+    """The commands of a `for_each` step as one `for` loop over the items, when each item's command
+    is the same but for its name (never inside '…' or a heredoc, where a variable would not expand)."""
+    if any("<<" in c for c in commands):
+        return None
+    var = next((v for v in _LOOP_VARS if not any(v in c for c in commands)), None)
+    if var is None:
+        return None
+    shapes = set()
+    for name, code in zip(names, commands, strict=True):
+        states = _states(code)
+        pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?!\w)")
+        parts, last = [], 0
+        for m in pattern.finditer(code):
+            state = states[m.start()] if m.start() < len(states) else ""
+            if state == "'":
+                return None
+            parts += [code[last:m.start()], f"${{{var}}}" if state == '"' else f'"${{{var}}}"']
+            last = m.end()
+        if not parts:
+            return None
+        shapes.add("".join(parts) + code[last:])
+    if len(shapes) != 1:
+        return None
+    body = shapes.pop()
+    if len(names) * len(commands[0].splitlines()) <= len(body.splitlines()) + 2:
+        return None  # the commands one after the other are no longer than the loop
+    return f"for {var} in {' '.join(names)}; do\n" + "\n".join("  " + ln for ln in body.splitlines()) + "\ndone"
+
+
+def _merged(label: list[str], rendered: list[RStep]) -> RStep:
+    """One step for a `for_each` step whose text is the same for every item: one loop over the
+    items when their commands differ only in the item's name, else the commands one after the
+    other; the expected output of the first item (a loop) or of each without repeats."""
+    commands = [r.command for r in rendered if r.command]
+    loop = _as_loop(label, commands) if len(commands) == len(rendered) else None
+    expected: list[str] = []
+    for r in rendered[:1] if loop else rendered:
+        for line in (r.expected or "").splitlines():
+            if line not in expected:
+                expected.append(line)
+    if loop and expected:
+        expected[0] = f"{expected[0]}   (for {label[0]}; likewise for each)"
+    return RStep(text=f"**{', '.join(label)}**: {rendered[0].text}", command=loop or "\n".join(commands) or None,
+                 expected="\n".join(expected) or None, times=len(rendered))
+
+
+def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str, *, merge: bool = False) -> list[RStep]:
     """Render catalog steps, expanding `for_each` over services, datastores or dependencies.
-    A step whose text renders empty (`{% if … %}` around it) is left out."""
+    A step whose text renders empty (`{% if … %}` around it) is left out. With `merge`, the
+    items of a `for_each` step whose text reads the same for each become one step."""
     out = []
     for step in raw:
         items = _items(step, params)
+        rendered: list[tuple[str, RStep]] = []
         for item in items:
             local = dict(ctx)
-            label = ""
+            name = ""
             if item is not None:
                 value = datastore_view(params, item[1], ctx["env"]) if item[0] == "datastore" else item[1]
                 local[item[0]] = value
-                label = f"**{item[1].name}**: " if len(items) > 1 else ""
+                name = item[1].name
             text = render_string(step.text, local, where)
             if not text.strip():
                 continue
-            out.append(
-                RStep(
-                    text=label + text,
-                    command=render_string(step.command, local, where, shell=True) if step.command else None,
-                    expected=render_string(step.expected, local, where) if step.expected else None,
-                )
-            )
+            rendered.append((name, RStep(
+                text=text,
+                command=render_string(step.command, local, where, shell=True) if step.command else None,
+                expected=render_string(step.expected, local, where) if step.expected else None,
+            )))
+        if merge and len(rendered) > 1 and len({r.text for _n, r in rendered}) == 1:
+            out.append(_merged([n for n, _r in rendered], [r for _n, r in rendered]))
+            continue
+        for name, r in rendered:
+            out.append(RStep(f"**{name}**: {r.text}", r.command, r.expected) if name and len(items) > 1 else r)
     return out
 
 

@@ -22,6 +22,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from opslib.catalog.loaders import AlertDefinition
+from opslib.check.facts import anchor_slug
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import number as _fmt
 from opslib.core.templates import render_string
@@ -31,9 +32,14 @@ from opslib.params.knowledge import merged
 from opslib.params.models import WINDOW, ProjectParams, Service, Slo
 
 __all__ = ["production_approvers", "MetricRow", "AlertSpec", "Unmonitored", "BUDGET_POLICY", "burn_rate", "slo_alerts", "alert_specs", "metric_rows",
-           "unmonitored", "error_budget_minutes", "RUNBOOK_ANCHOR", "ci_of", "selector", "latency_threshold_ms", "missing_bucket", "slo_text", "camel"]
+           "unmonitored", "error_budget_minutes", "runbook_url", "ci_of", "selector", "latency_threshold_ms", "missing_bucket", "slo_text", "camel"]
 
-RUNBOOK_ANCHOR = "runbook.md#key-metrics-and-alert-thresholds"
+
+
+def runbook_url(alert: str) -> str:
+    """The runbook section of one alert (the runbook gives every alert a heading of its name)."""
+    return f"runbook.md#{anchor_slug(alert)}"
+
 
 # (share of the error budget spent, long window, short window, severity) — SRE Workbook table 5-8
 BUDGET_POLICY = (

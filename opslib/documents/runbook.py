@@ -11,7 +11,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +19,17 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
-from opslib.check.facts import step_wait
+from opslib.check.facts import anchor_slug, step_wait
 from opslib.check.findings import Finding
 from opslib.check.runbook import ITEMS, check_runbook
 from opslib.core.cron import max_interval_minutes, parse_cron
-from opslib.core.formatting import duration
+from opslib.core.formatting import comment, duration
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, inputs, relative_link, steps
+from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, inputs, relative_link, resolve_targets
+from opslib.documents.commands import steps as _all_steps
 from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.knowledge import check_entries
-from opslib.documents.monitoring import MetricRow, Unmonitored, metric_rows, missing_bucket, slo_text, unmonitored
+from opslib.documents.monitoring import AlertSpec, MetricRow, Unmonitored, alert_specs, camel, metric_rows, missing_bucket, slo_text, unmonitored
 from opslib.errors import ParamsError
 from opslib.params.knowledge import merged
 from opslib.params.knowledge import origin as knowledge_origin
@@ -61,6 +62,34 @@ class EnvSection:
     def total_minutes(self) -> int:
         """Deploy and observation, start to verified."""
         return self.expected_minutes + self.observe_minutes
+
+
+@dataclass(frozen=True)
+class EnvDiff:
+    """How one environment's deployment differs from the procedure written out (production's):
+    `steps` holds (part, step number, that environment's step) for every step that differs in more
+    than the names of the environment table; `replaced` lists whole parts that differ."""
+
+    name: str
+    steps: list[tuple[str, int, RStep]]
+    replaced: list[tuple[str, list[RStep]]]
+
+    @property
+    def same(self) -> bool:
+        return not self.steps and not self.replaced
+
+
+@dataclass(frozen=True)
+class AlertSection:
+    """One alert's section: the heading is the alert's name, the anchor its runbook_url opens."""
+
+    alert: str
+    name: str
+    severity: str
+    threshold: str
+    impact: str
+    action: str
+    first: list[Issue]  # the troubleshooting entries to read first
 
 
 @dataclass(frozen=True)
@@ -198,6 +227,9 @@ class Runbook:
     data_rollback: list[DataRollback]
     rollback_triggers: list[str]
     deploy: Any
+    env_table: list[tuple[str, list[str]]] = field(default_factory=list)  # (row label, a value per environment)
+    env_diffs: list[EnvDiff] = field(default_factory=list)
+    alerts: list[AlertSection] = field(default_factory=list)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
     given: frozenset[str] = frozenset()  # variables the platform or the secret store sets (the secrets' env vars)
     unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
@@ -214,14 +246,45 @@ class Runbook:
             return ""
         known = {name: meaning for name, _example, meaning in self.variables}
         known["PREVIOUS_VERSION"] = "the last good release, see [Identify the last good version](#identify-the-last-good-version)"
-        known["VERSION"] = "the release tag, see [Release variables](#release-variables)"
+        known["VERSION"] = "the release tag deployed last, the one a rollback leaves; see [Deployment procedure](#deployment-procedure)"
         parts = [f"`{n}` ({known.get(n) or _INPUT_HINT.get(n.rsplit('_', 1)[-1], 'set it before you start')})" for n in names]
         return "Inputs: " + ", ".join(parts) + ".\n\n"
+
+    def block(self, *lists: list[RStep]) -> str:
+        """Steps as one shell block: each step's text as a numbered comment, then its command and
+        expected output (read-only diagnostics and the first screen's rollback, where one block reads faster)."""
+        out: list[str] = []
+        for n, s in enumerate([s for items in lists for s in items], 1):
+            text = re.sub(r"\[([^\]]*)\]\(#([^)]*)\)", r"\1 (#\2)", s.text).replace("`", "").replace("**", "")
+            out.append(comment(f"{n}. {text}"))
+            if s.command:
+                out.append(s.command)
+            if s.expected:
+                out.append(comment(s.expected))
+        return "\n".join(out)
+
+    @property
+    def diff_steps(self) -> list[RStep]:
+        return [s for d in self.env_diffs for s in [*(x[2] for x in d.steps), *(y for _t, items in d.replaced for y in items)]]
+
+    @property
+    def procedure(self) -> EnvSection:
+        """The deployment procedure written out in full: the focus environment's (production by default)."""
+        return next(e for e in self.environments if e.name == self.focus)
+
+    @property
+    def others(self) -> list[str]:
+        return [e.name for e in self.environments if e.name != self.focus]
 
     @property
     def escalate_step(self) -> int:
         """The decision tree's last step: none of the questions matched."""
         return len(self.tree) + 1
+
+
+def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
+    """The runbook's steps: a step repeated for several services with the same text is written once."""
+    return _all_steps(raw, params, ctx, where, merge=True)
 
 
 # what an input is, by the last word of its name, when the runbook does not say it elsewhere
@@ -254,8 +317,115 @@ def _waits(rsteps: list[RStep]) -> int:
     for s in rsteps:
         wait = step_wait(s.text, s.command or "")
         if wait is not None:
-            total += wait[0] * wait[1]
+            total += wait[0] * wait[1] * s.times
     return total
+
+
+_PARTS = (("prerequisites", "Prerequisites"), ("migrations", "Database migrations"), ("steps", "Steps"), ("verify", "Verification"))
+
+
+def _env_names(params: ProjectParams, env: Any, platform: Platform) -> dict[str, str]:
+    """The names that differ between environments: the platform's targets, URL, region and the
+    datastores' real names."""
+    out = {f"target.{k}": v for k, v in resolve_targets(params, env, platform).items()}
+    out["url"] = env.url or ""
+    out["region"] = env.region
+    for ds in params.datastores:
+        out[f"datastore.{ds.name}"] = ds.resource_for(params.project.name, env.name)
+    return out
+
+
+# an instance count in a command (`--replicas=3`, `--min 2`, `--desired-count 3`): the table's "Instances per service" row
+_COUNT = re.compile(r"((?:replicas|min|max|count|capacity|instances)[\w-]*[= ])(\d+)\b")
+
+
+def _translate(a: dict[str, str], b: dict[str, str], counts: dict[str, str]) -> Any:
+    """A function that rewrites a step of the environment with names `a` into the one with names `b`
+    (instance counts by `counts`); expected outputs are examples and are not compared."""
+    pairs = {a[k]: b[k] for k in a if a[k] and a[k] != b.get(k, a[k])}
+    rx = re.compile("|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True))) if pairs else None
+
+    def sub(t: str | None) -> str | None:
+        if not t:
+            return t
+        t = rx.sub(lambda m: pairs[m.group(0)], t) if rx else t
+        return _COUNT.sub(lambda m: m.group(1) + counts.get(m.group(2), m.group(2)), t)
+
+    return lambda r: (sub(r.text), sub(r.command))
+
+
+def _diff(shown: EnvSection, other: EnvSection, a: dict[str, str], b: dict[str, str]) -> EnvDiff:
+    """What of `other`'s deployment is not `shown`'s with `other`'s names."""
+    counts = {str(shown.replicas_min): str(other.replicas_min), str(shown.replicas_max): str(other.replicas_max)}
+    tr = _translate(a, b, counts)
+    changed: list[tuple[str, int, RStep]] = []
+    replaced: list[tuple[str, list[RStep]]] = []
+    for attr, title in _PARTS:
+        mine, theirs = getattr(shown, attr), getattr(other, attr)
+        if len(mine) != len(theirs):
+            replaced.append((title, theirs))
+            continue
+        changed += [(title, i, y) for i, (x, y) in enumerate(zip(mine, theirs, strict=True), 1) if tr(x) != (y.text, y.command)]
+    return EnvDiff(other.name, changed, replaced)
+
+
+def _env_table(params: ProjectParams, platform: Platform, envs: list[EnvSection]) -> list[tuple[str, list[str]]]:
+    rows: list[tuple[str, list[str]]] = [
+        ("URL", [e.url or "none (serves no HTTP)" for e in envs]),
+        ("Region", [e.region for e in envs]),
+        ("Instances per service", [f"{e.replicas_min}–{e.replicas_max}" for e in envs]),
+        ("Approval before the deploy", ["required" if e.approval_required else "not required" for e in envs]),
+    ]
+    for i, (key, _value, desc) in enumerate(envs[0].targets):
+        rows.append((f"`{key}`: {desc}", [f"`{e.targets[i][1]}`" for e in envs]))
+    by_env = {env.name: env for env in params.environments}
+    for ds in params.datastores:
+        rows.append((f"`{ds.name}`: real name of the datastore", [f"`{ds.resource_for(params.project.name, by_env[e.name].name)}`" for e in envs]))
+    rows.append(("Expected duration", [f"{e.total_minutes} min" + (f" ({e.expected_minutes} deploy + {e.observe_minutes} observation)" if e.observe_minutes else "")
+                                       for e in envs]))
+    return rows
+
+
+def _alert_kind(a: AlertSpec, deps: dict[str, Any]) -> tuple[str, Any]:
+    """What an alert watches, for its guide: a dependency, a worker's queue, a job, else its signal."""
+    for key, dep in deps.items():
+        if a.alert in (f"Upstream{key}Errors", f"Upstream{key}Latency"):
+            return "dependency", dep
+    if not a.slo and a.kinds in (("worker",), ("job",)):
+        return a.kinds[0], None
+    return a.signal, None
+
+
+def _alert_sections(params: ProjectParams, issues: list[Issue]) -> list[AlertSection]:
+    guides = params.catalog.alert_guides()
+    deps = {camel(d.name): d for d in params.dependencies}
+    out = []
+    for a in alert_specs(params):
+        kind, dep = _alert_kind(a, deps)
+        guide = guides.get(kind) or guides.get(a.signal)
+        cats = guide.categories if guide else []
+        if dep is not None:
+            mine = [i for i in issues if i.id.endswith(f"-{dep.name}")]
+            first = sorted(mine, key=lambda i: 0 if i.category == a.signal else 1)
+        else:
+            first = [i for c in cats for i in issues if i.category == c]
+        out.append(AlertSection(a.alert, a.name, a.severity, a.threshold, guide.impact if guide else "", a.action, first[:3]))
+    return out
+
+
+def _shown_once(issues: list[Issue], earlier: dict[str, list[RStep]]) -> list[Issue]:
+    """Troubleshooting entries whose diagnostic commands were shown before (under Operations, or in
+    an earlier entry) point there instead of repeating them; solutions keep their commands."""
+    seen = {s.command: f"[{title}](#{anchor_slug(title)})" for title, rsteps in earlier.items() for s in rsteps if s.command}
+    out = []
+    for i in issues:
+        diagnostics = [RStep(f"{s.text.rstrip('.')}: run the command shown under {seen[s.command]}.", None, s.expected, s.times)
+                       if s.command and s.command in seen else s for s in i.diagnostics]
+        if not any(s.command for s in [*diagnostics, *i.solution]):
+            diagnostics = i.diagnostics  # an entry keeps at least one command of its own
+        seen.update({s.command: f"[{i.title}](#{anchor_slug(i.title)})" for s in diagnostics if s.command and s.command not in seen})
+        out.append(replace(i, diagnostics=diagnostics))
+    return out
 
 
 def _escalation_for(params: ProjectParams, minutes: int) -> str:
@@ -425,6 +595,14 @@ def build(
         ("Spec", relative_link(params, params.project.links.spec, doc_dir)),
     ]
 
+    issues = _shown_once(issues, {
+        "Start, stop and restart": [*steps(platform.operations.status, params, ctx, where)],
+        "Viewing logs": [*steps(platform.logs.tail, params, ctx, where), *steps(platform.logs.search, params, ctx, where)],
+    })
+    shown = next(e for e in envs if e.name == focus_env.name)
+    names = {env.name: _env_names(params, env, platform) for env in params.environments}
+    diffs = [_diff(shown, e, names[shown.name], names[e.name]) for e in envs if e.name != shown.name]
+
     return Runbook(
         project=params.project,
         platform=platform,
@@ -466,6 +644,9 @@ def build(
         data_rollback=data_rollback,
         rollback_triggers=triggers,
         deploy=params.deploy,
+        env_table=_env_table(params, platform, envs),
+        env_diffs=diffs,
+        alerts=_alert_sections(params, issues),
         worker_health=worker_health,
         jobs=jobs,
         dependencies=deps,
@@ -478,8 +659,21 @@ def build(
     )
 
 
+def _squeeze(text: str) -> str:
+    """At most one blank line in a row outside code blocks."""
+    out: list[str] = []
+    fence = False
+    for line in text.split("\n"):
+        if line.lstrip().startswith("```"):
+            fence = not fence
+        if not fence and not line.strip() and out and not out[-1].strip():
+            continue
+        out.append(line)
+    return "\n".join(out)
+
+
 def render_runbook(runbook: Runbook) -> str:
-    return render(DOC, runbook)
+    return _squeeze(render(DOC, runbook))
 
 
 def with_platform(params: ProjectParams, name: str) -> ProjectParams:
