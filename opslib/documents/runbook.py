@@ -175,9 +175,22 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class MoreIssue:
+    """A known failure of the platform or a datastore that no alert of the project points to first:
+    one row (what fails, why, the first check) instead of a section."""
+
+    id: str
+    title: str
+    category: str
+    cause: str
+    check: str
+
+
+@dataclass(frozen=True)
 class TreeNode:
     question: str
     issues: list[Issue]
+    more: list[MoreIssue] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -229,6 +242,7 @@ class Runbook:
     deploy: Any
     env_table: list[tuple[str, list[str]]] = field(default_factory=list)  # (row label, a value per environment)
     env_diffs: list[EnvDiff] = field(default_factory=list)
+    more_issues: list[MoreIssue] = field(default_factory=list)  # known failures no alert of the project points to first
     alerts: list[AlertSection] = field(default_factory=list)
     variables: list[tuple[str, str, str]] = field(default_factory=list)
     given: frozenset[str] = frozenset()  # variables the platform or the secret store sets (the secrets' env vars)
@@ -407,10 +421,39 @@ def _alert_sections(params: ProjectParams, issues: list[Issue]) -> list[AlertSec
         if dep is not None:
             mine = [i for i in issues if i.id.endswith(f"-{dep.name}")]
             first = sorted(mine, key=lambda i: 0 if i.category == a.signal else 1)
-        else:
-            first = [i for c in cats for i in issues if i.category == c]
+        else:  # one entry of each category in turn, most likely category first
+            per = [[i for i in issues if i.category == c] for c in cats]
+            first = [col[n] for n in range(max((len(c) for c in per), default=0)) for col in per if n < len(col)]
         out.append(AlertSection(a.alert, a.name, a.severity, a.threshold, guide.impact if guide else "", a.action, first[:3]))
     return out
+
+
+def _first_sentence(text: str) -> str:
+    m = re.match(r"(.+?[.;:])(\s|$)", text.strip())
+    return (m.group(1) if m else text.strip()).rstrip(".;:")
+
+
+def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue], list[MoreIssue]]:
+    """Sections for the entries an alert of the project sends the on-call engineer to first (and the
+    team's own entries), most pointed to by paging alerts first within their category; one row each
+    for the other known failures."""
+    score: dict[str, int] = {}
+    for a in alerts:
+        for i in a.first:
+            score[i.id] = score.get(i.id, 0) + (2 if a.severity == "page" else 1)
+    full = [i for i in issues if i.id in score or i.origin]
+    full.sort(key=lambda i: -score.get(i.id, 0))
+    order = {c: n for n, c in enumerate(dict.fromkeys(i.category for i in issues))}
+    full.sort(key=lambda i: order[i.category])  # stable: by the decision tree's order, then by score
+    more = []
+    for i in issues:
+        if i in full:
+            continue
+        first = i.diagnostics[0] if i.diagnostics else None
+        cmd = (first.command or "") if first else ""
+        check = f"`{cmd}`" if cmd and "\n" not in cmd and "|" not in cmd and "`" not in cmd else (first.text if first else "")
+        more.append(MoreIssue(i.id, i.title, i.category, _first_sentence(i.cause), check))
+    return full, more
 
 
 def _shown_once(issues: list[Issue], earlier: dict[str, list[RStep]]) -> list[Issue]:
@@ -546,11 +589,14 @@ def build(
                 escalate_to=_escalation_for(params, e.escalate_after_minutes),
                 origin=origin,
             ))
+    alerts = _alert_sections(params, issues)
+    issues, more = _ranked(issues, alerts)
     tree = [
-        TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category])
+        TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category],
+                 more=[m for m in more if m.category == n.category])
         for n in catalog.decision_tree()
     ]
-    tree = [n for n in tree if n.issues]
+    tree = [n for n in tree if n.issues or n.more]
 
     data_rollback = []
     for ds in params.datastores:
@@ -646,7 +692,8 @@ def build(
         deploy=params.deploy,
         env_table=_env_table(params, platform, envs),
         env_diffs=diffs,
-        alerts=_alert_sections(params, issues),
+        alerts=[replace(a, first=[i for i in a.first if i.id in {x.id for x in issues}]) for a in alerts],
+        more_issues=more,
         worker_health=worker_health,
         jobs=jobs,
         dependencies=deps,
