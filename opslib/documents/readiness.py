@@ -107,8 +107,8 @@ class Item:
 
     @property
     def open(self) -> bool:
-        """A blocking item the verdict still waits for."""
-        return self.blocking and self.status not in (VERIFIED, "n/a")
+        """A blocking item the verdict still waits for (not verified, not failing)."""
+        return self.blocking and self.status in (DOCUMENTED, UNMEASURED)
 
 
 @dataclass(frozen=True)
@@ -541,6 +541,9 @@ def _resolve(it: dict, found, st: _State) -> tuple[ItemStatus, str]:
         return "fail", doc_text
     if doc == "n/a":
         return "n/a", doc_text
+    auto_status, auto_text = _auto(it["auto"], st) if "auto" in it else (None, "")
+    if auto_status == "fail":  # a refused signature, a cost over budget: no evidence entry overrides it
+        return "fail", auto_text
     entry = st.entry(it["id"])
     stale = ""
     if entry is not None:
@@ -550,9 +553,6 @@ def _resolve(it: dict, found, st: _State) -> tuple[ItemStatus, str]:
         if age <= st.max_age:
             return VERIFIED, f"evidence: {_entry_text(entry)}" + (f"; {doc_text}" if doc == "pass" else "")
         stale = f"stale evidence: {_entry_text(entry)} is {age} days old (limit {st.max_age}); verify again"
-    auto_status, auto_text = _auto(it["auto"], st) if "auto" in it else (None, "")
-    if auto_status == "fail":
-        return "fail", auto_text
     if auto_status == VERIFIED:
         return VERIFIED, "; ".join(x for x in (auto_text, doc_text if doc == "pass" else "") if x)
     parts = [x for x in (stale, auto_text) if x]
@@ -622,7 +622,7 @@ def review(params: ProjectParams, out_dir: str | Path, status: StatusCheck | Non
     else:
         stale = sum(st.age(e.date) > st.max_age for e in evidence.items.values())
         note = (f"{name}: {len(evidence.items)} entries ({stale} stale: older than {st.max_age} days before "
-                f"{params.project.as_of.isoformat()}), {len(evidence.sign_off)} signatures")
+                f"{params.project.as_of.isoformat()}), {len(evidence.sign_off)} signature{'' if len(evidence.sign_off) == 1 else 's'}")
     return Review(params.project, params.project.as_of, status, resolved, areas, counts, head, why, name, note, _sign_off(st))
 
 

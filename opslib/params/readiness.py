@@ -42,7 +42,6 @@ MAX_TEXT = 2_000
 ROLES = ("technical review", "cost approval", "stakeholder")
 ITEM_ID = re.compile(r"^[a-z]{2,8}-\d{2,3}$")
 CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
-Text = Field(min_length=1, max_length=MAX_TEXT)
 
 
 class _Model(BaseModel):
@@ -98,31 +97,21 @@ class ReadinessSection(_Model):
     _loaded: EvidenceFile | None = PrivateAttr(default=None)
     _path: Path | None = PrivateAttr(default=None)
 
+    @field_validator("evidence", mode="after")
+    @classmethod
+    def _check_file(cls, value: str | None, info: ValidationInfo) -> str | None:
+        base = (info.context or {}).get("base_dir") if isinstance(info.context, dict) else None
+        if value is not None and base is not None:
+            _read(Path(base), value)
+        return value
+
     @model_validator(mode="after")
     def _read_file(self, info: ValidationInfo) -> ReadinessSection:
         base = (info.context or {}).get("base_dir") if isinstance(info.context, dict) else None
         if self.evidence is None or base is None:
             return self
-        path = Path(base) / self.evidence
-        try:
-            raw = read_yaml(path, max_bytes=MAX_EVIDENCE_BYTES)
-        except InputError as exc:
-            raise ValueError(f"{self.evidence}: {str(exc).split(': ', 1)[-1]}") from None
-        if not isinstance(raw, dict):
-            raise ValueError(f"{self.evidence}: must be a mapping with schema_version, items and sign_off")
-        leaked = value_problems(raw)
-        if leaked:
-            raise ValueError(" | ".join(f"readiness.evidence: {self.evidence}: {p}" for p in leaked))
-        try:
-            self._loaded = EvidenceFile.model_validate(_plain(raw))
-        except ValidationError as exc:
-            problems = []
-            for err in exc.errors(include_url=False):
-                loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
-                line = line_of(raw, loc)
-                problems.append(f"readiness.evidence: {self.evidence}{f' line {line}' if line else ''}: {key_path(loc)}: {error_message(err)}")
-            raise ValueError(" | ".join(problems)) from None
-        self._path = path
+        self._loaded = _read(Path(base), self.evidence)
+        self._path = Path(base) / self.evidence
         return self
 
     @property
@@ -133,6 +122,34 @@ class ReadinessSection(_Model):
     @property
     def path(self) -> Path | None:
         return self._path
+
+
+def _read(base: Path, name: str) -> EvidenceFile:
+    """The evidence file `name` (relative to the parameters' folder), validated; ValueError listing
+    every problem, each naming the file, its line and the field (never a value)."""
+    try:
+        raw = read_yaml(base / name, max_bytes=MAX_EVIDENCE_BYTES)
+    except InputError as exc:
+        raise ValueError(f"{name}: {str(exc).split(': ', 1)[-1]}") from None
+    if not isinstance(raw, dict):
+        raise ValueError(f"{name}: must be a mapping with schema_version, items and sign_off")
+    leaked = value_problems(raw)
+    if leaked:
+        raise ValueError(_joined([f"{name}: {p}" for p in leaked]))
+    try:
+        return EvidenceFile.model_validate(_plain(raw))
+    except ValidationError as exc:
+        problems = []
+        for err in exc.errors(include_url=False):
+            loc = tuple(p for p in err["loc"] if not (isinstance(p, str) and p.startswith("function-")))
+            line = line_of(raw, loc)
+            problems.append(f"{name}{f' line {line}' if line else ''}: {key_path(loc)}: {error_message(err)}")
+        raise ValueError(_joined(problems)) from None
+
+
+def _joined(problems: list[str]) -> str:
+    """One problem: the loader prefixes the field (readiness.evidence); several: each line names it."""
+    return problems[0] if len(problems) == 1 else " | ".join(f"readiness.evidence: {p}" for p in problems)
 
 
 def _plain(node: object) -> object:
