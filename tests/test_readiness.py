@@ -266,3 +266,29 @@ def test_notebook_writes_readiness(tmp_path, rendered):
     assert not [o for o in outputs if o["output_type"] == "error"]
     assert "image/png" in {m for o in outputs for m in o.get("data", {})}
     assert (d / "readiness.md").read_text() == readiness.render_review(readiness.review(params, d, status))
+
+
+def test_deploys_and_rollbacks_recorded_verify_the_tested_items(generated, tmp_path):
+    """prc-24 (deployment guide tested) is verified by a successful deploy of every environment in
+    the deployment history; prc-11 (recovery tested) by a rollback in a deployment report."""
+    path, params, status, d = generated["kubernetes"]
+    history = path.parent.parent / "deployments" / f"{params.project.name}.yaml"
+    history.parent.mkdir(exist_ok=True)
+    by = _by(readiness.review(params, d, status))
+    assert by["prc-24"].status == "documented, not verified" and "no successful deploy recorded" in by["prc-24"].evidence
+    assert [c for c in by["prc-24"].verify if c.command and params.project.name in c.command]
+    rows = [{"version": "1.2.0", "env": e.name, "date": "2026-10-20", "status": "success"} for e in params.environments[:-1]]
+    history.write_text(yaml.safe_dump({"deployments": rows}))
+    item = _by(readiness.review(params, d, status))["prc-24"]
+    assert item.status == "documented, not verified" and f"none of {params.production.name}" in item.evidence
+    history.write_text(yaml.safe_dump({"deployments": [*rows, {"version": "1.2.0", "env": params.production.name, "date": "2026-10-21", "status": "success"}]}))
+    report = d / "deployments" / "1.2.1-staging" / "deployment-report.md"
+    report.parent.mkdir(parents=True, exist_ok=True)
+    report.write_text('---\nstatus: "rolled_back"\ndeployed: "2026-10-22 10:00"\n---\n\n- **Environment:** staging\n- **Version:** 1.2.1\n')
+    try:
+        by = _by(readiness.review(params, d, status))
+        assert by["prc-24"].status == "verified" and f"{params.production.name} 1.2.0 on 2026-10-21" in by["prc-24"].evidence
+        assert by["prc-11"].status == "verified" and "staging 1.2.1 on 2026-10-22 (deployments/1.2.1-staging/deployment-report.md)" in by["prc-11"].evidence
+    finally:
+        history.unlink()
+        report.unlink()

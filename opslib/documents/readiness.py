@@ -205,8 +205,13 @@ def _documents(it: dict, found, params: ProjectParams) -> tuple[str, str]:
     decided = [(file, f) for file, f in hits if f.status == "pass"]
     if not decided:
         return ("n/a" if all(f.status == "n/a" for _, f in hits) else "undecided"), "; ".join(f"{file}: {f.message}" for file, f in hits[:2])
-    files = sorted({file for file, _ in decided})
-    evidence = f"{', '.join(files)}: " + "; ".join(sorted({f.item for _, f in decided}))
+    # what each check found in this project's documents (its message: "31 metrics with thresholds"), per file
+    by_file: dict[str, list[str]] = {}
+    for file, f in decided:
+        said = f.item if file == FILES["alert"] else " ".join(f.message.split())  # promtool's output varies by version: its check's name
+        if said not in by_file.setdefault(file, []):
+            by_file[file].append(said)
+    evidence = "; ".join(f"{file}: {', '.join(msgs)}" for file, msgs in sorted(by_file.items()))
     if "params" in it:
         value = _param(params, it["params"])
         if value in (None, ""):
