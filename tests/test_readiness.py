@@ -292,3 +292,20 @@ def test_deploys_and_rollbacks_recorded_verify_the_tested_items(generated, tmp_p
     finally:
         history.unlink()
         report.unlink()
+
+
+def test_notebook_views_show_the_verdict_and_the_signatures(rendered):
+    """The notebook's views (no kernel): the verdict box says readiness.md's verdict, the sign-off
+    block carries the evidence file's signature, the tables and chart count the five statuses."""
+    from opslib.notebook import readiness as view
+
+    params, status, d = rendered["weather-api"]
+    rv = readiness.review(params, d, status)
+    assert view.decision(rv) == ("no-go", rv.why)
+    assert "Verdict: no-go" in view.verdict_html(rv) and "#cf222e" in view.verdict_html(rv)
+    signoff = view.signoff_html(rv)
+    assert "Priya Natarajan" in signoff and "Stakeholder sign-off" in signoff
+    table = view.areas_table(rv)
+    assert list(table.columns) == list(readiness.STATUSES) and int(table.to_numpy().sum()) == len(rv.items)
+    assert "verify" not in view.items_table(rv).columns
+    assert "no-go" in view.areas_chart(rv, params.project.name).axes[0].get_title()

@@ -25,7 +25,7 @@ GENRE = "readiness"
 ITEMS = item_texts(GENRE)
 STATUSES = ("pass", "fail", "n/a", "not measured", "verified", "documented, not verified")
 # the totals a review states: a hand-written one's (pass, fail, n/a, not measured) or ours
-TOTALS = (("pass", "fail", "n/a", "not measured"), ("verified", "documented, not verified", "not measured", "fail", "n/a"))
+TOTALS: tuple[tuple[str, ...], ...] = (("pass", "fail", "n/a", "not measured"), ("verified", "documented, not verified", "not measured", "fail", "n/a"))
 # the key of each finding: its item id in the catalog
 DOC_ITEM = {"readiness_status": "status", "readiness_evidence": "evidence", "readiness_counts": "counts", "readiness_status_json": "status_json"}
 
@@ -77,7 +77,7 @@ def check_readiness(text: str, *, path: Path | None = None, environments: Sequen
                 out.append(_f("readiness_evidence", True, "every item names its evidence", rows[0][0], "readiness"))
         else:
             out.append(_f("readiness_evidence", False, "the checklist has no Evidence column; say what decided each item", rows[0][0], "readiness"))
-        m, names = None, TOTALS[0]
+        m, names = None, TOTALS[0]  # names: the totals a review states
         for names in TOTALS:
             m = re.search(r"\(" + ", ".join(rf"(\d+) {re.escape(s)}" for s in names) + r"\)", text)
             if m:

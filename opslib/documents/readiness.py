@@ -616,11 +616,11 @@ def review(params: ProjectParams, out_dir: str | Path, status: StatusCheck | Non
         if status_ in (DOCUMENTED, UNMEASURED) and it.get("verify"):
             checks = tuple(VERIFIERS[it["verify"]](st))
         resolved.append(Item(it["id"], it["area"], it["source"], it["text"], status_, text, bool(it.get("blocking", True)), checks))
-    areas = []
+    areas: list[tuple[str, dict[str, int]]] = []
     for area in dict.fromkeys(i.area for i in resolved):
         mine = [i for i in resolved if i.area == area]
-        areas.append((area, {s: sum(i.status == s for i in mine) for s in STATUSES}))
-    counts = {s: sum(i.status == s for i in resolved) for s in STATUSES}
+        areas.append((area, {str(s): sum(i.status == s for i in mine) for s in STATUSES}))
+    counts: dict[str, int] = {str(s): sum(i.status == s for i in resolved) for s in STATUSES}
     head, why = verdict(resolved, status)
     if evidence is None:
         note = f"none declared; add readiness.evidence to {_params_file(params)} (item id → verified_by, date, result, link)"
