@@ -309,3 +309,21 @@ def test_notebook_views_show_the_verdict_and_the_signatures(rendered):
     assert list(table.columns) == list(readiness.STATUSES) and int(table.to_numpy().sum()) == len(rv.items)
     assert "verify" not in view.items_table(rv).columns
     assert "no-go" in view.areas_chart(rv, params.project.name).axes[0].get_title()
+
+
+@pytest.mark.parametrize(("edit", "item", "words"), [
+    (lambda t: t.replace("**Verdict: no-go**", "**Verdict: go**"), "verdict", "the verdict says go but the items say no-go"),
+    (lambda t: t.replace("## Sign-off", "## Signatures"), "verdict", "no Sign-off section"),
+    (lambda t: t.replace("| yes | documented, not verified | documented in cost-plan.md", "| yes | verified | documented in cost-plan.md"), "state",
+     "prc-15 verified by a document alone"),
+])
+def test_the_checker_catches_a_verdict_or_a_verification_the_items_do_not_support(edit, item, words):
+    from opslib.check.readiness import ITEMS, check_readiness
+
+    text = (REPO / "tests" / "golden" / "weather-api" / "readiness.md").read_text()
+    assert not failed(check_readiness(text, strict=True))
+    broken = edit(text)
+    assert broken != text
+    found = [f for f in check_readiness(broken, strict=True) if f.item == ITEMS[item]]
+    assert [f.status for f in found] == ["fail"] and words in found[0].message
+    assert not [f for f in check_readiness(broken) if f.item == ITEMS[item]]  # strict only: a hand-written review is not held to our layout

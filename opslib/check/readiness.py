@@ -94,8 +94,41 @@ def check_readiness(text: str, *, path: Path | None = None, environments: Sequen
                   "the review does not say what status.json said; state it (status.json: active / deployment)", _line(text, m.start()) if m else None, "readiness"))
     out += not_a_procedure("a readiness review answers the checklist; the procedures it judges are in the other documents")
     if strict:
-        out.append(_listed(text))
+        out += [_listed(text), _verdict(text, rows), _state(rows)]
     return out
+
+
+def _verdict(text: str, rows: list[tuple[int, dict[str, str]]]) -> Finding:
+    """Our review opens with a verdict that follows from its rows: no-go when an item fails (or
+    status.json halts the project), undecided while a blocking item is not verified, else go."""
+    m = re.search(r"^\*\*Verdict: (go|no-go|undecided)\*\*", text, re.M)
+    if not m or not re.search(r"^## Sign-off", text, re.M):
+        return Finding(ITEMS["verdict"], "fail", "no **Verdict: go / no-go / undecided** line or no Sign-off section; regenerate the review", area="readiness")
+    status = [r["status"].strip("* ").lower() for _n, r in rows]
+    blocking = [r["status"].strip("* ").lower() for _n, r in rows if r.get("blocking", "yes") == "yes"]
+    halted = re.search(r"status\.json: (blocked|on-hold)", text)
+    expected = ("no-go" if "fail" in status or halted else
+                "undecided" if any(s not in ("verified", "n/a") for s in blocking) else "go")
+    ok = m.group(1) == expected
+    return Finding(ITEMS["verdict"], "pass" if ok else "fail", f"verdict {m.group(1)}, as the items say" if ok else
+                   f"the verdict says {m.group(1)} but the items say {expected}; regenerate the review", _line(text, m.start()), "readiness")
+
+
+# evidence that comes from a document's word, not from state (readiness.py writes these)
+_ON_A_DOCUMENT = ("documented in", "opslib checked")
+
+
+def _state(rows: list[tuple[int, dict[str, str]]]) -> Finding:
+    """No item of readiness-items.yaml marked `state` (dashboards deployed, alerts loaded, on-call
+    staffed…) is verified with a document's word as its only evidence."""
+    state = {it["id"] for it in readiness_items() if "state" in it}
+    bad = [(n, r) for n, r in rows if r.get("id") in state and r["status"].strip("* ").lower() == "verified"
+           and r.get("evidence", "").startswith(_ON_A_DOCUMENT)]
+    if bad:
+        return Finding(ITEMS["state"], "fail", f"{', '.join(r['id'] for _n, r in bad)} verified by a document alone; "
+                       "verify the state (evidence file or a check opslib runs) or mark it documented, not verified", bad[0][0], "readiness")
+    return Finding(ITEMS["state"], "pass", f"every verified item of the {len(state)} about the running system rests on evidence of state",
+                   area="readiness")
 
 
 def _listed(text: str) -> Finding:
