@@ -58,6 +58,8 @@ def project(tmp_path: Path, base: str = "agent-orchestrator", **top) -> Path:
     raw["project"]["status_file"] = str((PARAMS / raw["project"]["status_file"]).resolve())
     if "actuals" in raw:
         raw["actuals"]["billing"] = [str((PARAMS / b).resolve()) for b in raw["actuals"]["billing"]]
+    if raw.get("readiness", {}).get("evidence"):
+        raw["readiness"]["evidence"] = str((PARAMS / raw["readiness"]["evidence"]).resolve())
     for env in raw["environments"]:
         env.pop("target", None)
     for key, value in top.items():

@@ -250,7 +250,7 @@ def test_readiness_review_passes():
 
 
 @pytest.mark.parametrize("mutate, word", [
-    (lambda t: t.replace("| DoD | pass |", "| DoD | done |"), "answered with pass"),
+    (lambda t: t.replace("| DoD | pass |", "| DoD | done |"), "answered with a status"),
     (lambda t: t.replace("runbook.md: runbook.md file exists", "-"), "evidence"),
     (lambda t: t.replace("(1 pass, 0 fail", "(2 pass, 0 fail"), "totals"),
     (lambda t: t.replace("- **Project status checked**: status.json: active / deployment\n", ""), "status.json"),

@@ -61,7 +61,7 @@ from opslib.errors import InputError, OpslibError
 from opslib.params.models import ProjectParams
 from opslib.params.status import HALTING, ProjectStatus, load_status
 
-__all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_version", "load_history", "read_qa_report",
+__all__ = ["DOC", "Gate", "Plan", "Deployment", "QaReport", "Version", "parse_version", "history_path", "load_history", "read_qa_report",
            "parse_window", "approvers", "check_gates", "build_plan", "render_plan", "plan_path", "write_plan", "prepare",
            "GateFailed"]
 

@@ -1,6 +1,6 @@
 """What the readiness notebook (90-readiness-review) displays: a verdict and a sign-off block
-first (its review copy is what the reviewers sign), then the scores by area and every item with
-its evidence."""
+first (its review copy is what the reviewers sign), then the items by area and status and every
+item with its evidence."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from opslib.notebook.common import TABLE_CSS, protect_html, show_html, show_tabl
 __all__ = ["documents_folder", "areas_table", "items_table", "areas_chart", "verdict", "verdict_html", "signoff_html", "decision",
            "areas", "items", "write"]
 
-COLOURS = {"pass": "#2e7d32", "fail": "#c62828", "n/a": "#9e9e9e", "not measured": "#f9a825"}
+COLOURS = {"verified": "#2e7d32", "documented, not verified": "#f9a825", "not measured": "#bc4c00", "fail": "#c62828", "n/a": "#9e9e9e"}
 
 
 def documents_folder(params, status, out_dir: str) -> Path:
@@ -34,10 +34,10 @@ def documents_folder(params, status, out_dir: str) -> Path:
 
 
 def areas_table(review):
-    """One row per area; an area with no decided item has no score ("—", never NaN)."""
+    """One row per area: how many of its items are verified, documented only, not measured, failing, n/a."""
     import pandas as pd
 
-    rows = [{"area": a, "score": f"{s:.0f}%" if s is not None else "—", **c} for a, s, c in review.areas]
+    rows = [{"area": a, **c} for a, c in review.areas]
     return pd.DataFrame(rows).set_index("area")
 
 
@@ -45,7 +45,7 @@ def items_table(review):
     import pandas as pd
 
     pd.set_option("display.max_colwidth", None)
-    return pd.DataFrame([vars(i) for i in review.items]).set_index("id")
+    return pd.DataFrame([{k: v for k, v in vars(i).items() if k != "verify"} for i in review.items]).set_index("id")
 
 
 def areas_chart(review, project: str) -> Figure:
@@ -55,55 +55,42 @@ def areas_chart(review, project: str) -> Figure:
     ax = fig.subplots()
     left = [0] * len(rows)
     for status, colour in COLOURS.items():
-        values = [c[status] for _, _, c in rows]
-        ax.barh([a for a, _, _ in rows], values, left=left, color=colour, label=status)
+        values = [c[status] for _, c in rows]
+        ax.barh([a for a, _ in rows], values, left=left, color=colour, label=status)
         left = [x + v for x, v in zip(left, values, strict=True)]
     ax.set_xlabel("items")
     c = review.counts
-    ax.set_title(f"{project}: {c['pass']} pass, {c['fail']} fail, {c['n/a']} n/a, {c['not measured']} not measured")
+    ax.set_title(f"{project}: {review.verdict} — {c['verified']} verified, {c['documented, not verified']} documented only, "
+                 f"{c['not measured']} not measured, {c['fail']} fail")
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
 
 
 def decision(review) -> tuple[str, str]:
-    """(verdict, why) — the sentence a reviewer reads first. A score over the decided items alone
-    would say 100% with half the checklist unmeasured; this says what is and is not known."""
-    c = review.counts
-    total = sum(c.values())
-    halting = review.status is not None and review.status.halting
-    if c["fail"]:
-        failed = [i for i in review.items if i.status == "fail"]
-        names = "; ".join(f"{i.id} {i.text}" for i in failed[:3]) + ("; …" if len(failed) > 3 else "")
-        return "Not ready", f"{c['fail']} of {total} items fail ({names}). Fix them, run the batch again, then sign."
-    if halting:
-        return "Not ready", f"status.json says the project is {review.status.status.status}; it is reviewed only because the run was forced."
-    if c["not measured"]:
-        return ("Ready to sign, with checks by hand",
-                f"{c['pass']} of {total} items pass and none fails; {c['not measured']} cannot be shown by a document (they are marked "
-                "'not measured' below with what would evidence them): the signers confirm those by hand.")
-    return "Ready to sign", f"All {c['pass']} decided items pass ({c['n/a']} n/a)."
+    """(verdict, why) — the sentence a reviewer reads first: go / no-go / undecided, as readiness.md says."""
+    return review.verdict, review.why
 
 
 def verdict_html(review) -> str:
     head, why = decision(review)
-    colour = "#cf222e" if head.startswith("Not") else ("#9a6700" if "hand" in head else "#1a7f37")
+    colour = {"no-go": "#cf222e", "undecided": "#9a6700"}.get(head, "#1a7f37")
     return (f"<div class='opslib-verdict' style='border-left:6px solid {colour};padding:6px 12px;margin:6px 0 12px;background:#f6f8fa'>"
             f"<p style='font-size:18px;margin:2px 0;color:{colour}'><b>Verdict: {html.escape(head)}</b></p>"
             f"<p style='margin:2px 0'>{html.escape(why)}</p></div>")
 
 
-def signoff_html(params) -> str:
-    """Who signs (seed 001 §8 Approval): the technical reviewer, each cost approver, the stakeholders."""
-    approvers = list(params.cost.approvers) if params.cost is not None else ["Cost approver"]
-    roles = [("Technical review", "technical reviewer")] + [("Cost approval", a) for a in approvers] + [("Stakeholder sign-off", "stakeholder")]
-    rows = "".join(f"<tr style='height:2.6em'><td>{html.escape(item)}</td><td>{html.escape(who)}</td><td></td><td>approve / reject</td>"
-                   "<td></td><td></td></tr>" for item, who in roles)
+def signoff_html(review) -> str:
+    """Who signs (seed 001 §8 Approval): the technical reviewer, the cost approvers, the stakeholders —
+    filled from the evidence file's sign-off where it has one, else blank lines to fill."""
+    rows = "".join(f"<tr style='height:2.6em'><td>{html.escape(s.role)}</td><td>{html.escape(s.signer)}</td><td>{html.escape(s.name)}</td>"
+                   f"<td>{html.escape(s.decision or 'go / no-go')}</td><td>{html.escape(s.date)}</td><td>{html.escape(s.conditions)}</td></tr>"
+                   for s in review.sign_off)
     return protect_html(
         f"{TABLE_CSS}<div class='opslib-signoff'><p><b>Sign-off</b> — print this review (or its PDF), fill in each line, and keep the signed copy "
-        f"with the release record of {html.escape(params.project.name)}.</p>"
-        "<table class='opslib-table opslib-signoff-table' style='width:100%'><thead><tr><th>item</th><th>role</th><th>name</th>"
-        "<th>decision</th><th>date</th><th style='width:22%'>signature</th></tr></thead>"
+        f"with the release record of {html.escape(review.project.name)} (or record the signatures under sign_off: in the evidence file).</p>"
+        "<table class='opslib-table opslib-signoff-table' style='width:100%'><thead><tr><th>role</th><th>signer</th><th>name</th>"
+        "<th>decision</th><th>date</th><th style='width:22%'>conditions</th></tr></thead>"
         f"<tbody>{rows}</tbody></table></div>")
 
 
@@ -120,14 +107,15 @@ def _review(s):
 
 def verdict(s) -> None:
     """The verdict and the sign-off block: what the review copy opens with."""
-    show_html(verdict_html(_review(s)) + signoff_html(s.params))
+    rv = _review(s)
+    show_html(verdict_html(rv) + signoff_html(rv))
 
 
 def areas(s) -> None:
     from IPython.display import Image, display
 
     rv = _review(s)
-    show_table(areas_table(rv).reset_index(), numeric=("score", "pass", "fail", "n/a", "not measured"))
+    show_table(areas_table(rv).reset_index(), numeric=tuple(COLOURS))
     display(Image(png_bytes(areas_chart(rv, s.params.project.name))))
 
 

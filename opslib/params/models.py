@@ -46,6 +46,7 @@ from opslib.params import ci as ci_schema
 from opslib.params import cost as cost_schema
 from opslib.params import dependencies as dependency_schema
 from opslib.params import knowledge as knowledge_schema
+from opslib.params import readiness as readiness_schema
 from opslib.params import secrets as secret_schema
 
 __all__ = ["SCHEMA_VERSION", "MAX_NUMBER", "MAX_STRING", "KINDS", "DEFAULT_BUCKETS_MS", "WINDOW", "RESOURCE", "Datastore", "Environment", "ProjectParams",
@@ -531,6 +532,11 @@ class ProjectParams(Model):
     knowledge: knowledge_schema.Knowledge | None = Field(
         default=None,
         description="the team's own troubleshooting entries, procedures and alerts (inline or in a file beside the parameters), in the shape of the shipped catalog entries",
+    )
+    readiness: readiness_schema.ReadinessSection | None = Field(
+        default=None,
+        description="the readiness review's evidence: a file (YAML or JSON, beside the parameters) of who verified each item, when, the result and a link, "
+        "and the sign-off; evidence older than max_age_days before project.as_of is stale",
     )
 
     _path: Path | None = PrivateAttr(default=None)
