@@ -408,10 +408,15 @@ def test_a_failing_check_names_the_final_file_not_the_staging_folder(sandbox, mo
     monkeypatch.setattr(runbook, "draft", failing)
     (sandbox / "out" / "weather-api").mkdir(parents=True)
     (sandbox / "out" / "weather-api" / "runbook.md").write_text("previous\n")
-    code, _out, err = run("render", "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox)
+    code, _out, err = run("render", "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox, allowed="repo/out")
     assert code == 1
     assert f"{Path('out') / 'weather-api' / 'runbook.md'}: 1 quality-bar check(s) failed" in err and ".tmp" not in err
     assert (sandbox / "out" / "weather-api" / "runbook.md").read_text() == "previous\n"
+    kept = sandbox / "out" / "weather-api.failed" / "runbook.md"  # the failing draft, beside the build folder, marked
+    assert f"The failing draft is in {Path('out') / 'weather-api.failed' / 'runbook.md'}" in err
+    lines = kept.read_text().splitlines()
+    assert lines[0].startswith("> **FAILING DRAFT — runbook.md failed 1 quality-bar check(s)") and "> - [an item] made to fail" in lines
+    assert "# Runbook: weather-api" in lines
 
 
 def test_every_error_is_printed_redacted(capsys):

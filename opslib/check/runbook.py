@@ -26,7 +26,8 @@ from opslib.check.placeholders import find_placeholders
 from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
-__all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook"]
+__all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook",
+           "document_environments"]
 
 GENRE = "service-runbook"
 ITEMS = item_texts(GENRE)
@@ -71,6 +72,38 @@ def _env_sections(doc: Document, envs: list[str]) -> dict[str, Section | None]:
                 out[env] = sec
                 break
     return out
+
+
+# "Deployment to prod", "Deploy to eu-west", "Production deployment", "qa environment"
+_ENV_TITLE = (re.compile(r"\b(?:deploy(?:ment|ing|s)?|release|rollout)\s+(?:to|in|into|on)\s+(?:the\s+)?`?([a-z0-9][a-z0-9-]*)`?", re.I),
+              re.compile(r"^`?([a-z0-9][a-z0-9-]*)`?\s+(?:environment|deployment|deploy)\b", re.I))
+_NOT_ENV = {"release", "variables", "the", "a", "an", "all", "each", "every", "production-like", "order", "prerequisites", "steps",
+            "verification", "environment", "environments", "rollback", "new", "first"}
+
+
+def document_environments(doc: Document) -> list[str]:
+    """The environments a runbook names in its Deployment subsections ('Deployment to qa',
+    'Production deployment'), synonyms folded (production → prod); DEFAULT_ENVIRONMENTS when it
+    names none, so a runbook is judged for the environments it has, not for dev/staging/prod."""
+    dep = _section(doc, "Deployment")
+    found: list[str] = []
+    for sec in doc.subsections(dep) if dep is not None else []:
+        if sec.level != dep.level + 1:  # type: ignore[union-attr]
+            continue
+        for pattern in _ENV_TITLE:
+            m = pattern.search(sec.title.strip())
+            name = m.group(1).lower() if m else None
+            if name and name not in _NOT_ENV:
+                name = next((key for key, names in ENV_SYNONYMS.items() if name in names), name)
+                if name not in found:
+                    found.append(name)
+                break
+    if not found:
+        return list(DEFAULT_ENVIRONMENTS)
+    for env in DEFAULT_ENVIRONMENTS:
+        if env not in found and re.search(rf"(?<![\w/.-])({'|'.join(ENV_SYNONYMS[env])})(?![\w/-])", doc.text, re.I):
+            found.append(env)
+    return found
 
 
 @_check("exists")
@@ -316,7 +349,7 @@ def check_runbook(text: str, *, path: Path | None = None, environments: Sequence
     `path` is not named runbook.md or the status.json result is not stated; `doc` is the text
     already parsed (saves a parse)."""
     doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
-    ctx = {"environments": environment_names(environments, params), "strict": strict, "min_issues": MIN_ISSUES,
+    ctx = {"environments": environment_names(environments, params, document_environments(doc)), "strict": strict, "min_issues": MIN_ISSUES,
            "clis": project_clis(params)}
     findings: list[Finding] = []
     for _key, fn in RUNBOOK_CHECKS:
