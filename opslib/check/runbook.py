@@ -83,13 +83,14 @@ _NOT_ENV = {"release", "variables", "the", "a", "an", "all", "each", "every", "p
 
 def document_environments(doc: Document) -> list[str]:
     """The environments a runbook names in its Deployment subsections ('Deployment to qa',
-    'Production deployment'), synonyms folded (production → prod); DEFAULT_ENVIRONMENTS when it
-    names none, so a runbook is judged for the environments it has, not for dev/staging/prod."""
+    'Production deployment'), synonyms folded (production → prod), and each of dev/staging/prod
+    its text deploys to ("deploy to staging": a runbook that does owes staging a procedure);
+    DEFAULT_ENVIRONMENTS when its titles name none. A runbook is judged for the environments it
+    has, not for dev/staging/prod."""
     dep = _section(doc, "Deployment")
     found: list[str] = []
-    for sec in doc.subsections(dep) if dep is not None else []:
-        if sec.level != dep.level + 1:  # type: ignore[union-attr]
-            continue
+    subsections = [sec for sec in doc.subsections(dep) if sec.level == dep.level + 1] if dep is not None else []
+    for sec in subsections:
         for pattern in _ENV_TITLE:
             m = pattern.search(sec.title.strip())
             name = m.group(1).lower() if m else None
@@ -100,9 +101,10 @@ def document_environments(doc: Document) -> list[str]:
                 break
     if not found:
         return list(DEFAULT_ENVIRONMENTS)
-    for env in DEFAULT_ENVIRONMENTS:
-        if env not in found and re.search(rf"(?<![\w/.-])({'|'.join(ENV_SYNONYMS[env])})(?![\w/-])", doc.text, re.I):
-            found.append(env)
+    for m in _ENV_TITLE[0].finditer(doc.text):  # "deploy to staging" in the text: it owes staging a procedure too
+        name = next((key for key, names in ENV_SYNONYMS.items() if m.group(1).lower() in names), None)
+        if name is not None and name not in found:
+            found.append(name)
     return found
 
 
