@@ -472,11 +472,16 @@ def cmd_init(args: argparse.Namespace) -> int:
     if not args.no_input and sys.stdin.isatty():
         choices = ask_choices(choices, _ask)
     done = init_project(root, choices, found)
-    print(f"wrote {done.path}: {done.detected} value(s) found in {args.source or 'the flags'}, {done.questions} QUESTION(s) to check")
+    found_note = f"{done.detected} value(s) found in {args.source}, " if args.source else ""
+    print(f"wrote {done.path}: {found_note}{done.questions} QUESTION(s) to check (each a guess that validates; answer it in the file)")
     for extra in done.created[1:]:
         print(f"  and {extra} (it did not exist)")
     if found is not None and found.skipped:
-        print(f"  not read: {len(found.skipped)} file(s) ({'; '.join(found.skipped[:3])}{'; …' if len(found.skipped) > 3 else ''})")
+        print(f"  not read ({len(found.skipped)}):")
+        for line in found.skipped[:20]:
+            print(f"    {line}")
+        if len(found.skipped) > 20:
+            print(f"    and {len(found.skipped) - 20} more")
     print(f"next: opslib render {done.path}")
     return 0
 

@@ -1,6 +1,6 @@
 """Hostile input: every case of issue 22 that needs no kernel, through the `opslib` command.
 
-Each case asserts what README "What opslib guarantees" promises: the exit code, one message
+Each case asserts what docs/guarantees.md ("What opslib guarantees") promises: the exit code, one message
 naming the file or field (no traceback), no secret value in anything printed, nothing written
 outside --out (the whole sandbox is compared before and after), the previous build/<project>/
 intact, and no temporary file left (TMPDIR is a folder of the test's own, listed at the end).

@@ -167,7 +167,7 @@ def markdown() -> str:
         "",
     ]
     top = [f for f in fields() if f.depth == 0]
-    lines += ["## Sections", ""] + [f"- [`{f.path}`](#{f.path.replace('_', '-')}){' (required)' if f.required else ''}: {f.description}"
+    lines += ["## Sections", ""] + [f"- [`{f.path}`](#{f.path}){' (required)' if f.required else ''}: {f.description}"
                                    for f in top] + [""]
     for section in top:
         lines += [f"## {section.path}", "", section.description, "",

@@ -380,7 +380,7 @@ def _task_definition(walk: _Walk, path: Path, text: str, data: dict) -> None:
             walk.found.services.append(DetectedService(
                 _clean(name, 63), "web" if port else "worker", walk.src(path, _json_line(text, '"family"' if family else '"name"')),
                 port=port, port_source=walk.src(path, _json_line(text, '"containerPort"', at)) if port else None,
-                health=m.group(1) if m else None, health_source=walk.src(path, _json_line(text, '"healthCheck"', at)) if m else None,
+                health=m.group(1) if m else None, health_source=walk.src(path, _json_line(text, m.group(1), text.find('"healthCheck"', at))) if m else None,
                 image=image, image_source=walk.src(path, _json_line(text, '"image"', at)) if image else None))
         break  # the first container is the service; sidecars (log routers, agents) are not
 
@@ -458,9 +458,12 @@ def _compose(walk: _Walk, path: Path, doc: Any) -> None:
                 walk.datastores.setdefault(what, walk.src(path, _line(svc, "image")))
             continue
         env = _get(svc, "environment")
-        names = env if isinstance(env, dict) else [str(e).split("=", 1)[0] for e in env] if isinstance(env, list) else []
-        for n in names:
-            _secret_name(walk, n, walk.src(path, _line(svc, "environment")))
+        if isinstance(env, dict):
+            for n in env:
+                _secret_name(walk, n, walk.src(path, _line(env, n)))
+        elif isinstance(env, list):
+            for i, e in enumerate(env):  # NAME or NAME=value: the name only
+                _secret_name(walk, str(e).split("=", 1)[0], walk.src(path, _line(env, i)))
         test = " ".join(str(x) for x in _get(svc, "healthcheck", "test") or []) if isinstance(_get(svc, "healthcheck", "test"), list) else str(_get(svc, "healthcheck", "test") or "")
         m = re.search(r"https?://[^/\s'\"]+(" + HEALTH_PATH + ")", test)
         if m:

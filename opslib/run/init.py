@@ -598,7 +598,7 @@ def init_project(root: str | Path, choices: Choices, found: Found | None = None,
                         f"`# QUESTION:` marks a guess to check ({questions} of them). Reference: docs/parameters.md of opslib.",
                         f"Then: opslib validate parameters/{choices.name}.yaml && opslib render parameters/{choices.name}.yaml"]
 
-    questions = render_document(doc, header_lines(0)).count("# QUESTION:")
+    questions = sum(ln.lstrip().startswith("# QUESTION:") for ln in render_document(doc, header_lines(0)).splitlines())
     text = render_document(doc, header_lines(questions))
     kinds = secret_kinds_in(text)
     if kinds:  # a value read from the repository looked like a secret: never written
