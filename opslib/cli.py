@@ -51,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             params = load_params(path)
             status = check_status(params, force=True).model_copy(update={"forced": False})
             note = f"; {status.summary}"
-            if status.halting:
+            if status.halting and status.status is not None:
                 note += f" ({status.status.status}: render and batch will refuse without --force)"
             print(f"{path}: valid ({params.project.name} on {params.platform}, {len(params.environments)} environments){note}")
         except OpslibError as exc:

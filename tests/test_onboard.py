@@ -335,3 +335,24 @@ def test_a_failing_draft_is_not_kept_when_it_would_hold_a_secret(tmp_path):
     assert not (tmp_path / "y.failed").exists()
     yml = keep_failed(Draft("alerts", "alerts.yml", "groups: []\n", bad), tmp_path / "z.failed")
     assert yml is not None and yml.read_text().startswith("# FAILING DRAFT") and yml.read_text().splitlines()[2] == "groups: []"
+
+
+# --- status.json is optional ------------------------------------------------------------------------
+
+def test_without_status_json_the_documents_say_it_was_not_checked(tmp_path):
+    code, _out, err = cli("init", "tea", "--no-input", "--dir", str(tmp_path))
+    assert code == 0, err
+    path = tmp_path / "parameters" / "tea.yaml"
+    path.write_text("".join(ln for ln in path.read_text().splitlines(keepends=True) if not ln.startswith("  status_file:")))
+    (tmp_path / "docs" / "status.json").unlink()
+    code, out, err = cli("validate", str(path))
+    assert code == 0 and "status.json: not linked (project.status_file), so the project's status was not checked" in out, err
+    code, out, err = cli("render", str(path), "--out", str(tmp_path / "build"))
+    assert code == 0, err
+    for doc in ("runbook.md", "secrets.md", "readiness.md"):
+        assert "status.json: not linked (project.status_file), so the project's status was not checked" in (tmp_path / "build" / "tea" / doc).read_text()
+    readiness = (tmp_path / "build" / "tea" / "readiness.md").read_text()
+    assert re.search(r"\| status\.json was checked before starting work \| DoD \| not measured \|", readiness)
+    # a release is planned behind the status.json gate: plan refuses, in one sentence
+    code, _out, err = cli("plan", str(path), "--env", "prod", "--version", "1.0.0", "--out", str(tmp_path / "build"))
+    assert code == 2 and "project.status_file is not set" in err and err.count("\n") == 1

@@ -338,6 +338,8 @@ def check_status_noted(doc: Document, ctx: dict) -> list[Finding]:
     m = re.search(r"status\.json:\s*(active|blocked|completed|on-hold)", doc.text)
     if m is not None:
         return [Finding(ITEMS["status"], "pass", "status.json result stated")]
+    if re.search(r"status\.json:\s*not linked", doc.text):  # said plainly: the project links no status.json
+        return [Finding(ITEMS["status"], "not measured", "the project links no status.json (the document says so); link it to check the status")]
     out = [Finding(ITEMS["status"], "not measured", "the document does not say whether status.json was checked")]
     if ctx["strict"]:
         out.append(Finding(ITEMS["status"], "fail", "the document does not state the status.json result; generate it with opslib"))

@@ -71,13 +71,13 @@ def decision(review) -> tuple[str, str]:
     would say 100% with half the checklist unmeasured; this says what is and is not known."""
     c = review.counts
     total = sum(c.values())
-    halting = review.status is not None and review.status.halting
+    halting = review.status is not None and review.status.halting and review.status.status is not None
     if c["fail"]:
         failed = [i for i in review.items if i.status == "fail"]
         names = "; ".join(f"{i.id} {i.text}" for i in failed[:3]) + ("; …" if len(failed) > 3 else "")
         return "Not ready", f"{c['fail']} of {total} items fail ({names}). Fix them, run the batch again, then sign."
     if halting:
-        return "Not ready", f"status.json says the project is {review.status.status.status}; it is reviewed only because the run was forced."
+        return "Not ready", f"status.json says the project is {review.status.status.status if review.status and review.status.status else 'halted'}; it is reviewed only because the run was forced."
     if c["not measured"]:
         return ("Ready to sign, with checks by hand",
                 f"{c['pass']} of {total} items pass and none fails; {c['not measured']} cannot be shown by a document (they are marked "
