@@ -356,3 +356,21 @@ def test_without_status_json_the_documents_say_it_was_not_checked(tmp_path):
     # a release is planned behind the status.json gate: plan refuses, in one sentence
     code, _out, err = cli("plan", str(path), "--env", "prod", "--version", "1.0.0", "--out", str(tmp_path / "build"))
     assert code == 2 and "project.status_file is not set" in err and err.count("\n") == 1
+
+
+def test_what_a_repository_tests_or_shows_is_not_what_it_deploys(tmp_path):
+    """Fixtures and examples inside a repository describe other projects: detection skips them,
+    and spec documents count only at the top or in docs/."""
+    repo = tmp_path / "repo"
+    for folder in ("tests/fixtures/app", "examples/demo", "src/deep/docs"):
+        (repo / folder).mkdir(parents=True)
+        (repo / folder / "Procfile").write_text("web: gunicorn demo:app\n")
+        (repo / folder / "architecture.md").write_text("# someone else's\n")
+    (repo / "service.yaml").write_text("apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: api}\n"
+                                       "spec: {template: {spec: {containers: [{image: ghcr.io/acme/api, ports: [{containerPort: 9000}]}]}}}\n")
+    code, _out, err = cli("init", "api", "--no-input", "--dir", str(repo), "--from", str(repo))
+    assert code == 0, err
+    params = load_params(repo / "parameters" / "api.yaml")
+    assert params.platform == "google-cloud-run" and params.services[0].port == 9000
+    assert params.project.links.architecture == "../docs/architecture.md"  # the skeleton, not a fixture's
+    assert "Procfile" not in (repo / "parameters" / "api.yaml").read_text()

@@ -11,8 +11,10 @@ environment reads (names only), Prometheus rule files, health endpoints in probe
 and architecture.md / plan.md / spec.md / status.json.
 
 Hostile input is ordinary input: the walk never follows a symbolic link (a linked file or folder
-is skipped and reported, so nothing outside PATH is read), skips vendored and generated folders,
-reads at most MAX_FILES files of at most MAX_FILE_BYTES each, at most MAX_DEPTH folders deep;
+is skipped and reported, so nothing outside PATH is read), skips vendored and generated folders
+and test, fixture and example folders (what a repository tests or shows is not what it
+deploys), reads at most MAX_FILES files of at most MAX_FILE_BYTES each, at most MAX_DEPTH
+folders deep (the spec documents and status.json count at the top or in docs/);
 YAML is parsed by ruamel's safe round-trip loader under opslib.core.yamlio's limits (size,
 depth, alias expansion); a file that does not parse is skipped and reported by name. Secret
 VALUES are never read into the result: `.env` itself is never opened, `.env.example` lines and
@@ -43,7 +45,9 @@ MAX_FILES = 5000
 MAX_FILE_BYTES = 512_000
 MAX_DEPTH = 8
 SKIP_DIRS = {".git", ".hg", ".svn", "node_modules", "vendor", ".venv", "venv", "env", "__pycache__", "dist", "build", ".terraform",
-             "target", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".next", "coverage"}
+             "target", ".tox", ".mypy_cache", ".pytest_cache", ".ruff_cache", "site-packages", ".next", "coverage",
+             # what the repository tests or shows, not what it deploys
+             "tests", "test", "__tests__", "testdata", "fixtures", "examples", "example", "samples", "golden", "e2e"}
 CODE = {".py": "python", ".js": "node", ".mjs": "node", ".cjs": "node", ".ts": "node", ".go": "go"}
 ENV_FILES = {".env.example", ".env.sample", ".env.template", ".env.dist", "env.example", "example.env", ".env.defaults"}
 # a name that holds a credential (config like PORT or LOG_LEVEL is not a secret)
@@ -579,7 +583,8 @@ def detect(root: Path) -> Found:
         name, suffix = path.name, path.suffix
         lower = name.lower()
         key = DOCS.get(lower)
-        if key and key not in walk.found.docs:
+        rel_parts = path.relative_to(walk.root).parts
+        if key and key not in walk.found.docs and (len(rel_parts) == 1 or len(rel_parts) == 2 and rel_parts[0] in ("docs", "doc")):
             walk.found.docs[key] = path.relative_to(walk.root).as_posix()
         if name == "Procfile":
             if (text := walk.text(path)) is not None:
