@@ -83,8 +83,9 @@ def test_the_file_is_commented_field_by_field(tmp_path):
         assert any(field_doc(key).description.split()[0] in ln for ln in above), key  # type: ignore[union-attr]
     assert "# choices: aws-ecs-fargate, aws-lambda, azure-container-apps, google-cloud-run, heroku, kubernetes, vm-systemd" in text
     assert "# choices: rolling, blue-green, canary, recreate" in text
-    questions = [ln for ln in lines if ln.strip().startswith("# QUESTION:")]
+    questions = [ln for ln in lines[6:] if "# QUESTION" in ln]  # below the header
     assert len(questions) >= 10 and f"({len(questions)} of them)" in text
+    assert "  # QUESTION (as above)" in text  # a guess repeated in a later item is marked on its line
     # the flags the user gave carry no question; the guesses do
     assert re.search(r"# QUESTION: where it runs\nplatform:", text) is None
     assert re.search(r"# QUESTION: the port the service listens on\n\s+port: 8080", text)

@@ -492,7 +492,7 @@ def _scalar(value: Any) -> str:
 
 
 def _comment(text: str, indent: str) -> list[str]:
-    return [f"{indent}# {line}" for line in textwrap.wrap(" ".join(text.split()), WIDTH - len(indent) - 2)]
+    return [f"{indent}# {line}" for line in textwrap.wrap(" ".join(text.split()), WIDTH - len(indent) - 2, break_on_hyphens=False)]
 
 
 def _doc_path(path: str) -> str:
@@ -515,10 +515,13 @@ def _lines(node: Any, path: str, indent: str, said: set[str]) -> list[str]:
         said.add(dpath)
         if isinstance(raw, Value) and raw.note:
             out += _comment(raw.note, indent)
-        if question and f"{dpath}?{question}" not in said:
+        repeated = bool(question) and f"{dpath}?{question}" in said  # asked above: marked on its line only
+        if question and not repeated:
             out += _comment(f"QUESTION: {question}", indent)
             said.add(f"{dpath}?{question}")
         tail = f"  # from {source}" if source else ""
+        if repeated:
+            tail += "  # QUESTION (as above)"
         if isinstance(value, dict) and value:
             out.append(f"{indent}{key}:{tail}")
             out += _lines(value, fpath, indent + "  ", said)
@@ -595,10 +598,11 @@ def init_project(root: str | Path, choices: Choices, found: Found | None = None,
     def header_lines(questions: int) -> list[str]:
         lines = list(header) or [f"{choices.name}: parameters written by `opslib init` on {today.isoformat()}."]
         return lines + ["", "Each field has its description above it; `# from FILE:LINE` says where a value was found in the repository;",
-                        f"`# QUESTION:` marks a guess to check ({questions} of them). Reference: docs/parameters.md of opslib.",
+                        f"`# QUESTION` marks a guess to check ({questions} of them). Reference: docs/parameters.md of opslib.",
                         f"Then: opslib validate parameters/{choices.name}.yaml && opslib render parameters/{choices.name}.yaml"]
 
-    questions = sum(ln.lstrip().startswith("# QUESTION:") for ln in render_document(doc, header_lines(0)).splitlines())
+    below = render_document(doc, header_lines(0)).splitlines()[1 + len(header_lines(0)):]  # below the header
+    questions = sum("# QUESTION" in ln for ln in below)
     text = render_document(doc, header_lines(questions))
     kinds = secret_kinds_in(text)
     if kinds:  # a value read from the repository looked like a secret: never written
