@@ -375,3 +375,33 @@ def test_what_a_repository_tests_or_shows_is_not_what_it_deploys(tmp_path):
     assert params.platform == "google-cloud-run" and params.services[0].port == 9000
     assert params.project.links.architecture == "../docs/architecture.md"  # the skeleton, not a fixture's
     assert "Procfile" not in (repo / "parameters" / "api.yaml").read_text()
+
+
+def _plain(node):
+    import datetime
+
+    if isinstance(node, dict):
+        return {str(k): _plain(v) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_plain(v) for v in node]
+    return node.isoformat() if isinstance(node, datetime.date | datetime.datetime) else node
+
+
+def test_what_an_editor_validates_against_the_schema_is_what_load_params_accepts(tmp_path):
+    """The yaml-language-server line makes editors validate with schema/parameters.schema.json:
+    the examples and init's output pass it (shorthands like `count: 1` included), and a mistake
+    load_params refuses is flagged there too."""
+    import json
+
+    import yaml
+    from jsonschema import Draft202012Validator
+
+    validator = Draft202012Validator(json.loads((REPO / "schema" / "parameters.schema.json").read_text()))
+    cli("init", "tea", "--no-input", "--dir", str(tmp_path), "--platform", "heroku", "--kind", "web,worker,job", "--datastore", "heroku-postgres")
+    files = [*sorted((REPO / "parameters").glob("*.yaml")), tmp_path / "parameters" / "tea.yaml"]
+    for path in files:
+        data = _plain(yaml.safe_load(path.read_text()))
+        assert [list(e.absolute_path) for e in validator.iter_errors(data)] == [], path.name
+    data["services"][0]["kind"] = "daemon"
+    data["deploy"]["expected_minutes"] = "ten"
+    assert {tuple(e.absolute_path)[:2] for e in validator.iter_errors(data)} == {("services", 0), ("deploy", "expected_minutes")}

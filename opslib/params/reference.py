@@ -70,6 +70,9 @@ def _resolve(node: dict[str, Any], defs: dict[str, Any]) -> dict[str, Any]:
             node = {**defs[node["$ref"].split("/")[-1]], **{k: v for k, v in node.items() if k != "$ref"}}
             continue
         branches = [b for b in node.get("anyOf", []) if b.get("type") != "null"]
+        objects = [b for b in branches if "$ref" in b or "properties" in b]
+        if len(branches) > 1 and len(objects) == 1:  # a shorthand beside a mapping (a Range as one number): walk the mapping
+            branches = objects
         if len(branches) == 1:
             node = {**branches[0], **{k: v for k, v in node.items() if k != "anyOf"}}
             continue
