@@ -167,6 +167,10 @@ EXPECTED = {  # fixture: (platform, {service: kind}, secret names, datastores, e
     "serverless-lambda": ("aws-lambda", {"api": "web", "cleanup": "job"}, {"CDN_SIGNING_KEY"}, set(),
                           ["region: us-west-2  # from serverless.yml:6", "path: /healthz  # from serverless.yml:18",
                            "schedule: 30 4 * * *  # from serverless.yml:23", "command: src/cleanup.handler  # from serverless.yml:21"]),
+    "sam-lambda": ("aws-lambda", {"orders-api": "web", "nightly": "job"}, {"PAYMENT_API_KEY"}, {"aws-dynamodb"},
+                   ["platform: aws-lambda  # from template.yaml:2", "path: /health  # from template.yaml:19",
+                    "schedule: 0 3 * * *  # from template.yaml:29", "command: nightly.handler  # from template.yaml:24",
+                    "service: aws-dynamodb  # from template.yaml:31"]),
 }
 
 

@@ -429,6 +429,9 @@ def _sam(walk: _Walk, path: Path, doc: Any) -> None:
     walk.platforms.append(("aws-lambda", walk.src(path, _line(doc, "Transform") or 1)))
     resources = _get(doc, "Resources")
     for rname, res in (resources.items() if isinstance(resources, dict) else []):
+        store = {"AWS::DynamoDB::Table": "dynamodb", "AWS::Serverless::SimpleTable": "dynamodb", "AWS::SQS::Queue": "sqs"}.get(str(_get(res, "Type")))
+        if store:
+            walk.datastores.setdefault(store, walk.src(path, _line(res, "Type")))
         if _get(res, "Type") != "AWS::Serverless::Function" or not isinstance(rname, str):
             continue
         kind, extra = "worker", dict[str, Any]()
@@ -445,6 +448,9 @@ def _sam(walk: _Walk, path: Path, doc: Any) -> None:
                 cron = _aws_cron(str(_get(ev, "Properties", "Schedule") or _get(ev, "Properties", "ScheduleExpression") or ""))
                 if cron:
                     extra = {"schedule": cron, "schedule_source": walk.src(path, _line(ev["Properties"], "Schedule") or _line(ev["Properties"], "ScheduleExpression"))}
+        handler = _get(res, "Properties", "Handler")
+        if kind == "job" and isinstance(handler, str):
+            extra |= {"command": _clean(handler, 200), "command_source": walk.src(path, _line(res["Properties"], "Handler"))}
         env = _get(res, "Properties", "Environment", "Variables")
         for name in (env if isinstance(env, dict) else {}):
             _secret_name(walk, name, walk.src(path, _line(env, name)))
