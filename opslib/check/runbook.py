@@ -84,7 +84,8 @@ _NOT_ENV = {"release", "variables", "the", "a", "an", "all", "each", "every", "p
 def document_environments(doc: Document) -> list[str]:
     """The environments a runbook names in its Deployment subsections ('Deployment to qa',
     'Production deployment'), synonyms folded (production → prod), and each of dev/staging/prod
-    its text deploys to ("deploy to staging": a runbook that does owes staging a procedure);
+    its Deployment section names (an app `shop-staging`, a URL https://dev.…) or its text deploys
+    to ("deploy to staging"): a runbook that does owes that environment a procedure;
     DEFAULT_ENVIRONMENTS when its titles name none. A runbook is judged for the environments it
     has, not for dev/staging/prod."""
     dep = _section(doc, "Deployment")
@@ -99,12 +100,16 @@ def document_environments(doc: Document) -> list[str]:
                 if name not in found:
                     found.append(name)
                 break
-    if not found:
+    if not found or dep is None:
         return list(DEFAULT_ENVIRONMENTS)
-    for m in _ENV_TITLE[0].finditer(doc.text):  # "deploy to staging" in the text: it owes staging a procedure too
-        name = next((key for key, names in ENV_SYNONYMS.items() if m.group(1).lower() in names), None)
-        if name is not None and name not in found:
-            found.append(name)
+    # dev / staging / prod named in the Deployment section (`-a shop-staging`, https://dev.shop.example.com, "deploy to
+    # staging"), or deployed to anywhere in the text: the runbook owes each of them a procedure too
+    words = {part.lower() for token in re.findall(r"[A-Za-z0-9_./-]+", doc.body(dep)) if not token.startswith("/")
+             for part in re.split(r"[-._/]", token)}
+    words |= {m.group(1).lower() for m in _ENV_TITLE[0].finditer(doc.text)}
+    for env, names in ENV_SYNONYMS.items():
+        if env not in found and words & set(names):
+            found.append(env)
     return found
 
 
