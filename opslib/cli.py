@@ -460,6 +460,7 @@ def _split(values: list[str] | None) -> tuple[str, ...] | None:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    from opslib.catalog.secrets import redact
     from opslib.run.detect import detect
     from opslib.run.init import ask_choices, init_project, make_choices
 
@@ -479,7 +480,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if found is not None and found.skipped:
         print(f"  not read ({len(found.skipped)}):")
         for line in found.skipped[:20]:
-            print(f"    {line}")
+            print(f"    {redact(line)}")  # a file's name could hold a token
         if len(found.skipped) > 20:
             print(f"    and {len(found.skipped) - 20} more")
     print(f"next: opslib render {done.path}")

@@ -246,6 +246,7 @@ def test_hostile_repository(tmp_path):
         f"        - image: user:{GITHUB}@ghcr.io/acme/api:1.0\n          ports: [{{containerPort: 8080}}]\n"
         f"          env:\n            - name: LOG_TOKEN\n              value: {GITHUB}\n")
     (repo / "bad.yaml").write_text("a: [unclosed\n")
+    os.symlink(outside / "Procfile", repo / f"{GITHUB}.yaml")  # a token in a file name: redacted where the name is printed
     (repo / "bomb.yaml").write_text("a: &a [x, x, x, x, x, x, x, x, x, x]\n" + "".join(
         f"{chr(98 + i)}: &{chr(98 + i)} [*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, "
         f"*{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}, *{chr(97 + i)}]\n" for i in range(8)))
