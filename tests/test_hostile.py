@@ -322,9 +322,9 @@ def test_impossible_date_in_parameters_stops_only_that_project(sandbox):
     bad = write_params(sandbox, "baddate", [("as_of: 2026-11-02", "as_of: 2026-02-30")])
     code, _out, err = run("validate", str(bad), sandbox=sandbox)
     assert code == 2
-    one_message(err, "baddate.yaml:12", "not a real date")
+    one_message(err, "baddate.yaml:13", "not a real date")
     code, out, err = run("render", str(bad), "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox, allowed="repo/out")
-    assert code == 2 and "weather-api.yaml: wrote" in out and "baddate.yaml:12" in err
+    assert code == 2 and "weather-api.yaml: wrote" in out and "baddate.yaml:13" in err
     assert (sandbox / "out" / "weather-api" / "runbook.md").is_file()
 
 
