@@ -410,3 +410,18 @@ def test_what_an_editor_validates_against_the_schema_is_what_load_params_accepts
     data["services"][0]["kind"] = "daemon"
     data["deploy"]["expected_minutes"] = "ten"
     assert {tuple(e.absolute_path)[:2] for e in validator.iter_errors(data)} == {("services", 0), ("deploy", "expected_minutes")}
+
+
+def test_every_web_service_of_a_kubernetes_repository(tmp_path):
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    for name, port in (("api", 8080), ("admin", 9090)):
+        (repo / f"{name}.yaml").write_text(
+            f"apiVersion: apps/v1\nkind: Deployment\nmetadata: {{name: {name}}}\nspec:\n  template:\n    spec:\n      containers:\n"
+            f"        - name: {name}\n          image: ghcr.io/acme/{name}:1.0\n          ports: [{{containerPort: {port}}}]\n"
+            f"          readinessProbe: {{httpGet: {{path: /readyz, port: {port}}}}}\n")
+    path, _ = init_and_render(repo, "shop", "--from", str(repo))
+    params = load_params(path)
+    assert {(s.name, s.port, s.readiness.path if s.readiness else None) for s in params.services} == {("admin", 9090, "/readyz"), ("api", 8080, "/readyz")}
+    text = path.read_text()
+    assert "port: 9090  # from admin.yaml:10" in text and re.search(r"# QUESTION: the health endpoint's path.*\n\s+path: /healthz\n", text)

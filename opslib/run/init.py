@@ -47,6 +47,7 @@ SCOPED = {"heroku-config-vars", "github-actions", "gitlab-ci"}  # stores whose n
 AWS_STORES = {"aws-secrets-manager"}
 SERVICE_NAMES = {"web": "web", "worker": "worker", "job": "nightly"}
 WIDTH = 110
+MAX_SERVICES = 8  # of one kind, from a repository (a monorepo's every manifest is not one project)
 
 
 @dataclass(frozen=True)
@@ -223,7 +224,8 @@ def _services(c: Choices, found: Found, region: str) -> tuple[list[dict[str, Any
     for kind in kinds:
         if kind == "worker" and platform.workers.unsupported or kind == "job" and platform.jobs.unsupported:
             continue
-        mine = [s for s in detected if s.kind == kind][: 1 if kind == "web" else 3] or [DetectedService(SERVICE_NAMES[kind], kind, "")]
+        limit = (platform.web.max_services or MAX_SERVICES) if kind == "web" else MAX_SERVICES
+        mine = [s for s in detected if s.kind == kind][:limit] or [DetectedService(SERVICE_NAMES[kind], kind, "")]
         for s in mine:
             name = _slug(s.name)
             if name in names:
