@@ -370,14 +370,15 @@ def test_what_a_repository_tests_or_shows_is_not_what_it_deploys(tmp_path):
     repo = tmp_path / "repo"
     for folder in ("tests/fixtures/app", "examples/demo", "src/deep/docs"):
         (repo / folder).mkdir(parents=True)
-        (repo / folder / "Procfile").write_text("web: gunicorn demo:app\n")
         (repo / folder / "architecture.md").write_text("# someone else's\n")
+        if not folder.startswith("src"):
+            (repo / folder / "Procfile").write_text("web: gunicorn demo:app\n")
     (repo / "service.yaml").write_text("apiVersion: serving.knative.dev/v1\nkind: Service\nmetadata: {name: api}\n"
                                        "spec: {template: {spec: {containers: [{image: ghcr.io/acme/api, ports: [{containerPort: 9000}]}]}}}\n")
     code, _out, err = cli("init", "api", "--no-input", "--dir", str(repo), "--from", str(repo))
     assert code == 0, err
     params = load_params(repo / "parameters" / "api.yaml")
-    assert params.platform == "google-cloud-run" and params.services[0].port == 9000
+    assert params.platform == "google-cloud-run" and [(s.name, s.port) for s in params.services] == [("api", 9000)]
     assert params.project.links.architecture == "../docs/architecture.md"  # the skeleton, not a fixture's
     assert "Procfile" not in (repo / "parameters" / "api.yaml").read_text()
 
