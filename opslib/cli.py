@@ -10,7 +10,9 @@
     opslib scan-secrets PATH [--params P]         secret values in a repository (never printed)
     opslib plan PARAMS --env E --version X.Y.Z    deployment plan behind its gates
     opslib report RESULTS.yaml                    deployment report from what happened
-    opslib schema                                 the parameters JSON Schema
+    opslib schema [--markdown]                    the parameters JSON Schema (or the field reference, docs/parameters.md)
+    opslib init NAME [--from PATH] [--platform P] [--kind K] [--ci S] [--store S] [--datastore D] [--environments A,B]
+                                                  a first, commented parameters/NAME.yaml (asks in a terminal)
 
 Exit codes: 0 success, 1 a run or a check failed, 2 bad input, 130 Ctrl-C, 143 SIGTERM
 (both stop workers and kernels and remove temporary folders first). Every message is printed
@@ -24,6 +26,7 @@ import json
 import os
 import signal
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 
 from opslib import __version__
@@ -48,7 +51,7 @@ def cmd_validate(args: argparse.Namespace) -> int:
             params = load_params(path)
             status = check_status(params, force=True).model_copy(update={"forced": False})
             note = f"; {status.summary}"
-            if status.halting:
+            if status.halting and status.status is not None:
                 note += f" ({status.status.status}: render and batch will refuse without --force)"
             print(f"{path}: valid ({params.project.name} on {params.platform}, {len(params.environments)} environments){note}")
         except OpslibError as exc:
@@ -434,9 +437,53 @@ def _scenario_name(value: str) -> str:
 
 
 def cmd_schema(args: argparse.Namespace) -> int:
-    from opslib.params.models import ProjectParams
+    from opslib.params.reference import markdown, schema_text
 
-    print(json.dumps(ProjectParams.model_json_schema(), indent=2))
+    sys.stdout.write(markdown() if args.markdown else schema_text())
+    return 0
+
+
+def _ask(question: str, choices: Sequence[str] | None, default: str) -> str:
+    """One question on the terminal (stderr), with its choices and default."""
+    if choices:
+        print(f"  choices: {', '.join(choices)}", file=sys.stderr)
+    try:
+        return input(f"{question} [{default}] ")
+    except EOFError:
+        return ""
+
+
+def _split(values: list[str] | None) -> tuple[str, ...] | None:
+    if not values:
+        return None
+    return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from opslib.catalog.secrets import redact
+    from opslib.run.detect import detect
+    from opslib.run.init import ask_choices, init_project, make_choices
+
+    root = Path(args.dir)
+    found = detect(Path(args.source)) if args.source else None
+    given = {"platform": args.platform, "kinds": _split(args.kind), "ci": _split(args.ci), "store": args.store,
+             "datastores": _split(args.datastore), "environments": _split(args.environments), "team": args.team,
+             "description": args.description, "repository": args.repository}
+    choices = make_choices(args.name, given, found)
+    if not args.no_input and sys.stdin.isatty():
+        choices = ask_choices(choices, _ask)
+    done = init_project(root, choices, found)
+    found_note = f"{done.detected} value(s) found in {args.source}, " if args.source else ""
+    print(f"wrote {done.path}: {found_note}{done.questions} QUESTION(s) to check (each a guess that validates; answer it in the file)")
+    for extra in done.created[1:]:
+        print(f"  and {extra} (it did not exist)")
+    if found is not None and found.skipped:
+        print(f"  not read ({len(found.skipped)}):")
+        for line in found.skipped[:20]:
+            print(f"    {redact(line)}")  # a file's name could hold a token
+        if len(found.skipped) > 20:
+            print(f"    and {len(found.skipped) - 20} more")
+    print(f"next: opslib render {done.path}")
     return 0
 
 
@@ -557,8 +604,30 @@ def parser() -> argparse.ArgumentParser:
     g = sub.add_parser("cost-gate", help="the pipeline's cost check: expected monthly cost against each environment's budget (Markdown)")
     g.add_argument("params", metavar="PARAMS")
     g.set_defaults(fn=cmd_cost_gate)
-    s = sub.add_parser("schema", help="print the JSON Schema of parameters files")
+    s = sub.add_parser("schema", help="print the JSON Schema of parameters files (or, with --markdown, docs/parameters.md)")
+    s.add_argument("--markdown", action="store_true", help="the human-readable reference of every field (docs/parameters.md)")
     s.set_defaults(fn=cmd_schema)
+    i = sub.add_parser(
+        "init", help="write a first, commented parameters/NAME.yaml (asks in a terminal; flags otherwise; --from reads a repository)",
+        description="Writes parameters/NAME.yaml with every field described, the choices, and a QUESTION comment on each guess; "
+                    "creates docs/status.json, docs/architecture.md, plan.md and spec.md skeletons and schema/parameters.schema.json "
+                    "when they do not exist. Never overwrites a file. With --from PATH the values the repository states (Procfile, "
+                    "Kubernetes and Helm, ECS task definitions, Cloud Run, serverless/SAM, docker-compose, CI files, language "
+                    "manifests, secret names, Prometheus rules, health endpoints) are filled in with their source file and line.")
+    i.add_argument("name", metavar="NAME", help="project name: lower-case letters, digits and dashes (e.g. shop-api)")
+    i.add_argument("--from", dest="source", metavar="PATH", help="an existing repository to read (never followed outside PATH; secret values never read)")
+    i.add_argument("--dir", default=".", help="folder to write parameters/NAME.yaml into (default: the current folder)")
+    i.add_argument("--platform", help="where it runs (a platform folder of opslib/data/platforms, e.g. kubernetes, heroku, aws-lambda)")
+    i.add_argument("--kind", action="append", metavar="KIND", help="web, worker and/or job (repeat or comma-separate; default web)")
+    i.add_argument("--ci", action="append", metavar="SYSTEM", help="github and/or gitlab (default github)")
+    i.add_argument("--store", help="secret store (opslib/data/secret-stores.yaml; default: the platform's own)")
+    i.add_argument("--datastore", action="append", metavar="SERVICE", help="a database, cache or queue service of opslib/data/datastores.yaml (repeat)")
+    i.add_argument("--environments", action="append", metavar="NAMES", help="environment names in promotion order (default dev,staging,prod)")
+    i.add_argument("--team", help="owning team")
+    i.add_argument("--description", help="one sentence: what the service does and for whom")
+    i.add_argument("--repository", help="URL of the source repository")
+    i.add_argument("--no-input", action="store_true", help="never ask, even in a terminal")
+    i.set_defaults(fn=cmd_init)
     return p
 
 

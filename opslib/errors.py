@@ -85,9 +85,10 @@ class StatusGateError(OpslibError):
 class ChecksFailed(OpslibError):
     """A generated document failed one or more quality-bar checks."""
 
-    def __init__(self, document: str, findings: list):
+    def __init__(self, document: str, findings: list, draft: object = None):
         self.document = document
         self.findings = findings
+        self.draft = draft  # the failing draft (documents.contract.Draft), for a copy the user can read
         failed = [f for f in findings if f.status == "fail" and f.severity == "error"] or [f for f in findings if f.status == "fail"]
         lines = [f"{document}: {len(failed)} quality-bar check(s) failed; fix the parameters or the catalog entries named below."]
         lines += [f"  [{f.item}] {f.message}" for f in failed]

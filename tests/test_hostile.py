@@ -1,6 +1,6 @@
 """Hostile input: every case of issue 22 that needs no kernel, through the `opslib` command.
 
-Each case asserts what README "What opslib guarantees" promises: the exit code, one message
+Each case asserts what docs/guarantees.md ("What opslib guarantees") promises: the exit code, one message
 naming the file or field (no traceback), no secret value in anything printed, nothing written
 outside --out (the whole sandbox is compared before and after), the previous build/<project>/
 intact, and no temporary file left (TMPDIR is a folder of the test's own, listed at the end).
@@ -322,9 +322,9 @@ def test_impossible_date_in_parameters_stops_only_that_project(sandbox):
     bad = write_params(sandbox, "baddate", [("as_of: 2026-11-02", "as_of: 2026-02-30")])
     code, _out, err = run("validate", str(bad), sandbox=sandbox)
     assert code == 2
-    one_message(err, "baddate.yaml:12", "not a real date")
+    one_message(err, "baddate.yaml:13", "not a real date")
     code, out, err = run("render", str(bad), "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox, allowed="repo/out")
-    assert code == 2 and "weather-api.yaml: wrote" in out and "baddate.yaml:12" in err
+    assert code == 2 and "weather-api.yaml: wrote" in out and "baddate.yaml:13" in err
     assert (sandbox / "out" / "weather-api" / "runbook.md").is_file()
 
 
@@ -408,10 +408,15 @@ def test_a_failing_check_names_the_final_file_not_the_staging_folder(sandbox, mo
     monkeypatch.setattr(runbook, "draft", failing)
     (sandbox / "out" / "weather-api").mkdir(parents=True)
     (sandbox / "out" / "weather-api" / "runbook.md").write_text("previous\n")
-    code, _out, err = run("render", "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox)
+    code, _out, err = run("render", "parameters/weather-api.yaml", "--out", "out", sandbox=sandbox, allowed="repo/out")
     assert code == 1
     assert f"{Path('out') / 'weather-api' / 'runbook.md'}: 1 quality-bar check(s) failed" in err and ".tmp" not in err
     assert (sandbox / "out" / "weather-api" / "runbook.md").read_text() == "previous\n"
+    kept = sandbox / "out" / "weather-api.failed" / "runbook.md"  # the failing draft, beside the build folder, marked
+    assert f"The failing draft is in {Path('out') / 'weather-api.failed' / 'runbook.md'}" in err
+    lines = kept.read_text().splitlines()
+    assert lines[0].startswith("> **FAILING DRAFT — runbook.md failed 1 quality-bar check(s)") and "> - [an item] made to fail" in lines
+    assert "# Runbook: weather-api" in lines
 
 
 def test_every_error_is_printed_redacted(capsys):

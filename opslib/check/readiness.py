@@ -90,8 +90,13 @@ def check_readiness(text: str, *, path: Path | None = None, environments: Sequen
         else:
             out.append(_f("readiness_counts", None, "the review states no totals", None, "readiness"))
     m = re.search(r"status\.json\**:?\**\s*(active|blocked|completed|on-hold)", text)
-    out.append(_f("readiness_status_json", bool(m), "status.json result stated" if m else
-                  "the review does not say what status.json said; state it (status.json: active / deployment)", _line(text, m.start()) if m else None, "readiness"))
+    unlinked = None if m else re.search(r"status\.json\**:?\**\s*not linked", text)
+    if unlinked:  # the project links no status.json and the review says so: nothing to compare
+        out.append(Finding(ITEMS[DOC_ITEM["readiness_status_json"]], "not measured", "the project links no status.json, and the review says so",
+                           _line(text, unlinked.start()), "readiness"))
+    else:
+        out.append(_f("readiness_status_json", bool(m), "status.json result stated" if m else
+                      "the review does not say what status.json said; state it (status.json: active / deployment)", _line(text, m.start()) if m else None, "readiness"))
     out += not_a_procedure("a readiness review answers the checklist; the procedures it judges are in the other documents")
     if strict:
         out += [_listed(text), _verdict(text, rows), _state(rows)]

@@ -26,7 +26,8 @@ from opslib.check.placeholders import find_placeholders
 from opslib.check.truth import generated_truth
 from opslib.params.models import ProjectParams
 
-__all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook"]
+__all__ = ["GENRE", "ITEMS", "RUNBOOK_SECTIONS", "RUNBOOK_CHECKS", "DEFAULT_ENVIRONMENTS", "ENV_SYNONYMS", "MIN_ISSUES", "check_runbook",
+           "document_environments"]
 
 GENRE = "service-runbook"
 ITEMS = item_texts(GENRE)
@@ -80,6 +81,45 @@ def _env_sections(doc: Document, envs: list[str]) -> dict[str, Section | None]:
             if procedure is not None and cells & set(ENV_SYNONYMS.get(env, (env,))):
                 out[env] = procedure
     return out
+
+
+# "Deployment to prod", "Deploy to eu-west", "Production deployment", "qa environment"
+_ENV_TITLE = (re.compile(r"\b(?:deploy(?:ment|ing|s)?|release|rollout)\s+(?:to|in|into|on)\s+(?:the\s+)?`?([a-z0-9][a-z0-9-]*)`?", re.I),
+              re.compile(r"^`?([a-z0-9][a-z0-9-]*)`?\s+(?:environment|deployment|deploy)\b", re.I))
+_NOT_ENV = {"release", "variables", "the", "a", "an", "all", "each", "every", "production-like", "order", "prerequisites", "steps",
+            "verification", "environment", "environments", "rollback", "new", "first"}
+
+
+def document_environments(doc: Document) -> list[str]:
+    """The environments a runbook names in its Deployment subsections ('Deployment to qa',
+    'Production deployment'), synonyms folded (production → prod), and each of dev/staging/prod
+    its Deployment section names (an app `shop-staging`, a URL https://dev.…) or its text deploys
+    to ("deploy to staging"): a runbook that does owes that environment a procedure;
+    DEFAULT_ENVIRONMENTS when its titles name none. A runbook is judged for the environments it
+    has, not for dev/staging/prod."""
+    dep = _section(doc, "Deployment")
+    found: list[str] = []
+    subsections = [sec for sec in doc.subsections(dep) if sec.level == dep.level + 1] if dep is not None else []
+    for sec in subsections:
+        for pattern in _ENV_TITLE:
+            m = pattern.search(sec.title.strip())
+            name = m.group(1).lower() if m else None
+            if name and name not in _NOT_ENV:
+                name = next((key for key, names in ENV_SYNONYMS.items() if name in names), name)
+                if name not in found:
+                    found.append(name)
+                break
+    if not found or dep is None:
+        return list(DEFAULT_ENVIRONMENTS)
+    # dev / staging / prod named in the Deployment section (`-a shop-staging`, https://dev.shop.example.com, "deploy to
+    # staging"), or deployed to anywhere in the text: the runbook owes each of them a procedure too
+    words = {part.lower() for token in re.findall(r"[A-Za-z0-9_./-]+", doc.body(dep)) if not token.startswith("/")
+             for part in re.split(r"[-._/]", token)}
+    words |= {m.group(1).lower() for m in _ENV_TITLE[0].finditer(doc.text)}
+    for env, names in ENV_SYNONYMS.items():
+        if env not in found and words & set(names):
+            found.append(env)
+    return found
 
 
 @_check("exists")
@@ -312,6 +352,8 @@ def check_status_noted(doc: Document, ctx: dict) -> list[Finding]:
     m = re.search(r"status\.json:\s*(active|blocked|completed|on-hold)", doc.text)
     if m is not None:
         return [Finding(ITEMS["status"], "pass", "status.json result stated")]
+    if re.search(r"status\.json:\s*not linked", doc.text):  # said plainly: the project links no status.json
+        return [Finding(ITEMS["status"], "not measured", "the project links no status.json (the document says so); link it to check the status")]
     out = [Finding(ITEMS["status"], "not measured", "the document does not say whether status.json was checked")]
     if ctx["strict"]:
         out.append(Finding(ITEMS["status"], "fail", "the document does not state the status.json result; generate it with opslib"))
@@ -325,7 +367,7 @@ def check_runbook(text: str, *, path: Path | None = None, environments: Sequence
     `path` is not named runbook.md or the status.json result is not stated; `doc` is the text
     already parsed (saves a parse)."""
     doc = doc if doc is not None and doc.text == text else parse(text, Path(path) if path else None)
-    ctx = {"environments": environment_names(environments, params), "strict": strict, "min_issues": MIN_ISSUES,
+    ctx = {"environments": environment_names(environments, params, document_environments(doc)), "strict": strict, "min_issues": MIN_ISSUES,
            "clis": project_clis(params)}
     findings: list[Finding] = []
     for _key, fn in RUNBOOK_CHECKS:

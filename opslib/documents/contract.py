@@ -5,6 +5,7 @@
     draft(params, status, out_dir=None, …)    -> Draft     build, render, check; nothing written
     preview(params, status, …)                -> Draft     the same without figures (the notebooks' live view)
     write(params, status, out_dir, …)         -> Written   write_draft(draft(…)): refuse a failing draft, write atomically
+    keep_failed(draft, folder)                -> Path|None a refused draft, marked FAILING DRAFT, where the user can read it
     check_written(out_dir, params)            -> [Finding] the checks of what is in out_dir (run.json, readiness)
 
 `opslib render` writes every document of DOCUMENT_MODULES into a staging folder and swaps it
@@ -27,7 +28,8 @@ from opslib.core.files import write_bytes_atomic, write_text_atomic
 from opslib.errors import ChecksFailed, SecretInOutput
 from opslib.params.models import ProjectParams
 
-__all__ = ["DOCUMENT_MODULES", "Draft", "Written", "check_file", "document_modules", "refuse_secrets", "write_draft"]
+__all__ = ["DOCUMENT_MODULES", "FAILED_SUFFIX", "Draft", "Written", "check_file", "document_modules", "keep_failed", "refuse_secrets",
+           "write_draft"]
 
 # readiness last: it reviews the others
 DOCUMENT_MODULES = ("runbook", "cost_plan", "cost_report", "secrets", "pipeline", "alerts", "readiness")
@@ -88,6 +90,37 @@ def refuse_secrets(files: Mapping[str | Path, str | bytes]) -> None:
             raise SecretInOutput(str(path), kinds)
 
 
+FAILED_SUFFIX = ".failed"  # <out>/<project>.failed/: the drafts of a render that failed its checks
+
+
+def failing_banner(draft: Draft) -> str:
+    """The lines a kept failing draft starts with: not published, and which items failed (with
+    their line in the kept file)."""
+    bad = failed(draft.findings)
+    head = (f"FAILING DRAFT — {draft.file} failed {len(bad)} quality-bar check(s) at render and was not published; "
+            "fix the parameters and run `opslib render` again.")
+    markdown = draft.file.endswith(".md")
+    offset = len(bad) + (3 if markdown else 1)  # the banner's own lines
+    items = [f"[{f.item}] {f.message}" + (f" (line {f.line + offset})" if f.line else "") for f in bad]
+    if markdown:
+        return "\n".join([f"> **{head}**", ">", *(f"> - {i}" for i in items)]) + "\n\n"
+    return "\n".join([f"# {head}", *(f"#   {i}" for i in items)]) + "\n"
+
+
+def keep_failed(draft: Draft, folder: str | Path) -> Path | None:
+    """Write a failing draft's main file into `folder` (e.g. build/<project>.failed/), with the
+    banner on top, atomically, so the user reads what failed in context. Nothing is written when
+    it would hold a secret value (None), nor for a document that does not apply."""
+    if draft.text is None:
+        return None
+    path = Path(folder) / draft.file
+    text = failing_banner(draft) + draft.text
+    if secret_kinds_in(text):
+        return None
+    write_text_atomic(path, text)
+    return path
+
+
 def write_draft(draft: Draft, out_dir: str | Path) -> Written:
     """The one write sequence: a draft that fails a check is refused (ChecksFailed names the file
     and the failing items; nothing is written), and so is one with a secret value in any of its
@@ -96,7 +129,7 @@ def write_draft(draft: Draft, out_dir: str | Path) -> Written:
     out_dir = Path(out_dir)
     path = out_dir / draft.file
     if not draft.ok:
-        raise ChecksFailed(str(path), draft.findings)
+        raise ChecksFailed(str(path), draft.findings, draft=draft)
     if draft.text is None:
         return Written(path=path, findings=draft.findings)
     refuse_secrets({path: draft.text, **{out_dir / rel: content for rel, content in draft.files.items()}})

@@ -518,6 +518,9 @@ def prepare(params: ProjectParams, env: str, version: str, qa_report: str | Path
     qa = read_qa_report(qa_report) if qa_report else None
     if qa is not None:
         qa = replace(qa, path=_rel(Path(qa.path), root))
+    if params.project.status_file is None:
+        raise InputError(f"{params.path}: project.status_file is not set; a release is planned behind the status.json gate, so create "
+                         "status.json (opslib init writes one) and name it in project.status_file.")
     spath = params.base_dir / params.project.status_file
     status = load_status(spath)
     gates = check_gates(params, env, version, qa, hist, status, _rel(spath, root), where)

@@ -77,7 +77,7 @@ def calendar_chart(params: ProjectParams):
 
 def scan_project(params: ProjectParams, path: str | Path | None = None):
     """Scan the project's folder (default: the folder of its status.json) and cross-check with the inventory."""
-    root = Path(path) if path else (params.base_dir / params.project.status_file).resolve().parent
+    root = Path(path) if path else params.project_folder
     files = list_files(root)
     findings = scan_paths(root, files)
     return root, findings, cross_check(root, params, findings, files)
@@ -159,7 +159,7 @@ def calendar(s) -> None:
 
 
 def scan(s) -> None:
-    root = (s.params.base_dir / s.params.project.status_file).resolve().parent
+    root = s.params.project_folder
     files = list_files(root)
     findings = scan_paths(root, files)
     check = cross_check(root, s.params, findings, files)

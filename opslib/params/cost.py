@@ -12,7 +12,8 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, GetJsonSchemaHandler, model_validator
+from pydantic.json_schema import JsonSchemaValue
 
 __all__ = ["CostSection", "Range", "Driver", "Quantity", "Component", "Budget", "PriceEntry", "CATEGORIES", "cross_problems"]
 
@@ -41,6 +42,15 @@ class Range(_Model):
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             return {"low": value, "expected": value, "high": value}
         return value
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema: Any, handler: GetJsonSchemaHandler) -> JsonSchemaValue:
+        """A range may be written as one number (low = expected = high): say so in the JSON Schema,
+        so that editors validating against it accept `count: 1` as load_params does."""
+        schema = handler(core_schema)
+        if cls is not Range:  # a Driver needs its unit and description: no shorthand
+            return schema
+        return {"anyOf": [{"type": "number", "minimum": 0, "description": "one number: low, expected and high alike"}, schema]}
 
     @model_validator(mode="after")
     def _ordered(self) -> Range:

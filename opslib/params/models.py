@@ -174,14 +174,17 @@ class Project(Model):
     team: str = Field(min_length=1, description="owning team")
     as_of: date = Field(description="date the parameters were last reviewed; every document shows it as its 'as of' date")
     links: Links = Field(description="the project's architecture, plan and spec documents")
-    status_file: str = Field(description="path of the project's status.json, relative to the parameters file")
-
+    status_file: str | None = Field(
+        default=None,
+        description="path of the project's status.json, relative to the parameters file; without it the documents say the project's "
+                    "status was not checked, and `opslib plan` refuses (a release is planned behind the status.json gate)",
+    )
 
     @field_validator("status_file")
     @classmethod
-    def _status_exists(cls, value: str, info: ValidationInfo) -> str:
+    def _status_exists(cls, value: str | None, info: ValidationInfo) -> str | None:
         base = (info.context or {}).get("base_dir")
-        if base is not None and not (Path(base) / value).is_file():
+        if value is not None and base is not None and not (Path(base) / value).is_file():
             raise ValueError(f"file {value!r} does not exist (relative to the parameters file); fix the path or create status.json")
         return value
 
@@ -564,6 +567,14 @@ class ProjectParams(Model):
     def cost_price_entries(self) -> list[cost_schema.PriceEntry]:
         """Prices the dependencies' pricing gives (fixed fees, per-unit prices not in a catalog)."""
         return dependency_schema.cost_items(self)[1]
+
+    @property
+    def project_folder(self) -> Path:
+        """The project's own folder (what the secret scan reads): the folder of its status.json,
+        else the folder above parameters/ (or the parameters file's folder)."""
+        if self.project.status_file is not None:
+            return (self.base_dir / self.project.status_file).resolve().parent
+        return self.base_dir.parent if self.base_dir.name == "parameters" else self.base_dir
 
     @property
     def production(self) -> Environment:

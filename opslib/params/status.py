@@ -2,7 +2,8 @@
 
 `check_status(params, force=False)` reads the project's status.json, validates it, and
 refuses to go on when the project is blocked or on hold unless `force` is set. It returns
-a `StatusCheck` that documents state what was checked.
+a `StatusCheck` that documents state what was checked. A project without `status_file` has a
+StatusCheck with no status: the documents say "status.json: not linked … not checked".
 """
 
 from __future__ import annotations
@@ -37,16 +38,18 @@ class StatusCheck(BaseModel):
     model_config = ConfigDict(frozen=True)
 
     path: str
-    status: ProjectStatus
+    status: ProjectStatus | None  # None: the parameters link no status.json
     forced: bool
 
     @property
     def halting(self) -> bool:
-        return self.status.status in HALTING
+        return self.status is not None and self.status.status in HALTING
 
     @property
     def summary(self) -> str:
         s = self.status
+        if s is None:
+            return "status.json: not linked (project.status_file), so the project's status was not checked"
         text = f"status.json: {s.status} / {s.current_phase}, updated {s.last_updated.date().isoformat()}"
         if self.halting and self.forced:
             text += f" — generated anyway with --force although the project is {s.status}"
@@ -74,6 +77,8 @@ def load_status(path: Path) -> ProjectStatus:
 
 def check_status(params: ProjectParams, force: bool = False) -> StatusCheck:
     """Read the project's status.json; refuse a blocked or on-hold project unless forced."""
+    if params.project.status_file is None:
+        return StatusCheck(path="", status=None, forced=force)
     path = params.base_dir / params.project.status_file
     status = load_status(path)
     if status.status in HALTING and not force:

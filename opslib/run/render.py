@@ -8,7 +8,9 @@ those of the parameters with its values, written into `<out>/<project>@<name>/`.
 
 Every document is drafted into a staging folder beside the final one (the same depth, so
 relative links come out the same; a unique name per run); one failing check refuses the whole
-project and the previous `<out>/<project>/` stays as it was. The swap holds the output folder's
+project and the previous `<out>/<project>/` stays as it was; the failing draft is kept in
+`<out>/<project>.failed/<file>` with a FAILING DRAFT banner on top (not when it would hold a
+secret value) and the message says where; the next passing render removes it. The swap holds the output folder's
 lock (another writer of the same folder waits) with Ctrl-C and SIGTERM deferred until it is
 done. The staging folder is removed however the run ends (SIGTERM included: the CLI raises it
 like Ctrl-C). Messages name the final path, never the staging folder.
@@ -27,15 +29,15 @@ from pathlib import Path
 from opslib.check.findings import Finding
 from opslib.core.files import exchange, folder_lock, output_folder, signals_deferred, write_text_atomic
 from opslib.documents.commands import default_doc_dir
-from opslib.documents.contract import document_modules
+from opslib.documents.contract import FAILED_SUFFIX, Draft, document_modules, keep_failed
 from opslib.documents.scenario import folder_name, with_scenario
-from opslib.errors import OpslibError
+from opslib.errors import ChecksFailed, OpslibError
 from opslib.params.models import ProjectParams, load_params
 from opslib.params.status import StatusCheck, check_status
 from opslib.run.batch import run_record, swap_into_place
 from opslib.run.drift import compare_documents
 
-__all__ = ["Drift", "Rendered", "check_project", "render_project"]
+__all__ = ["Drift", "Rendered", "check_project", "failed_folder", "render_project"]
 
 
 @dataclass(frozen=True)
@@ -63,13 +65,32 @@ def _staging(final: Path) -> Path:
     return Path(tempfile.mkdtemp(prefix=f".{final.name}.", suffix=".tmp", dir=final.parent))
 
 
-def _write_all(params: ProjectParams, status: StatusCheck, staging: Path, final: Path) -> list[Finding]:
+def failed_folder(final: Path) -> Path:
+    """Where a render that fails its checks keeps the failing draft: `<out>/<project>.failed/`."""
+    return final.with_name(final.name + FAILED_SUFFIX)
+
+
+def _keep(exc: ChecksFailed, final: Path) -> str:
+    """Keep the failing draft beside the build folder (under the output folder's lock); the
+    sentence that says where, or why it was not kept."""
+    if not isinstance(exc.draft, Draft) or exc.draft.text is None:
+        return ""
+    folder = failed_folder(final)
+    with folder_lock(final.parent), signals_deferred():
+        kept = keep_failed(exc.draft, folder)
+    if kept is None:
+        return "\nThe failing draft was not kept: it would contain a secret value."
+    return f"\nThe failing draft is in {kept} (marked FAILING DRAFT at the top); read the failing items there in context."
+
+
+def _write_all(params: ProjectParams, status: StatusCheck, staging: Path, final: Path, keep: bool = False) -> list[Finding]:
     findings: list[Finding] = []
     try:
         for mod in document_modules():  # every document must pass before any replaces the old ones
             findings += mod.write(params, status, staging).findings
     except OpslibError as exc:  # name the file the user will look for, not the staging folder that is gone
-        exc.args = (str(exc).replace(str(staging), str(final)),)
+        note = _keep(exc, final) if keep and isinstance(exc, ChecksFailed) else ""
+        exc.args = (str(exc).replace(str(staging), str(final)) + note,)
         raise
     return findings
 
@@ -89,7 +110,7 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
     status = check_status(params, force=force)  # a blocked project creates nothing
     staging = _staging(final)
     try:
-        findings = _write_all(params, status, staging, final)
+        findings = _write_all(params, status, staging, final, keep=True)
         names = sorted(p.name for p in staging.iterdir() if p.is_file())
         record = run_record(params, "render", staging, findings, {"total": time.perf_counter() - started}, force)
         if scenario:
@@ -106,6 +127,7 @@ def render_project(params_path: str | Path, out_root: str | Path | None = None, 
                     os.replace(item, target)
             else:
                 swap_into_place(staging, final)
+            shutil.rmtree(failed_folder(final), ignore_errors=True)  # the drafts of an earlier failing render are stale now
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     written = [w for w in (mod.FILE for mod in document_modules()) if w in names]
