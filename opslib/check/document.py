@@ -19,24 +19,27 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cache
 from pathlib import Path
 
-from opslib.catalog.loaders import DATA_DIR
+from opslib.check.classify import classify
 from opslib.check.commands import inline_commands, is_command
 from opslib.check.findings import DEFAULT_ENVIRONMENTS, Finding, Status
 from opslib.check.genres import check_genre
 from opslib.check.items import item_text, item_texts
-from opslib.check.markdown import Document, canonical_section, norm_title, parse
+from opslib.check.markdown import Document, canonical_section, parse
 from opslib.check.placeholders import find_placeholders
 from opslib.check.scan import scan_text
+from opslib.check.shape import shape_findings, stated_platform
+from opslib.check.substance import Part, Substance, substance
 from opslib.check.truth import truth_findings, truth_report
-from opslib.core.yamlio import read_yaml
 
 __all__ = ["GENRES", "ITEMS", "Report", "detect_genre", "check_document", "find_placeholders", "score", "area_scores"]
 
 GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
-          "deployment-plan", "deployment-report", "readiness", "cost-report")
+          "deployment-plan", "deployment-report", "readiness", "cost-report", "postmortem")
+# the pseudo-genre the generic rules are given when the checker is unsure of the genre: only the
+# rules common to every genre decide
+COMMON = "document"
 WARNING_WEIGHT = 0.5
 # the quality bar states "specific commands (not abstractions)" in both the Runbook Validation
 # and the Documentation Quality lists and names it first among the Common Mistakes: it counts twice
@@ -56,21 +59,31 @@ class Report:
     score: float = 0.0
     areas: dict[str, float] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)  # what the check assumed (the platform tool fit was judged against)
+    genre_sure: bool = True  # False: the genre is the checker's best guess, and only the rules common to every genre judged it
+    compliance: float = 0.0  # the share of decided quality-bar items that pass (`score()`); `score` is the substance
+    substance: Substance | None = None
+
+    def top_changes(self, n: int = 3) -> list[Part]:
+        return self.substance.top_changes(n) if self.substance else []
 
     def as_dict(self) -> dict:
-        return {"file": self.file, "genre": self.genre, "score": self.score, "areas": self.areas, "notes": self.notes,
-                "findings": [f.as_dict() for f in self.findings]}
+        return {"file": self.file, "genre": self.genre, "genre_sure": self.genre_sure, "score": self.score, "compliance": self.compliance,
+                "areas": self.areas, "notes": self.notes, "findings": [f.as_dict() for f in self.findings],
+                "substance": [{"part": p.key, "value": p.value, "weight": p.weight, "line": p.line, "found": p.evidence, "add": p.advice}
+                              for p in (self.substance.parts if self.substance else [])],
+                "penalties": self.substance.penalties if self.substance else [],
+                "top_changes": [{"part": p.key, "line": p.line, "add": p.advice, "gain": round(p.gain, 2)} for p in self.top_changes()]}
 
 
 def score(findings: list[Finding], truth: bool = False) -> float:
     """0–100: the weighted share of decided quality-bar items that pass. An item counts once
     (it fails if any of its findings fails); an item that fails only with warnings weighs half;
-    n/a and not-measured items do not count. A document with nothing decidable scores 0. The truth
+    n/a and not-measured items do not count, nor do the shape warnings (area "shape"). A document with nothing decidable scores 0. The truth
     rules' items count only with `truth=True` (their own area score): they are reported, but the
     overall score stays the one the corpus ranking was measured with until it is re-weighted."""
     items: dict[tuple[str, str], tuple[bool, float]] = {}
     for f in findings:
-        if f.status not in ("pass", "fail") or f.area == "truth" and not truth:
+        if f.status not in ("pass", "fail") or f.area == "truth" and not truth or f.area == "shape":
             continue
         key = (f.area, f.item)
         ok, w = items.get(key, (True, 0.0))
@@ -89,44 +102,12 @@ def score(findings: list[Finding], truth: bool = False) -> float:
 
 # --- data -------------------------------------------------------------------------------------
 
-@cache
-def _genre_signals() -> dict[str, dict[str, list[re.Pattern]]]:
-    raw = read_yaml(DATA_DIR / "check-genres.yaml", lines=False)["genres"]
-    return {g: {k: [re.compile(rx, 0 if k == "names" else re.I) for rx in (v.get(k) or [])] for k in ("names", "headings", "text")}
-            for g, v in raw.items()}
-
-
 # --- genre --------------------------------------------------------------------------------------
 
-def _task_ratio(doc: Document) -> float:
-    items = [ln for ln in doc.lines if re.match(r"\s*([-*+]|\d+\.)\s+", ln)]
-    tasks = [ln for ln in items if re.match(r"\s*[-*+]\s+\[[ xX]\]", ln)]
-    return len(tasks) / len(items) if items else 0.0
-
-
 def detect_genre(text: str, name: str = "", doc: Document | None = None) -> str:
-    """The kind of operational document: decided from file name, headings and text signals."""
-    doc = doc or parse(text)
-    titles = [norm_title(s.title) for s in doc.sections]
-    prose = "\n".join(ln for ln in doc.lines)
-    scores: dict[str, float] = {}
-    for genre, sig in _genre_signals().items():
-        s = 2.0 * sum(bool(rx.search(name)) for rx in sig["names"])
-        s += sum(any(rx.search(t) for t in titles) for rx in sig["headings"])
-        s += 0.5 * sum(bool(rx.search(prose)) for rx in sig["text"])
-        scores[genre] = s
-    holes = sum(sev == "error" for _n, _h, sev in find_placeholders(doc))
-    if holes >= 5 and holes * 15 >= max(len(doc.lines), 1):
-        return "template"
-    if _task_ratio(doc) >= 0.6 and scores["checklist"] >= scores["service-runbook"]:
-        return "checklist"
-    canon = {canonical_section(s.title) for s in doc.sections if s.level == doc.section_level} - {None}
-    if len(canon & {"Deployment", "Operations", "Rollback"}) >= 2:
-        scores["service-runbook"] += 2
-    best = max(scores.values())
-    if best <= 0:
-        return "procedure" if doc.fences else "service-runbook"
-    return next(g for g in scores if scores[g] == best)
+    """The kind of operational document: decided from file name, title, headings and text signals
+    (opslib.check.classify; `classify` also says whether the checker is sure)."""
+    return classify(doc or parse(text), name).genre
 
 
 # --- rules ----------------------------------------------------------------------------------------
@@ -277,6 +258,9 @@ def _rule_placeholders(doc: Document, genre: str) -> list[Finding]:
 
 
 def _rule_template(doc: Document, genre: str) -> list[Finding]:
+    if genre == "postmortem":
+        return [_q("incident", "fail", "this is an incident report, not a runbook; write what to do next time (the diagnosis commands, the fix, "
+                   "the verification) into the service's runbook and link it here", 1)]
     if genre != "template":
         return []
     return [_q("template", "fail", "this is an unfilled template; fill in every placeholder before using it as a runbook", 1)]
@@ -339,9 +323,22 @@ HAND_WRITTEN_SEVERITY = {"variables": "warning", "shellcheck": "warning", "consi
 
 
 def _truth(text: str, p: Path | None, platform: str | None, doc: Document | None = None, kind: str | None = None) -> tuple[list[Finding], list[str]]:
-    report = truth_report(text, path=p, platform=platform, doc=doc, kind=kind)
+    findings, notes, _counts = _truth_counted(text, p, platform, doc, kind)
+    return findings, notes
+
+
+def _truth_counted(text: str, p: Path | None, platform: str | None, doc: Document | None = None,
+                   kind: str | None = None) -> tuple[list[Finding], list[str], tuple[int, int]]:
+    """The truth findings, the notes, and the counts of invalid and unfit commands. A hand-written
+    document that names its platform ("Platform: Amazon ECS", "runs on Kubernetes") is judged
+    against that platform's tools unless `platform` is given: its commands must belong to it."""
+    stated = None if platform else stated_platform(doc or parse(text))
+    report = truth_report(text, path=p, platform=platform or (stated[0] if stated else None), doc=doc, kind=kind)
+    if stated and report.platform == stated[0]:
+        report.platform_note = f"platform {stated[0]} (named by the document, line {stated[1]})"
     notes = [f"tool fit judged against the tools of {report.platform_note}" if report.platform else report.platform_note] if report.commands else []
-    return truth_findings(report, severity=HAND_WRITTEN_SEVERITY), notes
+    invalid = sum(c.status == "invalid" for c in report.commands)
+    return truth_findings(report, severity=HAND_WRITTEN_SEVERITY), notes, (invalid, len(report.unfit))
 
 
 def _check_yaml(text: str, p: Path, platform: str | None) -> Report:
@@ -356,28 +353,44 @@ def _check_yaml(text: str, p: Path, platform: str | None) -> Report:
 
 
 def check_document(text: str, path: str | Path | None = None, genre: str | None = None, environments: list[str] | None = None,
-                   name: str | None = None, platform: str | None = None) -> Report:
+                   name: str | None = None, platform: str | None = None, alerts: str | Path | None = None) -> Report:
     """Detect the genre (unless given) and run its checks plus every generic rule and the truth
     rules (commands against their tools, tool fit for `platform` or the one the commands show,
     safety, consistency); never stops at the first finding. `path` resolves relative links and
-    names the file; `name` (default: the path's file name) only helps genre detection."""
+    names the file; `name` (default: the path's file name) only helps genre detection; `alerts`
+    is a Prometheus rules file whose `runbook_url` anchors must match sections (default: an
+    alerts.yml beside the document). The score is the substance score (opslib.check.substance);
+    `compliance` the share of decided items that pass. When the genre is not given and the
+    checker is unsure of it, only the rules common to every genre judge the document."""
     p = Path(path) if path else None
     if p is not None and p.suffix in (".yml", ".yaml"):
         return _check_yaml(text, p, platform)
     doc = parse(text, p)
-    genre = genre or detect_genre(text, name or (p.name if p else ""), doc)
+    guess = classify(doc, name or (p.as_posix() if p else ""))
+    sure = genre is not None or guess.sure
+    genre = genre or guess.genre
     if genre not in GENRES:
         raise ValueError(f"unknown genre {genre!r}; use one of {', '.join(GENRES)}")
-    findings = check_genre(genre, text, path=p, environments=environments, doc=doc)
-    skip = SKIP.get(genre, set())
+    notes: list[str] = []
+    if sure:
+        findings = check_genre(genre, text, path=p, environments=environments, doc=doc)
+        skip = SKIP.get(genre, set())
+        judged_as = genre
+    else:
+        findings, skip, judged_as = [], set(), COMMON
+        notes.append(f"genre unsure: {guess.genre} or {guess.runner_up} (signals {guess.scores[guess.genre]:.1f} and "
+                     f"{guess.scores[guess.runner_up]:.1f}); judged on the rules common to every genre; give --genre to choose")
     for rule in GENERIC_RULES:
         if rule not in skip:
-            findings += rule(doc, genre)
-    notes: list[str] = []
+            findings += rule(doc, judged_as)
+    findings += shape_findings(doc, genre, p, alerts)
+    counts = (0, 0)
     if genre not in NO_TRUTH:
-        truth, notes = _truth(text, p, platform, doc)
+        truth, tnotes, counts = _truth_counted(text, p, platform, doc)
         findings += truth
-    return Report(str(p) if p else "<text>", genre, findings, score(findings), area_scores(findings), notes)
+        notes += tnotes
+    sub = substance(doc, genre, *counts)
+    return Report(str(p) if p else "<text>", genre, findings, sub.score, area_scores(findings), notes, sure, score(findings), sub)
 
 
 def area_scores(findings: list[Finding]) -> dict[str, float]:
