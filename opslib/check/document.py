@@ -75,7 +75,7 @@ class Report:
                 "top_changes": [{"part": p.key, "line": p.line, "add": p.advice, "gain": round(p.gain, 2)} for p in self.top_changes()]}
 
 
-def score(findings: list[Finding], truth: bool = False) -> float:
+def score(findings: list[Finding], truth: bool = False, shape: bool = False) -> float:
     """0–100: the weighted share of decided quality-bar items that pass. An item counts once
     (it fails if any of its findings fails); an item that fails only with warnings weighs half;
     n/a and not-measured items do not count, nor do the shape warnings (area "shape"). A document with nothing decidable scores 0. The truth
@@ -83,7 +83,7 @@ def score(findings: list[Finding], truth: bool = False) -> float:
     overall score stays the one the corpus ranking was measured with until it is re-weighted."""
     items: dict[tuple[str, str], tuple[bool, float]] = {}
     for f in findings:
-        if f.status not in ("pass", "fail") or f.area == "truth" and not truth or f.area == "shape":
+        if f.status not in ("pass", "fail") or f.area == "truth" and not truth or f.area == "shape" and not shape:
             continue
         key = (f.area, f.item)
         ok, w = items.get(key, (True, 0.0))
@@ -145,6 +145,18 @@ def _action_sections(doc: Document, genre: str):
     return mains or ([doc.sections[0]] if doc.sections else [])
 
 
+def _where(doc: Document, genre: str, what: str) -> int:
+    """The line where a missing thing belongs: under the title ("top"), at the first procedure
+    section ("action"), at the first or the last code block ("command", "last command")."""
+    if what == "top":
+        return next((s.line for s in doc.sections if s.level == doc.section_level), doc.sections[0].line if doc.sections else 1)
+    secs = _action_sections(doc, genre)
+    if what in ("command", "last command") and doc.fences:
+        inside = [f for s in secs for f in doc.fences_in(s)] or doc.fences
+        return inside[0 if what == "command" else -1].line
+    return secs[0].line if secs else 1
+
+
 def _rule_sections(doc: Document, genre: str) -> list[Finding]:
     if genre != "alert-runbook":
         return []
@@ -185,14 +197,14 @@ def _rule_outputs(doc: Document, genre: str) -> list[Finding]:
             lines = [ln for ln in f.content.splitlines() if ln.strip()]
             if any(ln.lstrip().startswith("$ ") for ln in lines) and any(not ln.lstrip().startswith(("$ ", "#")) for ln in lines):
                 return [_q("outputs", "pass", "a console block shows the expected output", f.line)]
-        return [_q("outputs", "fail", "no expected output; after each command say what a healthy result looks like ('Expected: …')")]
+        return [_q("outputs", "fail", "no expected output; after each command say what a healthy result looks like ('Expected: …')", _where(doc, genre, "command"))]
     return [_q("outputs", "pass", "expected outputs documented", doc.text[: m.start()].count("\n") + 1)]
 
 
 def _rule_errors(doc: Document, genre: str) -> list[Finding]:
     m = re.search(r"\b(if (it|the|this|that)\b[^.\n]*\b(fails?|errors?|not|doesn't|does not|times? out)|errors?\b|fail(s|ed|ure|ing)?\b|troubleshoot)", doc.text, re.I)
     return [_q("errors", "pass" if m else "fail", "error cases documented" if m else "no error cases; say what to do when a step fails",
-               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+               doc.text[: m.start()].count("\n") + 1 if m else _where(doc, genre, "action"), severity="warning")]
 
 
 DURATION_RX = re.compile(r"(takes?|duration|expected (time|duration)|wait|allow|within|about|approximately|~|under|less than|<)\s*\**:?\**\s*(about |up to |roughly )?\**\s*\d+(\s*[-–]\s*\d+)?\s*(s|sec|seconds?|mins?|minutes?|h|hrs?|hours?)\b", re.I)
@@ -203,7 +215,7 @@ def _rule_durations(doc: Document, genre: str) -> list[Finding]:
         return [_q("durations", "n/a", f"a {genre} has no timed procedure")]
     m = DURATION_RX.search(doc.text)
     return [_q("durations", "pass" if m else "fail", "expected durations documented" if m else "no expected duration; say how long each procedure takes ('Expected duration: 10 minutes')",
-               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+               doc.text[: m.start()].count("\n") + 1 if m else _where(doc, genre, "action"), severity="warning")]
 
 
 def _rule_verification(doc: Document, genre: str) -> list[Finding]:
@@ -212,7 +224,8 @@ def _rule_verification(doc: Document, genre: str) -> list[Finding]:
     text = "\n".join(doc.body(s) for s in secs) or doc.text
     m = rx.search(text)
     return [_q("verification", "pass" if m else "fail", "verification after the change" if m else
-               "no verification step; after the fix say how to confirm it worked (command and expected result)")]
+               "no verification step; after the fix say how to confirm it worked (command and expected result)",
+               None if m else _where(doc, genre, "last command"))]
 
 
 def _rule_thresholds(doc: Document, genre: str) -> list[Finding]:
@@ -221,7 +234,7 @@ def _rule_thresholds(doc: Document, genre: str) -> list[Finding]:
     rx = re.compile(r"(>|<|≥|≤|above|below|exceed\w*|more than|less than|over|under)\s*\**~?\d+(\.\d+)?\s*(%|percent|ms|s\b|seconds|minutes|hours|days|GB|MB)|\d+(\.\d+)?\s*%", re.I)
     m = rx.search(doc.text)
     if not m:
-        return [_q("thresholds", "fail", "no threshold; state the value the alert or metric fires at (e.g. '> 95% for 15 minutes')", area="monitoring")]
+        return [_q("thresholds", "fail", "no threshold; state the value the alert or metric fires at (e.g. '> 95% for 15 minutes')", _where(doc, genre, "top"), area="monitoring")]
     why = re.search(r"\b(because|so that|which means|this means|means that|impact|rationale|why\b|otherwise|leads? to|would)", doc.text, re.I)
     line = doc.text[: m.start()].count("\n") + 1
     return [_q("thresholds", "pass" if why else "fail", "threshold with a rationale" if why else "a threshold without a rationale; say why the value is what it is",
@@ -231,24 +244,24 @@ def _rule_thresholds(doc: Document, genre: str) -> list[Finding]:
 def _rule_escalation(doc: Document, genre: str) -> list[Finding]:
     m = re.search(r"escalat|on-?call|pager(duty)?|opsgenie|contact (the|your)|support (case|team|ticket)|#[a-z][\w-]+\b(?! )|@[a-z][\w-]+", doc.text, re.I)
     return [_q("escalation", "pass" if m else "fail", "escalation contacts named" if m else "no escalation contact; say who to page or which channel to use when this does not fix it",
-               doc.text[: m.start()].count("\n") + 1 if m else None)]
+               doc.text[: m.start()].count("\n") + 1 if m else _where(doc, genre, "top"))]
 
 
 def _rule_links(doc: Document, genre: str) -> list[Finding]:
     refs = re.findall(r"^\s*\[[^\]]+\]:\s*\S+", doc.text, re.M)
     n = len(doc.links) + len(refs)
     out = [_q("links", "pass" if n else "fail", f"{n} link(s) to related procedures and references" if n else "no links; link the related procedures (deployment → verification → rollback) and references",
-              doc.links[0][1] if doc.links else None, severity="warning")]
+              doc.links[0][1] if doc.links else _where(doc, genre, "top"), severity="warning")]
     arch = any(re.search(r"architecture|plan\.md|design", h, re.I) for h, _ in doc.links)
     out.append(_q("architecture", "pass" if arch else "fail", "links to architecture/plan documents" if arch else
-                  "no link to the architecture or plan document; link architecture.md and plan.md", severity="warning"))
+                  "no link to the architecture or plan document; link architecture.md and plan.md", None if arch else _where(doc, genre, "top"), severity="warning"))
     return out
 
 
 def _rule_as_of(doc: Document, genre: str) -> list[Finding]:
     m = re.search(r"(as of|last (updated|reviewed|verified|modified)|updated|reviewed|last_verified_at|last_modified_date|date)\**\s*[:=]?\**\s*[\"']?(\d{4}-\d{2}-\d{2}|\w+ \d{1,2},? \d{4}|\d{1,2} \w+ \d{4})", doc.text, re.I)
     return [_q("as_of", "pass" if m else "fail", "dated" if m else "no 'Last updated: YYYY-MM-DD'; date the document so readers know how fresh it is",
-               doc.text[: m.start()].count("\n") + 1 if m else None, severity="warning")]
+               doc.text[: m.start()].count("\n") + 1 if m else _where(doc, genre, "top"), severity="warning")]
 
 
 def _rule_placeholders(doc: Document, genre: str) -> list[Finding]:
@@ -272,7 +285,7 @@ def _rule_environments(doc: Document, genre: str) -> list[Finding]:
     found = [e for e in DEFAULT_ENVIRONMENTS if re.search(rf"\b({e}|{ {'prod': 'production', 'dev': 'development', 'staging': 'stage'}[e]})\b", doc.text, re.I)]
     ok = len(found) >= 2
     return [_q("environments", "pass" if ok else "fail", f"environments named: {', '.join(found)}" if ok else
-               "environment-specific differences are not noted; say what differs in dev, staging and prod", severity="warning")]
+               "environment-specific differences are not noted; say what differs in dev, staging and prod", None if ok else _where(doc, genre, "action"), severity="warning")]
 
 
 def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
@@ -280,7 +293,7 @@ def _rule_prerequisites(doc: Document, genre: str) -> list[Finding]:
         return []
     m = re.search(r"prerequisites?|before you (start|begin)|requirements|you (will )?need|access to", doc.text, re.I)
     return [_q("prerequisites", "pass" if m else "fail", "prerequisites documented" if m else "no prerequisites; list the access, tools and credentials needed before step 1",
-               doc.text[: m.start()].count("\n") + 1 if m else None, "runbook")]
+               doc.text[: m.start()].count("\n") + 1 if m else _where(doc, genre, "action"), "runbook")]
 
 
 def _rule_secrets(doc: Document, genre: str) -> list[Finding]:
@@ -395,5 +408,5 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
 
 def area_scores(findings: list[Finding]) -> dict[str, float]:
     areas = sorted({f.area for f in findings})
-    return {a: score([f for f in findings if f.area == a], truth=a == "truth") for a in areas
+    return {a: score([f for f in findings if f.area == a], truth=a == "truth", shape=a == "shape") for a in areas
             if any(f.area == a and f.status in ("pass", "fail") for f in findings)}

@@ -41,7 +41,7 @@ PLATFORM_NAMES = {
     "kubernetes": r"kubernetes|\bk8s\b|\b(eks|gke|aks)\b|openshift",
     "vm-systemd": r"systemd|virtual machines?|\bvms?\b|ec2 instances?",
 }
-_STATES = re.compile(r"^\s*[-*]?\s*\**platform\**\s*[:|]\s*\**(?P<a>[^\n|]{2,80})|"
+_STATES = re.compile(r"^[ \t]*[-*]?[ \t]*\**platform\**\s*[:|]\s*\**(?P<a>[^\n|]{2,80})|"
                      r"\b(runs|running|is deployed|deployed|hosted|lives|is hosted|runs as \w+) (on|to|in|as) (?P<b>[^\n.;,]{2,50})", re.I | re.M)
 _TRIVIAL = re.compile(r"^(```.*|~~~.*|---+|\|?[\s:|-]+\|?|[-*+]|\d+\.|#+|</?\w+>|\}|\{|\)|\]|end|fi|done|else|\*\*)$")
 
