@@ -54,7 +54,9 @@ def evaluate(split: str) -> dict:
     return {"rows": rows, "auc good>thin": auc(by["good"], by["thin"]), "auc good>medium": auc(by["good"], by["medium"]),
             "auc medium>thin": auc(by["medium"], by["thin"]),
             "genre accuracy": sum(r["genre"] == r["detected"] for r in rows) / len(rows),
-            "unsure": sum(not r["sure"] for r in rows), "ties": ties / len(pairs) if pairs else 0.0, "pairs": len(pairs),
+            "unsure": sum(not r["sure"] for r in rows),
+            "sure accuracy": sum(r["genre"] == r["detected"] for r in rows if r["sure"]) / max(sum(r["sure"] for r in rows), 1),
+            "unsure wrong": sum(r["genre"] != r["detected"] for r in rows if not r["sure"]), "ties": ties / len(pairs) if pairs else 0.0, "pairs": len(pairs),
             "means": {j: sum(v) / len(v) for j, v in by.items() if v}}
 
 
@@ -87,7 +89,8 @@ def main() -> int:
     for key in ("auc good>thin", "auc good>medium", "auc medium>thin"):
         target = f" (target ≥ {TARGETS[key]})" if key in TARGETS else ""
         print(f"{key}: {res[key]:.3f}{target}")
-    print(f"genre accuracy: {res['genre accuracy']:.1%} (target ≥ 90 %); {res['unsure']} document(s) where the checker says it is unsure")
+    print(f"genre accuracy: {res['genre accuracy']:.1%} (target ≥ 90 %); {res['unsure']} document(s) where the checker says it is unsure "
+          f"({res['unsure wrong']} of them misread); {res['sure accuracy']:.1%} where it is sure")
     print(f"ties: {res['ties']:.1%} of {res['pairs']} pairs of different judgement (target < 10 %)")
     print()
     print("\n".join(confusion(rows)))
