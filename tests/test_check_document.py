@@ -235,7 +235,7 @@ def _corpus_benchmark():
 @pytest.fixture(scope="module")
 def corpus_figures():
     bench = _corpus_benchmark()
-    return {split: bench.evaluate(split) for split in ("tune", "held-out")}
+    return {split: bench.evaluate(split) for split in ("tune", "held-out", "fresh")}
 
 
 def test_corpus_targets_hold_on_the_tune_half(corpus_figures):
@@ -245,16 +245,18 @@ def test_corpus_targets_hold_on_the_tune_half(corpus_figures):
     assert res["ties"] < 0.10
 
 
-def test_corpus_held_out_half_ranks_good_above_thin(corpus_figures):
-    """The held-out half, never tuned on (its figures are in tests/corpus/README.md): the ranking
-    and the ties hold; the other targets are reported there, not pinned here."""
-    res = corpus_figures["held-out"]
-    assert res["auc good>thin"] >= 0.9 and res["ties"] < 0.10, res
+@pytest.mark.parametrize("split", ["held-out", "fresh"])
+def test_corpus_unseen_documents_rank_good_above_thin(corpus_figures, split):
+    """The held-out half and the fresh set, never tuned on (their figures are in
+    tests/corpus/README.md): the ranking and the ties hold; the genre accuracy, which misses its
+    target there, is reported, not pinned."""
+    res = corpus_figures[split]
+    assert res["auc good>thin"] >= 0.9 and res["auc good>medium"] >= 0.7 and res["ties"] < 0.10, res
     assert res["means"]["good"] > res["means"]["medium"] > res["means"]["thin"]
 
 
 def test_unfilled_templates_and_postmortems_score_low_whatever_their_headings(corpus_figures):
-    rows = corpus_figures["tune"]["rows"] + corpus_figures["held-out"]["rows"]
+    rows = [r for res in corpus_figures.values() for r in res["rows"]]
     good = sorted(r["score"] for r in rows if r["judgement"] == "good")
     for r in rows:
         if r["genre"] in ("template", "postmortem"):
