@@ -42,7 +42,7 @@ def test_every_generated_document_passes_with_zero_failures(path):
     report = check_document(path.read_text())  # no file name: the genre comes from the text
     assert report.genre == expected_genre(path)
     # the truth rules' findings (area "truth") on today's documents are listed by benchmarks/truth.py; the
-    # shape warnings of issue 18 (length, repetition, rollback on the first screen) by benchmarks/corpus.py
+    # shape warnings of issue 18 (length, repetition, rollback on the first screen) by `opslib check tests/golden/*/runbook.md`
     assert [f for f in report.findings if f.status == "fail" and f.area not in ("truth", "shape")] == [] and report.compliance == 100.0
     assert [f for f in report.findings if f.status == "fail" and f.area == "shape" and f.severity != "warning"] == []
     # substance (commands, outputs, verification, escalation, rollback): records of past events have no procedure

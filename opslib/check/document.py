@@ -18,7 +18,7 @@ data: opslib/data/check-*.yaml; item texts: opslib/data/quality-bar.yaml, genre 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from opslib.check.classify import classify
@@ -403,7 +403,15 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
         findings += truth
         notes += tnotes
     sub = substance(doc, genre, *counts)
+    findings = _with_lines(findings, doc, judged_as)
     return Report(str(p) if p else "<text>", genre, findings, sub.score, area_scores(findings), notes, sure, score(findings), sub)
+
+
+def _with_lines(findings: list[Finding], doc: Document, genre: str) -> list[Finding]:
+    """Every failing finding names a line: one that has none (a missing section, a missing link)
+    points where the document's main sections start, where the missing thing is to be added."""
+    top = _where(doc, genre, "top")
+    return [replace(f, line=top) if f.status == "fail" and not f.line else f for f in findings]
 
 
 def area_scores(findings: list[Finding]) -> dict[str, float]:
