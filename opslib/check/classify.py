@@ -27,6 +27,7 @@ __all__ = ["Guess", "classify", "prompt_lines", "template_share", "title_of", "S
 # the lead over the runner-up below which the checker is unsure of the genre
 SURE_MARGIN = 1.0
 WEIGHTS = {"names": 2.0, "title": 3.0, "headings": 1.0, "text": 0.5}
+TITLE = 300  # characters of a title the signals read
 
 # a prompt to the writer: a bullet or line that asks a question, an `e.g.`/"for example" sample in
 # prose, "(Title: …)", "Describe …"/"Explain …"/"List …"/"Link to …" instructions, an empty table row
@@ -124,8 +125,8 @@ def template_share(doc: Document) -> float:
 
 def classify(doc: Document, name: str = "") -> Guess:
     """The genre of `doc` (file name `name` helps), and whether the checker is sure of it."""
-    titles = [norm_title(s.title) for s in doc.sections]
-    title = norm_title(title_of(doc))
+    titles = [norm_title(s.title[:TITLE]) for s in doc.sections]  # capped: the signals stay linear on a hostile heading
+    title = norm_title(title_of(doc)[:TITLE])
     scores: dict[str, float] = {}
     for genre, sig in _signals().items():
         s = WEIGHTS["names"] * sum(bool(rx.search(name)) for rx in sig["names"])
@@ -133,7 +134,7 @@ def classify(doc: Document, name: str = "") -> Guess:
         s += WEIGHTS["headings"] * sum(any(rx.search(t) for t in titles) for rx in sig["headings"])
         s += WEIGHTS["text"] * sum(bool(rx.search(doc.text)) for rx in sig["text"])
         scores[genre] = s
-    if re.fullmatch(r"[A-Z][a-z]+([A-Z][A-Za-z0-9]*)+", title_of(doc).strip()):  # KubeletDown: an alert's name
+    if re.fullmatch(r"[A-Z][a-z]+([A-Z][A-Za-z0-9]*)+", title_of(doc)[:TITLE].strip()):  # KubeletDown: an alert's name
         scores["alert-runbook"] += WEIGHTS["title"]
     canon = {canonical_section(s.title) for s in doc.sections if s.level == doc.section_level} - {None}
     if len(canon & {"Deployment", "Operations", "Rollback"}) >= 2:

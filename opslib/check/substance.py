@@ -49,13 +49,23 @@ _RATIONALE = re.compile(r"\b(because|so that|which means|this means|means that|o
                         r"the reason|rationale|since (the|it|we)|as a result|impact)\b", re.I)
 _ESCALATE = re.compile(r"escalat|on-?call|pager ?duty|opsgenie|incident (commander|manager)|rotation|\bsre\b|support (case|team|ticket)|"
                        r"contact (the|your)|\bpage (the|someone)|slack", re.I)
-_NAMED = re.compile(r"(?<![\w/])#[a-z][\w-]{2,}\b|(?<![\w])@[a-z][\w.-]{2,}\b|\b[\w.+-]+@[\w-]+\.[\w.]+\b|"
-                    r"pagerduty\.com/\S+|\b(schedule|rotation|team|channel)\s+[`\"']?[\w-]{3,}", re.I)
+_NAMED = re.compile(r"(?<![\w/])#[a-z][\w-]{2,}\b|(?<![\w])@[a-z][\w.-]{2,}\b|pagerduty\.com/\S+|\b(schedule|rotation|team|channel)\s+[`\"']?[\w-]{3,}", re.I)
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
 _ROLLBACK = re.compile(r"roll(ing|ed)? ?back|revert|restore|undo|downgrade|previous (version|release|revision)|fail ?back|back out", re.I)
 _DECISION = re.compile(r"^\s*(?:[-*+]|\d+\.)?\s*(?:\*\*)?(if|when|unless|in case)\b[^.\n]{3,}[,:]|\bif (so|not|yes|no)\b|\botherwise\b", re.I)
 _STEP = re.compile(r"^\s*\d+[.)]\s+\S|^#+\s*(step|phase)\s*\d+", re.I)
 _SPECIFIC = re.compile(r"`[^`\n]{2,80}`|\b\d+(\.\d+)?\s*(%|ms|s|sec|seconds?|min|minutes?|h|hours?|days?|[KMGT]i?B|vCPU|cores?|replicas?|nodes?|pods?|USD|\$)|"
-                       r"\$\s?\d[\d,]*(\.\d+)?|\b[a-z0-9-]+(\.[a-z0-9-]+){2,}\b|(?<![\w])/[\w.-]+(/[\w.-]+)+|\b[a-z]+[-_][a-z0-9]+([-_][a-z0-9]+)+\b")
+                       r"\$\s?\d[\d,]*(\.\d+)?")
+# specific names matched one whitespace-separated token at a time (a token is at most TOKEN characters:
+# the rules stay linear on a hostile line): hosts and domains, paths, dashed or underscored identifiers
+_SPECIFIC_TOKEN = re.compile(r"[a-z0-9-]+(\.[a-z0-9-]+){2,}|/[\w.-]+(/[\w.-]+)+|[a-z]+[-_][a-z0-9]+([-_][a-z0-9]+)+")
+TOKEN = 120
+_TOKEN_RX = re.compile(rf"\S{{1,{TOKEN}}}")
+
+
+def _tokens(text: str) -> list[str]:
+    """Whitespace-separated tokens, punctuation around them stripped, each at most TOKEN characters."""
+    return [t.strip("`'\"()[]{}<>,;:.!?*") for t in _TOKEN_RX.findall(text)]
 
 
 @dataclass(frozen=True)
@@ -147,6 +157,7 @@ def substance(doc: Document, genre: str, invalid: int = 0, unfit: int = 0) -> Su
         if valid == 1.0 else "fix the commands that are invalid or belong to another platform than the document's", valid)
 
     specifics = {m.group(0) for m in _SPECIFIC.finditer(doc.text) if not re.search(r"<[^>]+>|\bTODO\b|\[[A-Z ]+\]", m.group(0))}
+    specifics |= {t for t in _tokens(doc.text) if _SPECIFIC_TOKEN.fullmatch(t)}
     prompts = prompt_lines(doc)
     add("specifics", len(specifics), prompts[0] if prompts else action, f"{len(specifics)} specific names and values",
         "name the real things: hosts, clusters, namespaces, dashboards, metric names, values with their units")
@@ -172,7 +183,7 @@ def substance(doc: Document, genre: str, invalid: int = 0, unfit: int = 0) -> Su
         0.6 + 0.4 * min(1.0, why / 2) if nthr else 1.0)
 
     esc = [i for i, ln in prose if _ESCALATE.search(ln)]
-    named = len({m.group(0).lower() for m in _NAMED.finditer(text)})
+    named = len({m.group(0).lower() for m in _NAMED.finditer(text)} | {t.lower() for t in _tokens(text) if _EMAIL.fullmatch(t)})
     add("escalation", (1.0 if esc else 0.0) + named, esc[0] if esc else 1, f"escalation {'mentioned' if esc else 'absent'}, {named} named contact(s)",
         "say whom to page when this does not work: the rotation, channel or person, by name")
 
