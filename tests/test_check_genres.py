@@ -52,7 +52,7 @@ def test_hand_written_cost_plan_passes_every_item():
     assert failing(findings) == []
     assert {f.status for f in findings if "Worst-case" in f.item} == {"not measured"}
     report = check_document(COST, name="payments-cost.md")
-    assert report.genre == "cost-plan" and report.score == 100.0
+    assert report.genre == "cost-plan" and report.compliance == 100.0
 
 
 @pytest.mark.parametrize("mutate, word", [
@@ -153,7 +153,7 @@ Page #payments-oncall; after 15 min the engineering manager.
 def test_deployment_plan_passes_every_rule():
     report = check_document(PLAN)
     assert report.genre == "deployment-plan"
-    assert failing(report.findings) == [] and report.score == 100.0
+    assert failing(report.findings) == [] and report.compliance == 100.0
     assert {f.status for f in report.findings if "Thresholds with a rationale" in f.item} == {"pass"}
 
 
@@ -246,7 +246,7 @@ Signed on the HTML export.
 
 def test_readiness_review_passes():
     report = check_document(READINESS)
-    assert report.genre == "readiness" and failing(report.findings) == [] and report.score == 100.0
+    assert report.genre == "readiness" and failing(report.findings) == [] and report.compliance == 100.0
 
 
 @pytest.mark.parametrize("mutate, word", [
@@ -303,7 +303,7 @@ Over budget: follow the cost plan's cost increase review process.
 
 def test_cost_report_is_its_own_genre():
     report = check_document(COST_REPORT)
-    assert report.genre == "cost-report" and failing(report.findings) == [] and report.score == 100.0
+    assert report.genre == "cost-report" and failing(report.findings) == [] and report.compliance == 100.0
     assert "All procedures use specific commands (not abstractions)" in {f.item for f in report.findings if f.status == "n/a"}
 
 

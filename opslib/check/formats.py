@@ -26,6 +26,19 @@ def _counts(r: Report) -> str:
             f"{sum(f.status in ('n/a', 'not measured') for f in r.findings)} n/a or not measured")
 
 
+def _changes(r: Report) -> list[str]:
+    """The changes that would raise the substance score most, best first."""
+    return [f"line {p.line}: {p.advice} (found {p.evidence}; up to +{_gain(r, p):.0f})" if p.line else
+            f"{p.advice} (found {p.evidence}; up to +{_gain(r, p):.0f})" for p in r.top_changes()]
+
+
+def _gain(r: Report, part) -> float:
+    sub = r.substance
+    if sub is None:
+        return 0.0
+    return 100 * part.gain * sub.factor / sum(p.weight for p in sub.parts)
+
+
 def _esc(s: str) -> str:
     return s.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
@@ -39,12 +52,19 @@ def render_reports(reports: list[Report], fmt: str) -> str:
         return json.dumps([r.as_dict() for r in reports], indent=2)
     out: list[str] = []
     if fmt == "markdown":
-        out += ["| document | genre | score | " + "areas |", "|---|---|---:|---|"]
-        out += [f"| `{r.file}` | {r.genre} | {r.score:.1f} | " + ", ".join(f"{a} {s:.0f}" for a, s in r.areas.items()) + " |" for r in reports]
+        out += ["| document | genre | score | items passed | " + "areas |", "|---|---|---:|---:|---|"]
+        out += [f"| `{r.file}` | {r.genre}{'' if r.genre_sure else ' (unsure)'} | {r.score:.1f} | {r.compliance:.0f} % | "
+                + ", ".join(f"{a} {s:.0f}" for a, s in r.areas.items()) + " |" for r in reports]
         for r in reports:
             fails = [f for f in r.findings if f.status == "fail"]
             out += ["", f"### `{r.file}` ({r.genre}, score {r.score:.1f})", "", _counts(r)]
             out += [f"- {n}" for n in r.notes]
+            if r.substance and r.substance.penalties:
+                out += [f"- penalty: {p}" for p in r.substance.penalties]
+            changes = _changes(r)
+            if changes:
+                out += ["", f"The {len(changes)} changes that would raise the score most:", ""]
+                out += [f"{i}. {c}" for i, c in enumerate(changes, 1)]
             if fails:
                 out += ["", "| line | severity | item | fix |", "|---:|---|---|---|"]
                 out += [f"| {f.line or ''} | {f.severity} | {f.item} | {f.message.replace('|', '/')} |" for f in fails]
@@ -56,7 +76,7 @@ def render_reports(reports: list[Report], fmt: str) -> str:
                     kind = "error" if f.severity == "error" else "warning"
                     loc = f"file={_prop(r.file)}" + (f",line={f.line}" if f.line else "")
                     out.append(f"::{kind} {loc},title={_prop(f.item)}::{_esc(f.message)}")
-            out.append(f"{r.file}: {r.genre}, score {r.score:.1f}; {_counts(r)}")
+            out.append(f"{r.file}: {r.genre}, score {r.score:.1f} (items passed {r.compliance:.0f} %); {_counts(r)}")
             continue
         for f in r.findings:
             where = f"{r.file}:{f.line}" if f.line else r.file
@@ -64,5 +84,7 @@ def render_reports(reports: list[Report], fmt: str) -> str:
             out.append(f"{where}: {status}: [{f.item}] {f.message}")
         areas = ", ".join(f"{a} {s:.0f}" for a, s in r.areas.items())
         out += [f"{r.file}: note: {n}" for n in r.notes]
-        out.append(f"{r.file}: {r.genre}, score {r.score:.1f} ({areas}); {_counts(r)}")
+        out += [f"{r.file}: note: penalty: {p}" for p in (r.substance.penalties if r.substance else [])]
+        out += [f"{r.file}: to raise the score: {c}" for c in _changes(r)]
+        out.append(f"{r.file}: {r.genre}{'' if r.genre_sure else ' (unsure)'}, score {r.score:.1f} (items passed {r.compliance:.0f} %; {areas}); {_counts(r)}")
     return "\n".join(out)

@@ -4,7 +4,7 @@
 
 Every checker has that signature (opslib.check.findings.Checker); `strict=True` is the profile
 of our own generated documents and only adds findings. Genres without a checker of their own
-(alert-runbook, procedure, checklist, template) are judged by the generic rules of
+(alert-runbook, procedure, checklist, template, postmortem) are judged by the generic rules of
 opslib.check.document alone: their checker returns no findings.
 """
 
@@ -39,7 +39,7 @@ CHECKERS: dict[str, Checker] = {
     "alerts": check_alerts,
 }
 # genres `opslib check` recognises that only the generic rules judge
-GENERIC_GENRES = ("alert-runbook", "procedure", "checklist", "template")
+GENERIC_GENRES = ("alert-runbook", "procedure", "checklist", "template", "postmortem")
 
 
 def check_genre(genre: str, text: str, *, path: Path | None = None, environments: Sequence[str] | None = None,
