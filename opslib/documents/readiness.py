@@ -576,7 +576,7 @@ def verdict(rv_items: list[Item], status: StatusCheck | None) -> tuple[str, str]
     fails = [i for i in rv_items if i.status == "fail"]
     open_items = [i for i in rv_items if i.open]
     blocking = [i for i in rv_items if i.blocking and i.status != "n/a"]
-    if status is not None and status.halting:
+    if status is not None and status.halting and status.status is not None:
         return "no-go", f"status.json says the project is {status.status.status}."
     if fails:
         names = ", ".join(i.id for i in fails[:5]) + (", …" if len(fails) > 5 else "")
