@@ -324,6 +324,11 @@ class CiPlatform(_Model):
     tools: Annotated[str, PlainValidator(_as_written)] = Field(description="shell command that installs or checks the deploy tools in that image")
     aws_oidc: bool = Field(default=False, description="deploy jobs assume an AWS role through OIDC")
     role: str | None = Field(default=None, description="the AWS role the jobs assume (Jinja over project, env, target); needed with aws_oidc")
+    gitlab_id_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="OIDC ID tokens the GitLab deploy and rollback jobs declare (id_tokens): variable name → audience (may use CI/CD variables), "
+        "read by setup to sign in without a stored key (Google Workload Identity Federation, Azure federated credentials)",
+    )
     credentials: list[str] = Field(default_factory=list, description="CI secrets the deploy jobs need, e.g. HEROKU_API_KEY")
     fetch_full_history: bool = Field(default=False, description="the deploy needs the whole git history (git push deploys)")
     build: Literal["container", "artifact", "containerless"] = Field(

@@ -423,6 +423,8 @@ def gitlab_files(p) -> dict[str, dict]:
             job["variables"] = variables
         if p.aws_oidc:
             job["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
+        elif p.gitlab_id_tokens:
+            job["id_tokens"] = {name: {"aud": aud} for name, aud in sorted(p.gitlab_id_tokens.items())}
         script = [p.tools] + (_aws_gitlab(env) if p.aws_oidc else []) + ([env.setup] if env.setup else [])
         script += [s.command for s in env.record] + [_started()]
         script += [s.command for s in env.deploy] + [env.smoke_command]
@@ -444,6 +446,8 @@ def gitlab_files(p) -> dict[str, dict]:
             rb["variables"] = variables
         if p.aws_oidc:
             rb["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
+        elif p.gitlab_id_tokens:
+            rb["id_tokens"] = {name: {"aud": aud} for name, aud in sorted(p.gitlab_id_tokens.items())}
         rb["script"] = [
             'if [ ! -f .deploy/started ]; then echo "deploy-' + env.name + ' failed before it changed anything: nothing to roll back"; exit 0; fi',
             p.tools, *(_aws_gitlab(env) if p.aws_oidc else []), *([env.setup] if env.setup else []),

@@ -231,6 +231,7 @@ class Pipeline:
     deploy_image: str
     aws_oidc: bool
     fetch_full_history: bool
+    gitlab_id_tokens: dict[str, str] = field(default_factory=dict)
     manifests: dict[str, str] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
     gates: list[Gate] = field(default_factory=list)
@@ -501,7 +502,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         ci_secrets_env=sorted(n for n in pdata.credentials),
         notify_channel=channel, notify_secret=ci.notify_secret, notify_command=notify,
         tools=pdata.tools, runner_tools=pdata.runner_tools, deploy_image=pdata.image, aws_oidc=pdata.aws_oidc,
-        fetch_full_history=pdata.fetch_full_history, manifests=manifests,
+        fetch_full_history=pdata.fetch_full_history, gitlab_id_tokens=dict(pdata.gitlab_id_tokens), manifests=manifests,
     )
     p.stages = _stages(p)
     p.gates = _gates(p)
