@@ -260,4 +260,5 @@ def test_a_mistake_in_the_knowledge_file_names_its_line(tmp_path):
 
 def test_examples_declare_their_dependencies():
     deps = {p.stem: [d.name for d in load_params(p).dependencies] for p in PARAMS.glob("*.yaml")}
-    assert deps == {"weather-api": ["openweathermap"], "shop-platform": ["stripe", "sendgrid"], "agent-orchestrator": ["anthropic", "github"]}
+    assert deps == {"weather-api": ["openweathermap"], "shop-platform": ["stripe", "sendgrid"], "agent-orchestrator": ["anthropic", "github"],
+                    "sms-notifier": ["twilio"], "merchant-digest": ["sendgrid"]}

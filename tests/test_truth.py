@@ -300,7 +300,7 @@ def test_anchor_slug_is_githubs():
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_generated_documents_have_no_invalid_command_and_no_unfit_tool(rendered, name):
     out = rendered[name]
-    files = [*out.glob("*.md"), *out.glob("ci/.github/workflows/*.yml"), out / "ci" / ".gitlab-ci.yml"]
+    files = [*out.glob("*.md"), *out.glob("ci/.github/workflows/*.yml"), *out.glob("ci/.gitlab-ci.yml")]
     for f in files:
         r = report(rendered, name, f.relative_to(out).as_posix(), run_shellcheck=False)
         assert not [c for c in r.commands if c.status == "invalid"], (f.name, [c for c in r.commands if c.status == "invalid"])
@@ -423,4 +423,6 @@ def test_runbook_procedures_name_their_inputs(rendered, name):
     r = report(rendered, name, "runbook.md", run_shellcheck=False)
     assert r.unset == []
     text = (rendered[name] / "runbook.md").read_text()
-    assert "Inputs: `VERSION` (the release tag, see [Release variables](#release-variables))" in text
+    after = text.split("\n## Operations", 1)[1]  # Deployment sets VERSION itself; a procedure after it names it as an input
+    if re.search(r"\$\{?VERSION\b", after):
+        assert "Inputs: `VERSION` (the release tag, see [Release variables](#release-variables))" in after

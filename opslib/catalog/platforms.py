@@ -335,7 +335,10 @@ class CiPlatform(_Model):
         description="container: build and push images; artifact: build zips or tarballs; containerless: the platform builds from the pushed commit"
     )
     registry_login: str | None = Field(default=None, description="log in to the image registry (Jinja over env, registry); needed with build: container")
-    setup: str | None = Field(default=None, description="a command each deploy job runs first (Jinja), e.g. fetch the cluster credentials")
+    setup: str | None = Field(
+        default=None,
+        description="a command each deploy job runs first (Jinja; `system` is the CI system, github or gitlab, where the sign-in differs), e.g. fetch the cluster credentials",
+    )
     runner_tools: Annotated[str, PlainValidator(_as_written)] | None = Field(
         default=None, description="command that installs the deploy tools on GitHub's ubuntu-latest runner (GitHub jobs run there, not in image); default: none needed"
     )
@@ -446,7 +449,7 @@ _COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "depen
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,
-    "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services"},
+    "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services", "system"},
     "cost.yaml": _COMMAND | {"caps", "tags", "envs"},
     "alerts.yaml": {"ci", "sel", "target", "env", "project", "constants", "latency_ms", "latency_s", "latency_basis",
                     "service", "queue", "max_gap_s", "timeout_s"},
