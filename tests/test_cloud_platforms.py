@@ -18,6 +18,7 @@ from opslib import check_status, load_params
 from opslib.catalog.catalog import load_platform, platform_names
 from opslib.cli import main
 from opslib.documents import runbook
+from opslib.documents.ci_files import load
 
 SECONDS_PER_MONTH = 2628000  # 730 h
 
@@ -129,6 +130,11 @@ def test_a_project_on_the_platform_renders_every_document(tmp_path, capsys, plat
     assert load_platform(platform).title in book
     assert all(mark in book for mark in PLATFORMS[platform]["marks"]), [m for m in PLATFORMS[platform]["marks"] if m not in book]
     assert "stripe-reconcile" in texts["alerts.yml"] and "stripe-reconcile" in texts[".gitlab-ci.yml"]  # the nightly job moved too
+    # each CI system signs in with its own OIDC token: GitLab declares it (id_tokens), GitHub's runner provides its own
+    token = {"aws-ecs-fargate": "AWS_ID_TOKEN", "google-cloud-run": "GCP_ID_TOKEN", "azure-container-apps": "AZURE_ID_TOKEN"}[platform]
+    gitlab = load(texts[".gitlab-ci.yml"])
+    assert all(token in gitlab[f"{job}-{env}"]["id_tokens"] for job in ("deploy", "rollback") for env in ("dev", "staging", "prod"))
+    assert token not in texts["deploy.yml"] and "ACTIONS_ID_TOKEN_REQUEST" not in texts[".gitlab-ci.yml"]
     # no command of another cloud's CLI in any document or CI file (shell lines only)
     lines = [ln.strip() for text in texts.values() for ln in text.splitlines()]
     foreign = [ln for ln in lines for tool in OTHER_TOOLS[PLATFORMS[platform]["tool"]] if ln.startswith((tool, f"- {tool}", f"$ {tool}"))]
