@@ -58,7 +58,13 @@ def test_every_rule_is_explained(name):
             assert r["annotations"][key], (r["alert"], key)
         assert r["annotations"]["runbook_url"] == f"runbook.md#{r['alert'].lower()}"  # the alert's own section
     names = {r["alert"] for r in rules}
-    assert {"HighErrorRate", "HighLatencyP95", "RequestRateAnomaly"} <= names
+    kinds = {svc.kind for svc in params.services}
+    # the HTTP alerts where there is HTTP; each worker's queue and each job's runs otherwise
+    assert ({"HighErrorRate", "HighLatencyP95", "RequestRateAnomaly"} <= names) == ("web" in kinds)
+    for svc in params.services:
+        suffix = "".join(part.title() for part in svc.name.split("-"))
+        wanted = {"worker": ["WorkerProcessingFailures"], "job": ["JobMissedRun", "JobFailed", "JobRunTooLong"]}.get(svc.kind, [])
+        assert {f"{a}{suffix}" for a in wanted} <= names, (svc.name, sorted(names))
 
 
 def test_platform_specific_alerts():

@@ -35,7 +35,7 @@ MENTIONS = {
     "github": re.compile(r"GitHub|\bgh (?:run|workflow|pr|api|secret)\b|\.github/workflows|GITHUB_|github\.(?:ref|sha|run_id)|workflow_dispatch"),
     "gitlab": re.compile(r"GitLab|\bglab\b|\.gitlab-ci\.yml|\$\{?CI_[A-Z_]+"),
 }
-VERSIONS = {"weather-api": "1.4.0", "shop-platform": "2.4.0", "agent-orchestrator": "0.9.0"}
+VERSIONS = {"weather-api": "1.4.0", "shop-platform": "2.4.0", "agent-orchestrator": "0.9.0", "sms-notifier": "2.1.0", "merchant-digest": "1.2.0"}
 SHA = "3f9c2a7e41b08d5c6e2f1a9b7d4c0e8f5a2b6c1d"
 PINNED_PIP = f"opslib @ git+https://github.com/acme/opslib@{SHA}"
 PINNED_IMAGE = "ghcr.io/acme/opslib@sha256:" + "6a1f0c3e" * 8
@@ -77,6 +77,11 @@ def file_variant(tmp_path, name: str, edit) -> str:
     with path.open("w") as fh:
         yaml.dump(data, fh)
     return str(path)
+
+
+def both(name: str) -> ProjectParams:
+    """An example with both CI systems (the tests of the CI files read both; an example may use one)."""
+    return variant(name, systems=SYSTEM_SETS["both"])
 
 
 def plan_text(params: ProjectParams, name: str, strategy: str | None = None) -> str:
@@ -159,7 +164,7 @@ def test_gitlab_only_project_through_the_notebook(tmp_path):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_cost_gate_installs_opslib_pinned_and_runs_the_cli(name):
-    p = pipeline.build(load_params(PARAMS / f"{name}.yaml"))
+    p = pipeline.build(both(name))
     texts = [pipeline.render_pipeline(p), *p.files.values()]
     for text in texts:
         assert not re.search(r"pip install [\"']?opslib(?![ @\w-])", text), "a bare `opslib` from PyPI is an unrelated package"
@@ -235,7 +240,7 @@ def _pipes(line: str) -> bool:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_every_deciding_pipe_runs_with_pipefail(name):
-    p = pipeline.build(load_params(PARAMS / f"{name}.yaml"))
+    p = pipeline.build(both(name))
     for path in (".github/workflows/ci.yml", ".github/workflows/deploy.yml"):
         wf = jobs(p, path)
         assert wf["defaults"]["run"]["shell"] == "bash", "GitHub's default `bash -e {0}` has no pipefail; `shell: bash` has"
@@ -311,7 +316,7 @@ def _strategies() -> list[tuple[str, str]]:
 
 @pytest.mark.parametrize(("name", "strategy"), _strategies())
 def test_rollback_on_any_failure_after_the_deploy_started(name, strategy):
-    params = load_params(PARAMS / f"{name}.yaml")
+    params = both(name)
     p = pipeline.build(params, strategy=strategy)
     gh = jobs(p, ".github/workflows/deploy.yml")["jobs"]
     gl = jobs(p, ".gitlab-ci.yml")
@@ -456,7 +461,7 @@ def _check(words: list[str]) -> str | None:
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_gh_and_glab_invocations_match_their_manuals(name):
-    params = load_params(PARAMS / f"{name}.yaml")
+    params = both(name)
     texts = [plan_text(params, name)]
     for strategy in params.catalog.platform(params.platform).deploy:
         p = pipeline.build(params, strategy=strategy)
@@ -503,7 +508,7 @@ def test_lambda_versions_carry_the_tag_the_runbook_looks_up():
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_no_release_is_hard_coded_and_every_rollback_value_is_set_first(name):
-    params = load_params(PARAMS / f"{name}.yaml")
+    params = both(name)
     p = pipeline.build(params)
     for text in [pipeline.render_pipeline(p), *p.files.values()]:
         assert not re.search(r"PREVIOUS_VERSION=v?\d", text) and "--ref v1.4.1" not in text
@@ -517,6 +522,7 @@ def test_no_release_is_hard_coded_and_every_rollback_value_is_set_first(name):
     code = "\n".join(re.findall(r"```bash\n(.*?)```", rollback, re.S))
     used = set(re.findall(r"\$\{?([A-Z_][A-Z0-9_]*)", re.sub(r"(?m)^\s*#.*$", "", code)))
     assigned = set(re.findall(r"(?m)^\s*(?:export\s+)?([A-Z_][A-Z0-9_]*)=", head + code))
+    assigned |= set(re.findall(r"\bfor ([A-Z_][A-Z0-9_]*) in\b", code))  # a loop sets its variable
     assert used <= assigned, used - assigned
 
 

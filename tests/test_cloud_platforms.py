@@ -1,7 +1,7 @@
 """The container platforms aws-ecs-fargate, google-cloud-run and azure-container-apps.
 
 Each folder validates as a whole, templates included (tests/test_catalog.py checks every shipped
-platform); here a project on each — the shop's five services (four web, one worker) moved to the
+platform); here a project on each — the shop's services (four web, one worker, the nightly job) moved to the
 platform, its region, registry, secret store and the platform's own catalog prices — renders
 every document with every check passing, for every strategy the platform offers, and uses no
 tool of another platform."""
@@ -18,7 +18,7 @@ from opslib import check_status, load_params
 from opslib.catalog.catalog import load_platform, platform_names
 from opslib.cli import main
 from opslib.documents import runbook
-from opslib.errors import ParamsError
+from opslib.documents.ci_files import load
 
 SECONDS_PER_MONTH = 2628000  # 730 h
 
@@ -30,7 +30,8 @@ PLATFORMS = {
             {"name": "fargate-vcpu", "price": "aws.fargate.vcpu.us-east-1", "quantity": {"count": {"low": 3, "expected": 5, "high": 8}, "factor": 0.5}},
             {"name": "fargate-memory", "price": "aws.fargate.memory.us-east-1", "quantity": {"count": {"low": 3, "expected": 5, "high": 8}}},
         ],
-        "marks": ["aws ecs update-service", "aws ecs wait services-stable", "aws application-autoscaling register-scalable-target"],
+        "marks": ["aws ecs update-service", "aws ecs wait services-stable", "aws application-autoscaling register-scalable-target",
+                  "aws scheduler update-schedule", "aws ecs run-task"],
     },
     "google-cloud-run": {
         "region": "europe-west1", "store": "gcp-secret-manager", "registry": "europe-west1-docker.pkg.dev/acme-shop/shop",
@@ -41,7 +42,7 @@ PLATFORMS = {
             {"name": "run-requests", "price": "gcp.cloud-run.requests-tier-1-beyond-2m-free.europe-west1",
              "quantity": {"drivers": ["monthly_requests"], "factor": 0.000001}, "free_units": 2},
         ],
-        "marks": ["gcloud run deploy", "gcloud run services update-traffic", "--no-traffic --tag candidate"],
+        "marks": ["gcloud run deploy", "gcloud run services update-traffic", "--no-traffic --tag candidate", "gcloud run jobs update", "gcloud scheduler jobs pause"],
     },
     "azure-container-apps": {
         "region": "westus2", "store": "azure-key-vault", "registry": "acmeshop.azurecr.io/shop",
@@ -54,7 +55,7 @@ PLATFORMS = {
             {"name": "aca-requests", "price": "azure.container-apps.requests-beyond-2m-free.westus2",
              "quantity": {"drivers": ["monthly_requests"], "factor": 0.000001}, "free_units": 2},
         ],
-        "marks": ["az containerapp update", "az containerapp ingress traffic set", "az containerapp revision copy"],
+        "marks": ["az containerapp update", "az containerapp ingress traffic set", "az containerapp revision copy", "az containerapp job update", "az containerapp job start"],
     },
 }
 OTHER_TOOLS = {"aws": ("gcloud ", "az ", "kubectl "), "gcloud": ("aws ", "az ", "kubectl ", "heroku "), "az": ("aws ", "gcloud ", "kubectl ", "heroku ")}
@@ -74,7 +75,7 @@ def shop_on(tmp_path: Path, platform: str, strategy: str) -> Path:
     for env in raw["environments"]:
         env["region"] = spec["region"]
     dropped = {s["name"] for s in raw["services"] if s.get("kind", "web") in ("worker", "job") and not supports(platform, s["kind"])}
-    raw["services"] = [s for s in raw["services"] if s["name"] not in dropped]  # what the platform refuses (tested below)
+    raw["services"] = [s for s in raw["services"] if s["name"] not in dropped]  # what a platform cannot run (none of these three today)
     for svc in raw["services"]:
         svc["image"] = f"{spec['registry']}/{svc['name']}"
         for key, capability in (("health_command", "exec"), ("metrics", "metrics")):
@@ -127,7 +128,13 @@ def test_a_project_on_the_platform_renders_every_document(tmp_path, capsys, plat
                                              docs / "deployments" / "1.5.0-prod" / "deployment-plan.md"]}
     book = texts["runbook.md"]
     assert load_platform(platform).title in book
-    assert all(mark in book for mark in PLATFORMS[platform]["marks"])
+    assert all(mark in book for mark in PLATFORMS[platform]["marks"]), [m for m in PLATFORMS[platform]["marks"] if m not in book]
+    assert "stripe-reconcile" in texts["alerts.yml"] and "stripe-reconcile" in texts[".gitlab-ci.yml"]  # the nightly job moved too
+    # each CI system signs in with its own OIDC token: GitLab declares it (id_tokens), GitHub's runner provides its own
+    token = {"aws-ecs-fargate": "AWS_ID_TOKEN", "google-cloud-run": "GCP_ID_TOKEN", "azure-container-apps": "AZURE_ID_TOKEN"}[platform]
+    gitlab = load(texts[".gitlab-ci.yml"])
+    assert all(token in gitlab[f"{job}-{env}"]["id_tokens"] for job in ("deploy", "rollback") for env in ("dev", "staging", "prod"))
+    assert token not in texts["deploy.yml"] and "ACTIONS_ID_TOKEN_REQUEST" not in texts[".gitlab-ci.yml"]
     # no command of another cloud's CLI in any document or CI file (shell lines only)
     lines = [ln.strip() for text in texts.values() for ln in text.splitlines()]
     foreign = [ln for ln in lines for tool in OTHER_TOOLS[PLATFORMS[platform]["tool"]] if ln.startswith((tool, f"- {tool}", f"$ {tool}"))]
@@ -142,9 +149,11 @@ def test_a_canary_on_codedeploy_says_it_shifts_in_two_steps(tmp_path):
     text = runbook.preview(params, check_status(params, force=True)).markdown
     assert re.search(r"--traffic-routing-config '\{\"type\":\"TimeBasedCanary\",\"timeBasedCanary\":\{\"canaryPercentage\":10,\"canaryInterval\":15\}\}'", text)
     assert "CodeDeploy's ECS canary shifts traffic in two steps" in text
-    # workers have no load balancer: they deploy rolling, never through CodeDeploy
-    worker = text[text.index("deploy each worker rolling first"):][:1500]
-    assert "aws ecs update-service" in worker and "order-events" in worker
+    # workers have no load balancer: never CodeDeploy; their canary is one task of a canary service
+    worker = text[text.index("a worker's canary is one task of its canary service"):][:2500]
+    assert "--service \"$F-canary\" --task-definition" in worker and "--desired-count 1" in worker and "order-events" in worker
+    promote = text[text.index("Promote the worker's canary"):][:1500]
+    assert "--service \"$F-canary\" --desired-count 0" in promote
 
 
 def test_the_readme_lists_every_shipped_platform_with_its_strategies():
@@ -156,12 +165,20 @@ def test_the_readme_lists_every_shipped_platform_with_its_strategies():
         assert sorted(s.strip() for s in strategies.split(",")) == sorted(load_platform(name).deploy), name
 
 
-@pytest.mark.parametrize("platform", [p for p in PLATFORMS if not supports(p, "job")])
-def test_a_scheduled_job_on_a_platform_without_jobs_is_refused_with_the_reason(platform):
-    """shop-platform's nightly job cannot move to a platform whose folder has no jobs section:
-    validate names the service and gives the platform's reason."""
-    params = load_params(PARAMS / "shop-platform.yaml")
-    job = next(i for i, s in enumerate(params.services) if s.kind == "job")
-    reason = " ".join((load_platform(platform).jobs.unsupported or "").split())
-    with pytest.raises(ParamsError, match=re.escape(f"services[{job}].kind: {platform} cannot run scheduled jobs: {reason[:60]}")):
-        runbook.with_platform(params, platform)
+@pytest.mark.parametrize("platform", PLATFORMS)
+def test_the_platform_runs_scheduled_jobs_with_every_procedure(platform):
+    """Each container platform runs the shop's nightly job: every job procedure has steps, and the
+    deploy of each strategy, the verify and the rollback cover jobs (a job the deploy never
+    touched would keep running the old release)."""
+    spec = load_platform(platform)
+    assert supports(platform, "job")
+    jobs = spec.jobs
+    for name in ("show", "run_now", "runs", "scale", "suspend", "resume"):
+        assert getattr(jobs, name), name
+    assert all(any(s.for_each == "job_service" for s in steps) for steps in spec.deploy.values())
+    assert any(s.for_each == "job_service" for s in spec.verify)
+    assert any(s.for_each == "job_service" for s in spec.rollback.steps)
+    ci = spec.ci
+    assert any(s.for_each == "job_service" for s in ci.deploy) and any(s.for_each == "job_service" for s in ci.rollback)
+    assert any(s.for_each == "job_service" for s in ci.smoke)
+    assert sum(e.requires_kind == "job" for e in spec.troubleshooting) >= 2

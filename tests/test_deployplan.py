@@ -27,8 +27,9 @@ from opslib.params.models import load_params
 from opslib.params.status import ProjectStatus
 
 D = FIXTURES / "deploy"
-QA = {"shop-platform": "QA-Report-SHOP-142.md", "weather-api": "QA-Report-WX-7.md", "agent-orchestrator": "QA-Report-SHOP-142.md"}
-VERSION = {"shop-platform": "2.4.0", "weather-api": "1.4.0", "agent-orchestrator": "0.9.0"}
+QA = {"shop-platform": "QA-Report-SHOP-142.md", "weather-api": "QA-Report-WX-7.md", "agent-orchestrator": "QA-Report-SHOP-142.md",
+      "sms-notifier": "QA-Report-SMS-21.md", "merchant-digest": "QA-Report-MDG-4.md"}
+VERSION = {"shop-platform": "2.4.0", "weather-api": "1.4.0", "agent-orchestrator": "0.9.0", "sms-notifier": "2.1.0", "merchant-digest": "1.2.0"}
 WINDOW = "2026-11-04T14:00Z/2026-11-04T16:00Z"
 CASES = [(p, s) for p in EXAMPLES for s in catalog.load_platform(load_params(PARAMS / f"{p}.yaml").platform).deploy]
 

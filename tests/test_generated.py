@@ -16,6 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from projects import make_project, outcome, project_choices, sample_choices
 
+from opslib.catalog.catalog import platform_names
+
 SETTINGS = {"deadline": None, "derandomize": True, "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 
@@ -53,7 +55,7 @@ def test_generated_projects_200(tmp_path):
     assert rendered >= 150, f"only {rendered} of 200 rendered; the generator draws too many projects a platform refuses"
 
 
-@pytest.mark.parametrize("platform", ["kubernetes", "heroku", "aws-lambda", "vm-systemd"])
+@pytest.mark.parametrize("platform", platform_names())
 @pytest.mark.parametrize("kinds", [("worker",), ("job",)])
 def test_projects_without_a_web_service_render_on_every_platform(tmp_path, platform, kinds):
     """The class of failure of issue 16: a project whose services are all workers (or all jobs)

@@ -17,7 +17,7 @@ from opslib.catalog.catalog import clear_caches, open_catalog
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.findings import failed
 from opslib.core.cron import max_interval_minutes, parse_cron
-from opslib.core.formatting import duration
+from opslib.core.formatting import aws_cron, duration
 from opslib.documents import alerts, cost_plan, runbook, secrets
 from opslib.documents.monitoring import alert_specs
 from opslib.errors import ParamsError
@@ -51,6 +51,15 @@ def test_a_bad_schedule_says_which_field(expr, message):
     with pytest.raises(ValueError) as exc:
         parse_cron(expr)
     assert message.replace("5 fields", "4 field(s)") in str(exc.value) or message in str(exc.value)
+
+
+@pytest.mark.parametrize("expr, aws", [("15 3 * * 1-5", "cron(15 3 ? * MON-FRI *)"), ("30 4 * * *", "cron(30 4 * * ? *)"),
+                                       ("*/10 * * * *", "cron(0/10 * * * ? *)"), ("0 2 1 * *", "cron(0 2 1 * ? *)"),
+                                       ("@weekly", "cron(0 0 ? * SUN *)"), ("0 6 * * 0,6", "cron(0 6 ? * SUN,SAT *)")])
+def test_a_schedule_as_aws_writes_it(expr, aws):
+    """EventBridge (rules and Scheduler) wants six fields, `?` in one day field and days of week
+    counted from Sunday = 1: names avoid the off-by-one of cron's Sunday = 0."""
+    assert aws_cron(expr) == aws
 
 
 def test_durations_read_like_people_write_them():
@@ -253,4 +262,5 @@ def test_a_mistake_in_the_knowledge_file_names_its_line(tmp_path):
 
 def test_examples_declare_their_dependencies():
     deps = {p.stem: [d.name for d in load_params(p).dependencies] for p in PARAMS.glob("*.yaml")}
-    assert deps == {"weather-api": ["openweathermap"], "shop-platform": ["stripe", "sendgrid"], "agent-orchestrator": ["anthropic", "github"]}
+    assert deps == {"weather-api": ["openweathermap"], "shop-platform": ["stripe", "sendgrid"], "agent-orchestrator": ["anthropic", "github"],
+                    "sms-notifier": ["twilio"], "merchant-digest": ["sendgrid"]}

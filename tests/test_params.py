@@ -15,8 +15,8 @@ def test_examples_are_valid(name):
     assert [e.name for e in params.environments] == ["dev", "staging", "prod"]
 
 
-def test_three_examples_ship():
-    assert EXAMPLES == ["agent-orchestrator", "shop-platform", "weather-api"]
+def test_the_examples_ship():
+    assert EXAMPLES == ["agent-orchestrator", "merchant-digest", "shop-platform", "sms-notifier", "weather-api"]
 
 
 MANY = FIXTURES / "bad-params" / "many-mistakes.yaml"

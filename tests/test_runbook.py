@@ -39,7 +39,7 @@ def test_project_names_filled_in_no_template_residue(name):
     params, text = generate(name)
     assert "{{" not in text and "{%" not in text
     for env in params.environments:
-        assert env.url in text
+        assert env.url is None or env.url in text
     for svc in params.services:
         assert svc.name in text
 

@@ -324,13 +324,21 @@ class CiPlatform(_Model):
     tools: Annotated[str, PlainValidator(_as_written)] = Field(description="shell command that installs or checks the deploy tools in that image")
     aws_oidc: bool = Field(default=False, description="deploy jobs assume an AWS role through OIDC")
     role: str | None = Field(default=None, description="the AWS role the jobs assume (Jinja over project, env, target); needed with aws_oidc")
+    gitlab_id_tokens: dict[str, str] = Field(
+        default_factory=dict,
+        description="OIDC ID tokens the GitLab deploy and rollback jobs declare (id_tokens): variable name → audience (may use CI/CD variables), "
+        "read by setup to sign in without a stored key (Google Workload Identity Federation, Azure federated credentials)",
+    )
     credentials: list[str] = Field(default_factory=list, description="CI secrets the deploy jobs need, e.g. HEROKU_API_KEY")
     fetch_full_history: bool = Field(default=False, description="the deploy needs the whole git history (git push deploys)")
     build: Literal["container", "artifact", "containerless"] = Field(
         description="container: build and push images; artifact: build zips or tarballs; containerless: the platform builds from the pushed commit"
     )
     registry_login: str | None = Field(default=None, description="log in to the image registry (Jinja over env, registry); needed with build: container")
-    setup: str | None = Field(default=None, description="a command each deploy job runs first (Jinja), e.g. fetch the cluster credentials")
+    setup: str | None = Field(
+        default=None,
+        description="a command each deploy job runs first (Jinja; `system` is the CI system, github or gitlab, where the sign-in differs), e.g. fetch the cluster credentials",
+    )
     runner_tools: Annotated[str, PlainValidator(_as_written)] | None = Field(
         default=None, description="command that installs the deploy tools on GitHub's ubuntu-latest runner (GitHub jobs run there, not in image); default: none needed"
     )
@@ -441,7 +449,7 @@ _COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "depen
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,
-    "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services"},
+    "ci.yaml": _COMMAND | {"aws_account_id", "registry", "canary", "services", "system"},
     "cost.yaml": _COMMAND | {"caps", "tags", "envs"},
     "alerts.yaml": {"ci", "sel", "target", "env", "project", "constants", "latency_ms", "latency_s", "latency_basis",
                     "service", "queue", "max_gap_s", "timeout_s"},

@@ -10,7 +10,7 @@ import shlex
 from datetime import date
 from typing import Any
 
-__all__ = ["FILTERS", "Verbatim", "anchor", "cell", "comment", "shquote", "shell_code", "duration", "decimal", "isodate", "money", "number", "percent", "quantity",
+__all__ = ["FILTERS", "Verbatim", "anchor", "aws_cron", "cell", "comment", "shquote", "shell_code", "duration", "decimal", "isodate", "money", "number", "percent", "quantity",
            "signed_money"]
 
 
@@ -112,5 +112,31 @@ def anchor(title: str) -> str:
     return "".join(out)
 
 
-FILTERS = {"number": number, "quantity": quantity, "money": money, "signed_money": signed_money, "percent": percent,
+_MACROS = {"@hourly": "0 * * * *", "@daily": "0 0 * * *", "@midnight": "0 0 * * *", "@weekly": "0 0 * * 0",
+           "@monthly": "0 0 1 * *", "@yearly": "0 0 1 1 *", "@annually": "0 0 1 1 *"}
+_DAYS = ("SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN")
+
+
+def aws_cron(schedule: str) -> str:
+    """A five-field cron schedule as AWS writes it (EventBridge rules and Scheduler): six fields
+    with the year, `?` in whichever of day of month / day of week is `*`, days of week by name
+    (AWS counts them 1-7 from Sunday, cron 0-7): '15 3 * * 1-5' → 'cron(15 3 ? * MON-FRI *)', '*/10 * * * *' → 'cron(0/10 * * * ? *)'."""
+    fields = _MACROS.get(schedule.strip(), schedule).split()
+    if len(fields) != 5:
+        return f"cron({schedule})"
+    minute, hour, dom, month, dow = (f.replace("*/", "0/", 1) if i < 2 else f for i, f in enumerate(fields))  # AWS steps from a start: 0/10
+
+    def day(token: str) -> str:
+        return _DAYS[int(token)] if token.isdigit() and int(token) < len(_DAYS) else token.upper()
+
+    if dow == "*":
+        dow = "?"
+    else:
+        dow = ",".join("-".join(day(t) for t in part.split("-")) for part in dow.split(","))
+        if dom == "*":
+            dom = "?"
+    return f"cron({minute} {hour} {dom} {month} {dow} *)"
+
+
+FILTERS = {"aws_cron": aws_cron, "number": number, "quantity": quantity, "money": money, "signed_money": signed_money, "percent": percent,
            "decimal": decimal, "isodate": isodate, "comment": comment, "cell": cell, "anchor": anchor, "shquote": shquote, "shell_code": shell_code, "duration": duration}

@@ -259,8 +259,8 @@ def github_files(p) -> dict[str, dict]:
             steps.append(_aws_step(p, env))
         if p.runner_tools:
             steps.append(_run("Install the deploy tools", p.runner_tools))
-        if env.setup:
-            steps.append(_run("Connect to the environment", env.setup))
+        if env.setups.get("github"):
+            steps.append(_run("Connect to the environment", env.setups["github"]))
         for s in env.record:
             steps.append(_run(s.text, s.command))
         steps.append(_run("Mark the deploy as started (from here on, any failure rolls back)", _started(), id="started"))
@@ -423,7 +423,10 @@ def gitlab_files(p) -> dict[str, dict]:
             job["variables"] = variables
         if p.aws_oidc:
             job["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
-        script = [p.tools] + (_aws_gitlab(env) if p.aws_oidc else []) + ([env.setup] if env.setup else [])
+        elif p.gitlab_id_tokens:
+            job["id_tokens"] = {name: {"aud": aud} for name, aud in sorted(p.gitlab_id_tokens.items())}
+        setup = env.setups.get("gitlab")
+        script = [p.tools] + (_aws_gitlab(env) if p.aws_oidc else []) + ([setup] if setup else [])
         script += [s.command for s in env.record] + [_started()]
         script += [s.command for s in env.deploy] + [env.smoke_command]
         if env.watch_command:
@@ -444,9 +447,11 @@ def gitlab_files(p) -> dict[str, dict]:
             rb["variables"] = variables
         if p.aws_oidc:
             rb["id_tokens"] = {"AWS_ID_TOKEN": {"aud": "sts.amazonaws.com"}}
+        elif p.gitlab_id_tokens:
+            rb["id_tokens"] = {name: {"aud": aud} for name, aud in sorted(p.gitlab_id_tokens.items())}
         rb["script"] = [
             'if [ ! -f .deploy/started ]; then echo "deploy-' + env.name + ' failed before it changed anything: nothing to roll back"; exit 0; fi',
-            p.tools, *(_aws_gitlab(env) if p.aws_oidc else []), *([env.setup] if env.setup else []),
+            p.tools, *(_aws_gitlab(env) if p.aws_oidc else []), *([setup] if setup else []),
         ] + [s.command for s in env.rollback]
         doc[f"rollback-{env.name}"] = rb
     for outcome, when in (("succeeded", "on_success"), ("FAILED", "on_failure")):

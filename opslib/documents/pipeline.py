@@ -141,7 +141,7 @@ class EnvDeploy:
     github_if: str
     role_arn: str
     role_arn_shell: str
-    setup: str | None
+    setup: str | None  # the sign-in of the first CI system in use (setups: each system's)
     record: list[DStep]
     deploy: list[DStep]
     smoke: list[Smoke]
@@ -153,6 +153,8 @@ class EnvDeploy:
     canary_note: str | None
     timeout_minutes: int
     smoke_steps: list[DStep] = field(default_factory=list)
+    setups: dict[str, str] = field(default_factory=dict)  # CI system → its sign-in (ci.yaml setup rendered with `system`)
+    setup_blocks: list[tuple[str, str]] = field(default_factory=list)  # (comment naming its inputs, or "", command) for pipeline.md
 
 
 @dataclass(frozen=True)
@@ -231,6 +233,7 @@ class Pipeline:
     deploy_image: str
     aws_oidc: bool
     fetch_full_history: bool
+    gitlab_id_tokens: dict[str, str] = field(default_factory=dict)
     manifests: dict[str, str] = field(default_factory=dict)
     stages: list[Stage] = field(default_factory=list)
     gates: list[Gate] = field(default_factory=list)
@@ -440,6 +443,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         kind_smoke = _job_steps(steps(pdata.smoke, params, ctx, where))
         watch = params.deploy.observe_minutes if is_prod and strategy != "recreate" and checks else 0
         after = envs[-1].name if envs else None
+        setups = {s: render_string(pdata.setup, ctx | {"system": s}, where, shell=True) for s in ci.systems} if pdata.setup else {}
         envs.append(EnvDeploy(
             name=env.name, url=env.url, region=env.region,
             tier="production" if is_prod else ("staging" if "stag" in env.name else "development"),
@@ -452,7 +456,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
                        else f"github.ref == 'refs/heads/{ci.default_branch}' || startsWith(github.ref, 'refs/tags/')"),
             role_arn=f"arn:aws:iam::{account}:role/{role}" if account else "${{ vars.AWS_DEPLOY_ROLE_ARN }}",
             role_arn_shell=f"arn:aws:iam::{account}:role/{role}" if account else '"${AWS_DEPLOY_ROLE_ARN}"',
-            setup=render_string(pdata.setup, ctx, where, shell=True) if pdata.setup else None,
+            setup=next(iter(setups.values()), None), setups=setups, setup_blocks=_setup_blocks(setups),
             record=record, deploy=deploy, smoke=checks, smoke_steps=kind_smoke, smoke_command=_smoke_command(env, checks, kind_smoke),
             watch_minutes=watch, watch_command=_watch_command(checks, watch) if watch else None,
             rollback=rollback, canary=canary, canary_note=note,
@@ -501,7 +505,7 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
         ci_secrets_env=sorted(n for n in pdata.credentials),
         notify_channel=channel, notify_secret=ci.notify_secret, notify_command=notify,
         tools=pdata.tools, runner_tools=pdata.runner_tools, deploy_image=pdata.image, aws_oidc=pdata.aws_oidc,
-        fetch_full_history=pdata.fetch_full_history, manifests=manifests,
+        fetch_full_history=pdata.fetch_full_history, gitlab_id_tokens=dict(pdata.gitlab_id_tokens), manifests=manifests,
     )
     p.stages = _stages(p)
     p.gates = _gates(p)
@@ -509,6 +513,19 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
     p.validations = validate_files(p.files)
     p.alerts = alert_specs(params)
     return p
+
+
+def _setup_blocks(setups: dict[str, str]) -> list[tuple[str, str]]:
+    """pipeline.md's sign-in commands: one block when every CI system signs in alike, else one per
+    system; each opens with the variables the CI system provides (the commands read them, never set them)."""
+    texts = list(dict.fromkeys(setups.values()))
+    out = []
+    for system, text in setups.items() if len(texts) > 1 else list(setups.items())[:1]:
+        inputs = sorted(set(re.findall(r"\$\{?([A-Z][A-Z0-9_]*)", text)) - set(re.findall(r"\b([A-Z][A-Z0-9_]*)=", text)))
+        where = f" on {SYSTEM_TITLES[system]}" if len(texts) > 1 else ""
+        comment = f"# sign-in{where}; inputs the CI system provides: {', '.join(inputs)}" if inputs else (f"# sign-in{where}" if where else "")
+        out.append((comment, text))
+    return out
 
 
 def _stages(p: Pipeline) -> list[Stage]:
