@@ -105,7 +105,7 @@ def test_init_refuses_to_overwrite(tmp_path):
 @pytest.mark.parametrize("flags, named", [
     (("--platform", "openshift"), "--platform openshift"),
     (("--kind", "daemon"), "--kind daemon"),
-    (("--platform", "google-cloud-run", "--kind", "job"), "--kind job"),
+    (("--platform", "google-cloud-run", "--kind", "cronjob"), "--kind cronjob"),
     (("--platform", "aws-lambda", "--store", "heroku-config-vars"), "--store heroku-config-vars"),
     (("--datastore", "oracle"), "--datastore oracle"),
     (("--ci", "jenkins"), "--ci jenkins"),
@@ -358,7 +358,7 @@ def test_without_status_json_the_documents_say_it_was_not_checked(tmp_path):
     for doc in ("runbook.md", "secrets.md", "readiness.md"):
         assert "status.json: not linked (project.status_file), so the project's status was not checked" in (tmp_path / "build" / "tea" / doc).read_text()
     readiness = (tmp_path / "build" / "tea" / "readiness.md").read_text()
-    assert re.search(r"\| status\.json was checked before starting work \| DoD \| not measured \|", readiness)
+    assert re.search(r"\| status\.json was checked before starting work \| DoD \| (yes|no) \| not measured \|", readiness)
     # a release is planned behind the status.json gate: plan refuses, in one sentence
     code, _out, err = cli("plan", str(path), "--env", "prod", "--version", "1.0.0", "--out", str(tmp_path / "build"))
     assert code == 2 and "project.status_file is not set" in err and err.count("\n") == 1

@@ -109,6 +109,14 @@ def document_environments(doc: Document) -> list[str]:
                 if name not in found:
                     found.append(name)
                 break
+    if not found and dep is not None:
+        # one procedure for every environment: the columns of its environment table (a header whose first cell is blank)
+        header = next((r for r in _table_rows(doc.body(dep)) if len(r) > 1 and not r[0].strip()), [])
+        for cell in header[1:]:
+            name = cell.strip().strip("`*").lower()
+            name = next((key for key, names in ENV_SYNONYMS.items() if name in names), name)
+            if re.fullmatch(r"[a-z][a-z0-9-]{0,30}", name) and name not in found:
+                found.append(name)
     if not found or dep is None:
         return list(DEFAULT_ENVIRONMENTS)
     # dev / staging / prod named in the Deployment section (`-a shop-staging`, https://dev.shop.example.com, "deploy to

@@ -26,7 +26,7 @@ from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.pricing import Price, load_catalog
 from opslib.check.cost_plan import check_cost_plan
 from opslib.check.findings import Finding
-from opslib.core.formatting import money, number, quantity, signed_money
+from opslib.core.formatting import comment, money, number, quantity, signed_money
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents.commands import command_context, steps
@@ -646,7 +646,7 @@ def _guardrail_details(params, plan: CostPlan, chosen) -> None:
             plan.quotas.append((env.name, render_string(cost.quota.manifest, ctx, f"{where} quota.manifest")))
         for step in steps(cost.scaling_caps.steps or [], params, ctx, f"{where} scaling_caps"):
             if step.command:
-                plan.scaling_commands.append((env.name, step.command))
+                plan.scaling_commands.append((env.name, step.command + (f"\n{comment('expected: ' + step.expected)}" if step.expected else "")))
         if not any(p is not None and p.provider == "aws" for p in chosen.values()):
             continue
         account = params.secrets.aws_account_id if params.secrets else None

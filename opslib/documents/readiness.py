@@ -290,8 +290,8 @@ def _auto(kind: str, st: _State) -> tuple[ItemStatus | None, str]:
     params = st.params
     envs = [e.name for e in params.environments]
     if kind == "status":
-        if st.status is None:
-            return None, "status.json was not read for this review"
+        if st.status is None or st.status.status is None:  # not read, or the parameters link no status.json
+            return None, st.status.summary if st.status is not None else "status.json was not read for this review"
         if st.status.halting and not st.status.forced:
             return "fail", f"{st.status.summary}: the project is halted"
         return VERIFIED, st.status.summary
