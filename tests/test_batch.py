@@ -44,7 +44,7 @@ def test_good_projects_complete(batch_run, name):
     executed = json.loads((project / "notebooks" / "30-runbook.ipynb").read_text())
     assert executed["metadata"]["papermill"]["parameters"]["interactive"] is False
     html = (project / "review" / "30-runbook.html").read_text()
-    assert "Deployment to prod" in html and "opslib.load_params" not in html  # no code cells
+    assert "Deployment procedure" in html and "Roll back prod now" in html and "opslib.load_params" not in html  # no code cells
     record = json.loads((project / "run.json").read_text())
     assert record["mode"] == "batch"
     assert record["notebooks"] == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))

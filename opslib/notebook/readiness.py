@@ -45,7 +45,9 @@ def items_table(review):
     import pandas as pd
 
     pd.set_option("display.max_colwidth", None)
-    return pd.DataFrame([{k: v for k, v in vars(i).items() if k != "verify"} for i in review.items]).set_index("id")
+    # readiness.md has the blocking column; the review copy keeps to the page width (its items read "(not blocking)")
+    return pd.DataFrame([{**{k: v for k, v in vars(i).items() if k not in ("verify", "blocking")},
+                          "text": i.text if i.blocking else f"{i.text} (not blocking)"} for i in review.items]).set_index("id")
 
 
 def areas_chart(review, project: str) -> Figure:
