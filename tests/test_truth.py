@@ -190,13 +190,15 @@ def test_destructive_operations_need_their_guard(code, rule, guarded):
     assert hazards(guarded) == []
 
 
-def test_today_emergency_rotation_uses_an_unset_variable(rendered):
-    """Issue 17: `value="$NEW_SECRET_VALUE"` written without the variable ever being set."""
+def test_emergency_rotation_reads_the_new_value_first(rendered):
+    """Issue 17: `value="$NEW_SECRET_VALUE"` was written without the variable ever being set (at 3 am
+    that stores an empty secret); the emergency step now reads it first, without echo."""
     for name in EXAMPLES:
         r = report(rendered, name, "secrets.md", run_shellcheck=False)
-        lines = (rendered[name] / "secrets.md").read_text().splitlines()
-        emergency = next(i for i, ln in enumerate(lines, 1) if ln.startswith("## Emergency Rotation"))
-        assert any(v == "NEW_SECRET_VALUE" and line > emergency for line, v in r.unset), name
+        text = (rendered[name] / "secrets.md").read_text()
+        assert not any(v == "NEW_SECRET_VALUE" for _line, v in r.unset), name
+        emergency = text[text.index("## Emergency Rotation"):]
+        assert emergency.index("read -rs NEW_SECRET_VALUE") < emergency.index('"$NEW_SECRET_VALUE"'), name
 
 
 def test_lambda_restart_no_longer_removes_the_concurrency_cap(rendered):
@@ -272,9 +274,16 @@ def test_blue_green_rollback_step_in_a_canary_project(rendered):
     assert any("a blue-green step in a canary project" in m for _, m in found)
 
 
-def test_today_latency_alert_on_a_bucket_clients_do_not_export(rendered):
+def test_latency_alert_on_a_bucket_the_services_declare(rendered):
+    """Issue 17: a latency alert on le="0.4", a bucket the standard client libraries do not export,
+    never fires; weather-api's services export it (monitoring.latency_buckets_ms), and alerts.yml
+    now says so. Without that line the rule still reports it."""
     facts = report(rendered, "weather-api", "alerts.yml").facts
-    assert any('le="0.4" is not a bucket' in m for _, m in facts)
+    assert not any('le="0.4" is not a bucket' in m for _, m in facts)
+    text = (rendered["weather-api"] / "alerts.yml").read_text()
+    assert "# Buckets the services export (monitoring.latency_buckets_ms), in s: " in text and " 0.4 " in text
+    bare = "\n".join(ln for ln in text.splitlines() if not ln.startswith("# Buckets"))
+    assert any('le="0.4" is not a bucket' in m for _, m in inconsistencies(bare, kind="alerts"))
     ok = 'groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: rate(http_request_duration_seconds_bucket{le="0.5"}[5m]) > 1\n'
     assert inconsistencies(ok, kind="alerts") == []
 

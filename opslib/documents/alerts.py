@@ -66,6 +66,9 @@ def render_rules(params: ProjectParams) -> str:
             f"from parameters as of {params.project.as_of.isoformat()}.\n"
             f"# The runbook's 'Key metrics and alert thresholds' table lists the same alerts.\n"
             f"# Check: promtool check rules alerts.yml; unit tests: promtool test rules {TEST_FILE}\n")
+    buckets = params.monitoring.latency_buckets_ms
+    if buckets:  # the latency SLO alerts read these buckets: say that the services export them
+        head += f"# Buckets the services export (monitoring.latency_buckets_ms), in s: {' '.join(f'{b / 1000:g}' for b in buckets)}\n"
     return head + dump(build_rules(params))
 
 

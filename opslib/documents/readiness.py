@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import shlex
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
@@ -45,7 +45,7 @@ from opslib.core.formatting import money
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents import cost_plan, secrets
-from opslib.documents.commands import command_context, steps
+from opslib.documents.commands import RStep, command_context, inputs, steps
 from opslib.documents.contract import Draft, Written, check_file, document_modules, write_draft
 from opslib.documents.deployment_plan import history_path, load_history
 from opslib.documents.monitoring import alert_specs
@@ -571,6 +571,22 @@ def _resolve(it: dict, found, st: _State) -> tuple[ItemStatus, str]:
     return UNMEASURED, "; ".join([*parts, it.get("not_measured", "")]).strip("; ") or "nothing shows it"
 
 
+_INPUT_MEANING = {"VERSION": "the release tag", "PREVIOUS_VERSION": "the release before it", "UNIT_ID": "the QA unit of the release",
+                  "START": "the window's start, UTC ISO 8601", "END": "the window's end", "PROMETHEUS_URL": "the Prometheus server's URL"}
+
+
+def _with_inputs(c: Check) -> Check:
+    """A check whose command uses shell variables it does not set names them as its inputs (a
+    step taken from a longer procedure, a release's own values), so nobody runs it with them empty."""
+    if not c.command:
+        return c
+    names = inputs([RStep(c.text, c.command, None)])
+    if not names:
+        return c
+    said = ", ".join(f"`{n}` ({_INPUT_MEANING.get(n, 'set it first')})" for n in names)
+    return replace(c, text=f"{c.text.rstrip('.')}. Inputs: {said}")
+
+
 def verdict(rv_items: list[Item], status: StatusCheck | None) -> tuple[str, str]:
     """(go | no-go | undecided, why in one sentence)."""
     fails = [i for i in rv_items if i.status == "fail"]
@@ -614,7 +630,7 @@ def review(params: ProjectParams, out_dir: str | Path, status: StatusCheck | Non
         status_, text = _resolve(it, found, st)
         checks: tuple[Check, ...] = ()
         if status_ in (DOCUMENTED, UNMEASURED) and it.get("verify"):
-            checks = tuple(VERIFIERS[it["verify"]](st))
+            checks = tuple(_with_inputs(c) for c in VERIFIERS[it["verify"]](st))
         resolved.append(Item(it["id"], it["area"], it["source"], it["text"], status_, text, bool(it.get("blocking", True)), checks))
     areas: list[tuple[str, dict[str, int]]] = []
     for area in dict.fromkeys(i.area for i in resolved):
