@@ -138,8 +138,9 @@ def test_batch_review_copies_read_as_documents(batch_review, page, screenshot):
             expect(first_output.locator(".opslib-verdict")).to_contain_text("Verdict:")
             signoff = page.locator(".opslib-signoff-table tbody tr")
             params = load_params(PARAMS)
-            assert signoff.count() == 2 + len(params.cost.approvers)
-            assert [r.split("\t")[1] for r in signoff.all_inner_texts()][1:-1] == list(params.cost.approvers)
+            rows = [r.split("\t") for r in signoff.all_inner_texts()]
+            assert [r[0] for r in rows] == ["Technical review", "Cost approval", "Stakeholder sign-off"]  # one line per role
+            assert rows[1][1] == " or ".join(params.cost.approvers)  # any one of the cost approvers signs
             assert "overall 100" not in text and "not measured" in text
             page.locator(".opslib-verdict").scroll_into_view_if_needed()
             screenshot(page, "review-readiness")
