@@ -19,7 +19,7 @@ from opslib.check.shell import parse_script
 from opslib.core.templates import render_string
 from opslib.params.models import Datastore, Environment, ProjectParams, is_url
 
-__all__ = ["RStep", "scale_p95_ms", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs"]
+__all__ = ["RStep", "scale_p95_ms", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs", "input_note", "INPUT_HINT"]
 
 
 @dataclass(frozen=True)
@@ -191,6 +191,23 @@ def default_doc_dir(params: ProjectParams, out_dir: Path | None = None) -> Path:
     """Where the runbook is written: <out>/<project>, <out> defaulting to build/ beside parameters/."""
     root = params.base_dir.parent if params.base_dir.name == "parameters" else params.base_dir
     return Path(out_dir or root / "build") / params.project.name
+
+
+# what an input is, by the last word of its name, when the document does not say it elsewhere
+INPUT_HINT = {
+    "URL": "a URL, set it before you start; a datastore's connection URL holds its password: never echo it",
+    "NAME": "the name shown by the diagnostics above or in the alert; set it before you start",
+    "ID": "the id shown by the listing command; set it before you start",
+    "TIME": "UTC, ISO 8601, from the incident timeline; set it before you start",
+    "VALUE": "the new value, read into the shell without echo (`read -rs`); set it before you start",
+    "RELEASE": "the release number shown by the listing in Identify the last good version",
+}
+
+
+def input_note(names: list[str], known: dict[str, str]) -> str:
+    """"`VAR` (where it comes from), …" for a procedure's inputs: what the document says of each
+    (`known`), else the hint for the last word of its name."""
+    return ", ".join(f"`{n}` ({known.get(n) or INPUT_HINT.get(n.rsplit('_', 1)[-1], 'set it before you start')})" for n in names)
 
 
 def inputs(*lists: list[RStep]) -> list[str]:

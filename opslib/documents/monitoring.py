@@ -86,6 +86,7 @@ class AlertSpec(BaseModel):
     sli: str | None = None
     kinds: tuple[str, ...] = ("web", "worker", "job")  # the service kinds it watches (deployment plans pick their gates by kind)
     origin: str = ""  # where a team's own alert is written (knowledge:), for error messages
+    dependency: str | None = None  # the third-party dependency (its name) an upstream alert watches
 
 
 class Unmonitored(BaseModel):
@@ -312,6 +313,7 @@ def _dependency_alerts(params: ProjectParams) -> list[AlertSpec]:
                 rationale=(f"{users} depend{'s' if len(d.services) == 1 else ''} on {d.title} for {d.purpose}; a sustained failure share beyond the retries "
                            f"({d.retries}) reaches users unless the fallback holds"),
                 action=f"Check the {d.title} status and follow Troubleshooting → '{d.title} unavailable or failing'; the fallback: {d.fallback}",
+                dependency=d.name,
             ))
         if d.metrics.latency_p95_seconds:
             limit = d.latency_alert_ms
@@ -322,6 +324,7 @@ def _dependency_alerts(params: ProjectParams) -> list[AlertSpec]:
                 rationale=(f"the client timeout is {d.timeout_ms} ms; a p95 beyond {limit} ms means calls are close to timing out "
                            "and retries multiply the load"),
                 action=f"Follow Troubleshooting → '{d.title} slow'; check {d.status_page or d.support}",
+                dependency=d.name,
             ))
     return out
 
@@ -361,10 +364,10 @@ def unmonitored(params: ProjectParams) -> list[Unmonitored]:
             for m, _expr, reason in _service_alerts(params) if reason is not None]
 
 
-def metric_rows(params: ProjectParams) -> list[MetricRow]:
-    """The runbook's Monitoring table: exactly the alerts of alerts.yml."""
+def metric_rows(params: ProjectParams, specs: list[AlertSpec] | None = None) -> list[MetricRow]:
+    """The runbook's Monitoring table: exactly the alerts of alerts.yml (`specs`, when the caller has them)."""
     return [
         MetricRow(name=a.name, signal=a.signal, threshold=a.threshold, window=a.window, severity=a.severity,
                   rationale=a.rationale, action=a.action, alert=a.alert)
-        for a in alert_specs(params)
+        for a in (alert_specs(params) if specs is None else specs)
     ]

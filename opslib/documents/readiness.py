@@ -45,7 +45,7 @@ from opslib.core.formatting import money
 from opslib.core.templates import render, render_string
 from opslib.core.yamlio import read_yaml
 from opslib.documents import cost_plan, secrets
-from opslib.documents.commands import RStep, command_context, inputs, steps
+from opslib.documents.commands import RStep, command_context, input_note, inputs, steps
 from opslib.documents.contract import Draft, Written, check_file, document_modules, write_draft
 from opslib.documents.deployment_plan import history_path, load_history
 from opslib.documents.monitoring import alert_specs
@@ -583,8 +583,7 @@ def _with_inputs(c: Check) -> Check:
     names = inputs([RStep(c.text, c.command, None)])
     if not names:
         return c
-    said = ", ".join(f"`{n}` ({_INPUT_MEANING.get(n, 'set it first')})" for n in names)
-    return replace(c, text=f"{c.text.rstrip('.')}. Inputs: {said}")
+    return replace(c, text=f"{c.text.rstrip('.')}. Inputs: {input_note(names, _INPUT_MEANING)}")
 
 
 def verdict(rv_items: list[Item], status: StatusCheck | None) -> tuple[str, str]:

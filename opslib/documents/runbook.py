@@ -25,11 +25,11 @@ from opslib.check.runbook import ITEMS, check_runbook
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import comment, duration
 from opslib.core.templates import render, render_string
-from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, inputs, relative_link, resolve_targets
+from opslib.documents.commands import RStep, command_context, datastore_view, default_doc_dir, input_note, inputs, relative_link, resolve_targets
 from opslib.documents.commands import steps as _all_steps
 from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.knowledge import check_entries
-from opslib.documents.monitoring import AlertSpec, MetricRow, Unmonitored, alert_specs, camel, metric_rows, missing_bucket, slo_text, unmonitored
+from opslib.documents.monitoring import AlertSpec, MetricRow, Unmonitored, alert_specs, metric_rows, missing_bucket, slo_text, unmonitored
 from opslib.errors import ParamsError
 from opslib.params.knowledge import merged
 from opslib.params.knowledge import origin as knowledge_origin
@@ -261,8 +261,7 @@ class Runbook:
         known = {name: meaning for name, _example, meaning in self.variables}
         known["PREVIOUS_VERSION"] = "the last good release, see [Identify the last good version](#identify-the-last-good-version)"
         known["VERSION"] = "the release tag deployed last, the one a rollback leaves; see [Deployment procedure](#deployment-procedure)"
-        parts = [f"`{n}` ({known.get(n) or _INPUT_HINT.get(n.rsplit('_', 1)[-1], 'set it before you start')})" for n in names]
-        return "Inputs: " + ", ".join(parts) + ".\n\n"
+        return f"Inputs: {input_note(names, known)}.\n\n"
 
     def block(self, *lists: list[RStep]) -> str:
         """Steps as one shell block: each step's text as a numbered comment, then its command and
@@ -301,15 +300,6 @@ def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str) -> 
     return _all_steps(raw, params, ctx, where, merge=True)
 
 
-# what an input is, by the last word of its name, when the runbook does not say it elsewhere
-_INPUT_HINT = {
-    "URL": "a URL, set it before you start; a datastore's connection URL holds its password: never echo it",
-    "NAME": "the name shown by the diagnostics above or in the alert; set it before you start",
-    "ID": "the id shown by the listing command; set it before you start",
-    "TIME": "UTC, ISO 8601, from the incident timeline; set it before you start",
-    "VALUE": "the new value, read into the shell without echo (`read -rs`); set it before you start",
-    "RELEASE": "the release number shown by the listing in Identify the last good version",
-}
 
 
 _WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
@@ -400,26 +390,24 @@ def _env_table(params: ProjectParams, platform: Platform, envs: list[EnvSection]
     return rows
 
 
-def _alert_kind(a: AlertSpec, deps: dict[str, Any]) -> tuple[str, Any]:
-    """What an alert watches, for its guide: a dependency, a worker's queue, a job, else its signal."""
-    for key, dep in deps.items():
-        if a.alert in (f"Upstream{key}Errors", f"Upstream{key}Latency"):
-            return "dependency", dep
+def _alert_kind(a: AlertSpec) -> tuple[str, str | None]:
+    """What an alert watches, for its guide: a dependency (and its name), a worker's queue, a job, else its signal."""
+    if a.dependency:
+        return "dependency", a.dependency
     if not a.slo and a.kinds in (("worker",), ("job",)):
         return a.kinds[0], None
     return a.signal, None
 
 
-def _alert_sections(params: ProjectParams, issues: list[Issue]) -> list[AlertSection]:
+def _alert_sections(params: ProjectParams, specs: list[AlertSpec], issues: list[Issue]) -> list[AlertSection]:
     guides = params.catalog.alert_guides()
-    deps = {camel(d.name): d for d in params.dependencies}
     out = []
-    for a in alert_specs(params):
-        kind, dep = _alert_kind(a, deps)
+    for a in specs:
+        kind, dep = _alert_kind(a)
         guide = guides.get(kind) or guides.get(a.signal)
         cats = guide.categories if guide else []
         if dep is not None:
-            mine = [i for i in issues if i.id.endswith(f"-{dep.name}")]
+            mine = [i for i in issues if i.id.endswith(f"-{dep}")]
             first = sorted(mine, key=lambda i: 0 if i.category == a.signal else 1)
         else:  # one entry of each category in turn, most likely category first
             per = [[i for i in issues if i.category == c] for c in cats]
@@ -441,10 +429,8 @@ def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue
     for a in alerts:
         for i in a.first:
             score[i.id] = score.get(i.id, 0) + (2 if a.severity == "page" else 1)
-    full = [i for i in issues if i.id in score or i.origin]
-    full.sort(key=lambda i: -score.get(i.id, 0))
-    order = {c: n for n, c in enumerate(dict.fromkeys(i.category for i in issues))}
-    full.sort(key=lambda i: order[i.category])  # stable: by the decision tree's order, then by score
+    order = {c: n for n, c in enumerate(dict.fromkeys(i.category for i in issues))}  # the decision tree's order
+    full = sorted((i for i in issues if i.id in score or i.origin), key=lambda i: (order[i.category], -score.get(i.id, 0)))
     more = []
     for i in issues:
         if i in full:
@@ -589,7 +575,8 @@ def build(
                 escalate_to=_escalation_for(params, e.escalate_after_minutes),
                 origin=origin,
             ))
-    alerts = _alert_sections(params, issues)
+    specs = alert_specs(params)
+    alerts = _alert_sections(params, specs, issues)
     issues, more = _ranked(issues, alerts)
     tree = [
         TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category],
@@ -613,7 +600,7 @@ def build(
                 )
             )
 
-    metrics = metric_rows(params)
+    metrics = metric_rows(params, specs)
     triggers = [f"{m.name} {m.threshold} (severity {m.severity})" for m in metrics if m.severity == "page" and m.signal in ("errors", "latency")]
     triggers = triggers[:2]
     if "web" in kinds:
@@ -641,10 +628,9 @@ def build(
         ("Spec", relative_link(params, params.project.links.spec, doc_dir)),
     ]
 
-    issues = _shown_once(issues, {
-        "Start, stop and restart": [*steps(platform.operations.status, params, ctx, where)],
-        "Viewing logs": [*steps(platform.logs.tail, params, ctx, where), *steps(platform.logs.search, params, ctx, where)],
-    })
+    process_status = steps(platform.operations.status, params, ctx, where)
+    log_tail, log_search = steps(platform.logs.tail, params, ctx, where), steps(platform.logs.search, params, ctx, where)
+    issues = _shown_once(issues, {"Start, stop and restart": process_status, "Viewing logs": [*log_tail, *log_search]})
     shown = next(e for e in envs if e.name == focus_env.name)
     names = {env.name: _env_names(params, env, platform) for env in params.environments}
     diffs = [_diff(shown, e, names[shown.name], names[e.name]) for e in envs if e.name != shown.name]
@@ -662,12 +648,12 @@ def build(
         restart=steps(platform.operations.restart, params, ctx, where) + ([RStep(
             "Scheduled jobs have no running instance to restart: each run starts on the current release and configuration "
             "(stop a run in progress with Suspend, then Resume).", None, None)] if jobs else []),
-        process_status=steps(platform.operations.status, params, ctx, where),
+        process_status=process_status,
         health=health,
         automated_checks=automated,
         log_location=render_string(platform.logs.location, ctx, where),
-        log_tail=steps(platform.logs.tail, params, ctx, where),
-        log_search=steps(platform.logs.search, params, ctx, where),
+        log_tail=log_tail,
+        log_search=log_search,
         logs=params.monitoring.logs,
         scale_manual=steps(platform.scaling.manual, params, ctx, where)
         + (steps(platform.jobs.scale or [], params, ctx, where) if "job" in kinds and not platform.jobs.unsupported else []),
@@ -692,7 +678,7 @@ def build(
         deploy=params.deploy,
         env_table=_env_table(params, platform, envs),
         env_diffs=diffs,
-        alerts=[replace(a, first=[i for i in a.first if i.id in {x.id for x in issues}]) for a in alerts],
+        alerts=alerts,
         more_issues=more,
         worker_health=worker_health,
         jobs=jobs,
