@@ -182,3 +182,16 @@ def test_the_platform_runs_scheduled_jobs_with_every_procedure(platform):
     assert any(s.for_each == "job_service" for s in ci.deploy) and any(s.for_each == "job_service" for s in ci.rollback)
     assert any(s.for_each == "job_service" for s in ci.smoke)
     assert sum(e.requires_kind == "job" for e in spec.troubleshooting) >= 2
+
+
+def test_a_target_default_follows_the_names_above_it():
+    """The deploying service account lives in the environment's Google Cloud project: with the
+    project ID overridden (acme-merchant-digest-stg), its default follows it, in every environment."""
+    from opslib.documents.commands import resolve_targets
+
+    params = load_params(PARAMS / "merchant-digest.yaml")
+    platform = load_platform("google-cloud-run")
+    for env in params.environments:
+        names = resolve_targets(params, env, platform)
+        assert names["deploy_service_account"] == f"deployer@{names['gcp_project']}.iam.gserviceaccount.com"
+    assert resolve_targets(params, params.environment("staging"), platform)["gcp_project"] == "acme-merchant-digest-stg"

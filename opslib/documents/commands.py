@@ -40,12 +40,13 @@ class RStep:
 
 
 def resolve_targets(params: ProjectParams, env: Environment, platform: Platform) -> dict[str, str]:
-    base = {"project": params.project, "env": env}
+    """The environment's names on the platform: its own (`environments[].target`), else the
+    default, which may use the names above it (`deployer@{{ target.gcp_project }}…`)."""
     where = f"{platform.label}/platform.yaml target"
-    return {
-        key: env.target.get(key) or render_string(spec.default, base, where)
-        for key, spec in platform.target.items()
-    }
+    out: dict[str, str] = {}
+    for key, spec in platform.target.items():
+        out[key] = env.target.get(key) or render_string(spec.default, {"project": params.project, "env": env, "target": dict(out)}, where)
+    return out
 
 
 def scale_p95_ms(params: ProjectParams) -> int:
