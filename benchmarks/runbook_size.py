@@ -46,7 +46,7 @@ def measure(text: str) -> dict[str, float | int | None]:
     for ln in content:
         repeated += seen[ln] > 0
         seen[ln] += 1
-    quick = next((i for i, ln in enumerate(lines, 1) if ln.startswith("**Roll back")), None)
+    quick = next((i for i, ln in enumerate(lines, 1) if re.match(r"(\*\*|### )Roll back", ln)), None)
     block = next((i for i, ln in enumerate(lines, 1) if quick and i > quick and ln.startswith("```")), None)
     rollback = next((i for i, ln in enumerate(lines, 1) if ln.strip() == "## Rollback"), None)
     return {"lines": len(lines), "repeated": repeated / max(len(content), 1), "first_screen": block if block and block <= FIRST_SCREEN else None,
@@ -88,6 +88,8 @@ def main() -> int:
             m = measure(d.text)
             fails = [f for f in d.findings if f.status == "fail" and f.severity == "error"]
             print(f"{params.project.name:<40} {m['lines']:>6} {m['repeated']:>8.1%} {str(m['first_screen'] or 'no'):>14} {str(m['rollback']):>12}  {len(fails)}")
+            for f in fails:
+                print(f"    {f.message[:200]}")
     return 0
 
 

@@ -21,7 +21,7 @@ HERE = Path(__file__).parent
 # (golden/plans/) and the deployment reports (golden/reports/).
 GOLDEN = sorted((HERE / "golden").glob("*/*.md"))
 GENRE_OF = {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets.md": "secrets", "pipeline.md": "pipeline",
-            "readiness.md": "readiness", "cost-report.md": "cost-report"}
+            "readiness.md": "readiness", "cost-report.md": "cost-report", "procedures.md": "procedure"}
 
 
 def expected_genre(path):

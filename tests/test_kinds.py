@@ -171,7 +171,8 @@ def test_a_latency_objective_between_buckets_says_which_bucket_to_add(tmp_path):
 def test_a_datastore_carries_its_real_name(tmp_path):
     path = make_project(tmp_path, datastores=("aws-rds-postgresql",))
     params = load_params(_edit(path, lambda d: d["datastores"][0].update(resource_name={"dev": "orders-dev", "staging": "orders-stg", "prod": "orders"})))
-    text = runbook.preview(params, check_status(params, force=True)).markdown
+    d = runbook.preview(params, check_status(params, force=True))
+    text = d.markdown + d.files[runbook.MANUAL]  # the datastore's status, backup and restore are in procedures.md
     assert "--db-instance-identifier orders \\" in text and "gen-project-prod-store-0" not in text
     bad = _edit(path, lambda d: d["datastores"][0].update(resource_name="orders"))
     assert "datastores[0].resource_name: one name for 3 environments; put {env} in it" in _problems(bad)
@@ -202,7 +203,7 @@ def test_a_dependency_feeds_runbook_alerts_and_cost_plan(tmp_path):
     text = runbook.preview(params, check_status(params, force=True)).markdown
     for title in ("Stripe unavailable or failing", "Stripe rate limiting (HTTP 429)", "Stripe rejects the credential (401/403)",
                   "SendGrid slow (calls near the 5000 ms timeout)"):
-        assert f"### {title}" in text or f"| {title} |" in text  # a section, or a row of Other known failures
+        assert f"### {title}" in text or f"| [{title}](procedures.md#" in text  # a section, or a row of Other known failures (written out in procedures.md)
     for title in ("Stripe unavailable or failing",):  # what the UpstreamStripeErrors alert opens first
         assert f"### {title}" in text
     assert "https://status.stripe.com" in text and "UPSTREAM_API_URL" not in text
@@ -235,7 +236,7 @@ def test_own_entries_are_merged_and_checked_with_their_line(tmp_path, promtool_i
     path = make_project(tmp_path, kinds=("web", "job"), knowledge=True)
     params = load_params(path)
     draft = runbook.preview(params, check_status(params, force=True))
-    assert "### Nightly export stuck on a lock" in draft.markdown and "#### Warm the cache after a restore" in draft.markdown
+    assert "### Nightly export stuck on a lock" in draft.markdown and "### Warm the cache after a restore" in draft.files[runbook.MANUAL]
     assert "GenExportRowsLow" in {a.alert for a in alert_specs(params)}
     assert not failed(draft.findings)  # the truth warnings of the shipped entries are issue 17's, not the team's entries'
     assert not [f for f in draft.findings if f.status == "fail" and "knowledge" in f.message]

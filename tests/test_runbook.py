@@ -7,7 +7,7 @@ from projects import make_project, supports
 from opslib import check_runbook, check_status, load_params
 from opslib.catalog.catalog import load_platform, open_catalog, platform_names
 from opslib.check.findings import failed
-from opslib.documents.runbook import build, preview, render_runbook, with_platform
+from opslib.documents.runbook import build, preview, render_manual, render_runbook, with_platform
 from opslib.errors import ParamsError
 
 
@@ -18,8 +18,10 @@ def generate(name, **kw):
 
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_golden_runbook(name, golden):
-    _, text = generate(name)
-    golden(f"{name}/runbook.md", text)
+    params = load_params(PARAMS / f"{name}.yaml")
+    model = build(params, check_status(params), doc_dir=REPO / "build" / name)
+    golden(f"{name}/runbook.md", render_runbook(model))
+    golden(f"{name}/procedures.md", render_manual(model))
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -125,9 +127,9 @@ def test_every_command_block_is_valid_shell(platform, tmp_path):
     import subprocess
 
     params = hosted(platform, tmp_path / "project")
-    text = preview(params, check_status(params)).markdown
-    blocks = _shell_blocks(text)
-    assert len(blocks) > 50
+    d = preview(params, check_status(params))
+    blocks = _shell_blocks(d.markdown) + _shell_blocks(d.files["procedures.md"])
+    assert len(blocks) > 30 and sum(b.count("\n") for b in blocks) > 400  # the runbook and its manual, every procedure
     bad = []
     for i, block in enumerate(blocks):
         script = tmp_path / f"{i}.sh"
@@ -151,3 +153,37 @@ def test_alerts_a_platform_cannot_have_are_named_with_the_reason(platform, tmp_p
         assert f"| `{name}` |" not in monitoring
     assert ("cannot have, and why" in monitoring) == bool(declared)
     assert platform != "aws-lambda" or {"HighCpuUtilisation", "InstanceRestarts"} <= set(declared)
+
+
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_links_between_runbook_and_procedures_resolve(name):
+    """Every in-document link of runbook.md and procedures.md (and every link from one to the
+    other) opens a heading or an explicit anchor that exists: alerts and the decision tree send
+    the on-call engineer to entries that may live in either file."""
+    from opslib.check.facts import anchor_slug
+    from opslib.documents.runbook import MANUAL
+
+    params = load_params(PARAMS / f"{name}.yaml")
+    model = build(params, check_status(params), doc_dir=REPO / "build" / name)
+    docs = {"runbook.md": render_runbook(model), MANUAL: render_manual(model)}
+    anchors = {n: {anchor_slug(h) for h in re.findall(r"^#+ (.*)$", t, re.M)} | set(re.findall(r'<a id="([^"]+)"', t)) for n, t in docs.items()}
+    broken = [f"{n} → {f or n}#{a}" for n, t in docs.items() for f, a in re.findall(r"\]\(([\w.-]*\.md)?#([^)]+)\)", t)
+              if (f or n) in docs and a not in anchors[f or n]]
+    assert not broken, broken
+    assert f"]({MANUAL}#" in docs["runbook.md"] or not model.manual_issues  # failures written out only in the manual are linked
+
+
+@pytest.mark.parametrize("platform, datastores, expected", [
+    ("kubernetes", (), False), ("kubernetes", ("aws-sqs",), False), ("kubernetes", ("aws-rds-postgresql",), True),
+    ("aws-lambda", (), False), ("aws-lambda", ("aws-rds-postgresql",), True),
+    ("google-cloud-run", (), False), ("google-cloud-run", ("self-hosted-postgresql",), True),
+])
+def test_database_failures_only_for_projects_with_a_database(platform, datastores, expected, tmp_path):
+    """An entry about the database's connection slots (`requires_datastore_kind: database`) is
+    neither a section nor a row of the runbook or its procedures for a project without a database."""
+    params = load_params(make_project(tmp_path, platform=platform, datastores=datastores))
+    entries = [e for e in open_catalog().troubleshooting(platform) if e.requires_datastore_kind == "database"]
+    assert entries, f"{platform} has no entry that needs a database"
+    d = preview(params, check_status(params, force=True))
+    for e in entries:
+        assert (e.title in d.markdown or e.title in d.files["procedures.md"]) == expected, e.title

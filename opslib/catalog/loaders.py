@@ -80,6 +80,8 @@ class TroubleshootingEntry(_Model):
     escalate_after_minutes: int = Field(ge=1, description="escalate when not solved after this many minutes")
     requires_engine: str | None = Field(default=None, description="only when the project has a datastore of this engine")
     requires_kind: Literal["web", "worker", "job"] | None = Field(default=None, description="only when the project has a service of this kind")
+    requires_datastore_kind: Literal["database", "cache", "queue", "object-store"] | None = Field(
+        default=None, description="only when the project has a datastore of this kind (any engine)")
     per: Literal["dependency"] | None = Field(
         default=None, description="dependency: the entry is repeated for every third-party dependency of the project (Jinja over dependency)"
     )

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 
 from opslib.catalog.loaders import DATA_DIR
-from opslib.check.markdown import Document, parse
+from opslib.check.markdown import Document, Fence, parse
 from opslib.core.yamlio import read_yaml
 from opslib.params.models import ProjectParams
 
@@ -42,6 +42,7 @@ _WAIT = re.compile(r"(?i)\b(?:watch\w*|observ\w*|wait\w*|soak\w*|monitor\w*)\b[^
 _EACH = re.compile(r"(?i)\b(at|for) each (step|weight|stage)\b")
 _LOOP = re.compile(r"^\s*for \w+ in ([^;\n]+);", re.M)
 _STEP = re.compile(r"^(\d+)\.\s+(?:\*\*([\w.-]+(?:, [\w.-]+)*)\*\*:\s*)?(.*)$")
+_BLOCK_STEP = re.compile(r"^\s*#\s*(\d+)\.\s+(?:([\w.-]+(?:, [\w.-]+)*):\s+)?(.*)$")
 _URL = re.compile(r"https?://[^\s'\"`)]+")
 _LOCAL = re.compile(r"https?://(127\.0\.0\.1|localhost|\[::1\])[:/]")
 
@@ -71,8 +72,22 @@ def _sections(doc: Document) -> list[tuple[int, int, int, str]]:
     return out
 
 
+def _block_steps(fence: Fence) -> list[tuple[int, str | None, str, str]]:
+    """Steps written inside one shell block as numbered comments (`# 2. label: text`), each
+    followed by its commands: (line, service label, text, code of the step)."""
+    out: list[tuple[int, str | None, str, list[str]]] = []
+    for i, ln in enumerate(fence.content.splitlines()):
+        m = _BLOCK_STEP.match(ln)
+        if m:
+            out.append((fence.line + 1 + i, m.group(2), m.group(3), []))
+        elif out:
+            out[-1][3].append(ln)
+    return [(line, label, text, "\n".join(code)) for line, label, text, code in out]
+
+
 def _steps(doc: Document, start: int, end: int) -> list[tuple[int, str | None, str, str]]:
-    """Numbered steps of a section: (line, service label, text, code of the step)."""
+    """Numbered steps of a section, as a Markdown list with a code block per step or as numbered
+    comments inside one shell block: (line, service label, text, code of the step)."""
     out: list[tuple[int, str | None, str, str]] = []
     for n in range(start, min(end - 1, len(doc.lines))):
         m = _STEP.match(doc.lines[n])
@@ -80,12 +95,14 @@ def _steps(doc: Document, start: int, end: int) -> list[tuple[int, str | None, s
             out.append((n + 1, m.group(2), m.group(3), ""))
     fence_lines = [f.line for f in doc.fences]  # in document order
     fences = doc.fences[bisect_right(fence_lines, start): bisect_left(fence_lines, end)]
+    inner = {f.line: _block_steps(f) for f in fences}
     steps = []
     for i, (line, label, text, _) in enumerate(out):
         nxt = out[i + 1][0] if i + 1 < len(out) else end
-        code = "\n".join(f.content for f in fences if line < f.line < nxt)
+        code = "\n".join(f.content for f in fences if line < f.line < nxt and not inner[f.line])
         steps.append((line, label, text, code))
-    return steps
+    steps += [s for f in fences for s in inner[f.line]]
+    return sorted(steps)
 
 
 def step_wait(text: str, code: str) -> tuple[int, int] | None:

@@ -201,7 +201,7 @@ INPUT_HINT = {
     "ID": "the id shown by the listing command; set it before you start",
     "TIME": "UTC, ISO 8601, from the incident timeline; set it before you start",
     "VALUE": "the new value, read into the shell without echo (`read -rs`); set it before you start",
-    "RELEASE": "the release number shown by the listing in Identify the last good version",
+    "RELEASE": "the release number shown by the listing of the Roll back now commands",
 }
 
 

@@ -109,7 +109,7 @@ def failing_banner(draft: Draft) -> str:
 
 def keep_failed(draft: Draft, folder: str | Path) -> Path | None:
     """Write a failing draft's main file into `folder` (e.g. build/<project>.failed/), with the
-    banner on top, atomically, so the user reads what failed in context. Nothing is written when
+    banner on top, and its companion Markdown documents, atomically, so the user reads what failed in context. Nothing is written when
     it would hold a secret value (None), nor for a document that does not apply."""
     if draft.text is None:
         return None
@@ -118,6 +118,9 @@ def keep_failed(draft: Draft, folder: str | Path) -> Path | None:
     if secret_kinds_in(text):
         return None
     write_text_atomic(path, text)
+    for rel, content in draft.files.items():  # a companion document (the operations manual) may hold the failing item
+        if rel.endswith(".md") and "/" not in rel and isinstance(content, str) and not secret_kinds_in(content):
+            write_text_atomic(Path(folder) / rel, content)
     return path
 
 

@@ -19,9 +19,12 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
+from opslib.check.document import check_document
 from opslib.check.facts import anchor_slug, step_wait
 from opslib.check.findings import Finding
+from opslib.check.markdown import parse
 from opslib.check.runbook import ITEMS, check_runbook
+from opslib.check.truth import generated_truth
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import comment, duration
 from opslib.core.templates import render, render_string
@@ -40,6 +43,8 @@ __all__ = ["DOC", "FILE", "Runbook", "build", "render_runbook", "draft", "previe
 
 DOC = "runbook"
 FILE = "runbook.md"
+MANUAL = "procedures.md"  # the companion: maintenance, datastores, every known failure written out
+IN_RUNBOOK = 5  # troubleshooting entries written out in the runbook itself (the checker asks for 5)
 
 
 @dataclass(frozen=True)
@@ -251,17 +256,31 @@ class Runbook:
     jobs: Jobs | None = None
     dependencies: list[DependencyRow] = field(default_factory=list)
     slos: list[SloRow] = field(default_factory=list)
+    manual_issues: list[Issue] = field(default_factory=list)  # known failures written out in the procedures document only
+    manual: str = MANUAL
 
-    def inputs(self, *lists: list[RStep]) -> str:
+    def inputs(self, *lists: list[RStep], base: str = "") -> str:
         """The line that names a procedure's inputs (variables its steps use before setting
-        them), with where each comes from; empty when there are none."""
+        them), with where each comes from; empty when there are none. `base` is the runbook's
+        file name when the line is written in another document (the procedures document)."""
         names = [n for n in inputs(*lists) if n not in self.given]
         if not names:
             return ""
         known = {name: meaning for name, _example, meaning in self.variables}
-        known["PREVIOUS_VERSION"] = "the last good release, see [Identify the last good version](#identify-the-last-good-version)"
-        known["VERSION"] = "the release tag deployed last, the one a rollback leaves; see [Deployment procedure](#deployment-procedure)"
+        known["PREVIOUS_VERSION"] = f"the last good release, see [Roll back {self.focus} now]({base}#roll-back-{anchor_slug(self.focus)}-now)"
+        known["VERSION"] = f"the release tag deployed last, the one a rollback leaves; see [Deployment procedure]({base}#deployment-procedure)"
         return f"Inputs: {input_note(names, known)}.\n\n"
+
+    def href(self, issue: Issue | MoreIssue) -> str:
+        """Where a known failure is written out: its section in the runbook, or in the manual."""
+        here = any(i.id == issue.id for i in self.issues)
+        return f"{'' if here else self.manual}#{anchor_slug(issue.title)}"
+
+    @property
+    def release_variables(self) -> list[tuple[str, str, str]]:
+        """The release variables the prerequisites do not set themselves (no variable set twice)."""
+        text = "\n".join(s.command or "" for s in self.procedure.prerequisites)
+        return [v for v in self.variables if not re.search(rf"(^|[\s;&|(]){v[0]}=", text, re.M)]
 
     def block(self, *lists: list[RStep]) -> str:
         """Steps as one shell block: each step's text as a numbered comment, then its command and
@@ -421,16 +440,22 @@ def _first_sentence(text: str) -> str:
     return (m.group(1) if m else text.strip()).rstrip(".;:")
 
 
-def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue], list[MoreIssue]]:
-    """Sections for the entries an alert of the project sends the on-call engineer to first (and the
-    team's own entries), most pointed to by paging alerts first within their category; one row each
-    for the other known failures."""
+def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue], list[MoreIssue], list[Issue]]:
+    """The runbook writes out the team's own entries, the entry each alert sends the on-call engineer
+    to first, and more of those its alerts point to most (paging alerts count double) up to
+    IN_RUNBOOK, in the decision tree's order; every other
+    known failure is one row (cause, first check) there and written out in the procedures document,
+    which also gets the entries in the order of the decision tree."""
     score: dict[str, int] = {}
     for a in alerts:
-        for i in a.first:
-            score[i.id] = score.get(i.id, 0) + (2 if a.severity == "page" else 1)
+        for n, i in enumerate(a.first):
+            score[i.id] = score.get(i.id, 0) + (2 if a.severity == "page" else 1) * (3 - min(n, 2))
     order = {c: n for n, c in enumerate(dict.fromkeys(i.category for i in issues))}  # the decision tree's order
-    full = sorted((i for i in issues if i.id in score or i.origin), key=lambda i: (order[i.category], -score.get(i.id, 0)))
+    own = [i for i in issues if i.origin]
+    firsts = {a.first[0].id for a in alerts if a.first}  # what each alert's section sends the engineer to first
+    ranked = sorted((i for i in issues if not i.origin), key=lambda i: (i.id not in firsts, -score.get(i.id, 0), order[i.category]))
+    top = ranked[: max(IN_RUNBOOK - len(own), len(firsts & {i.id for i in ranked}))]
+    full = sorted([*own, *top], key=lambda i: (order[i.category], -score.get(i.id, 0)))
     more = []
     for i in issues:
         if i in full:
@@ -439,7 +464,8 @@ def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue
         cmd = (first.command or "") if first else ""
         check = f"`{cmd}`" if cmd and "\n" not in cmd and "|" not in cmd and "`" not in cmd else (first.text if first else "")
         more.append(MoreIssue(i.id, i.title, i.category, _first_sentence(i.cause), check))
-    return full, more
+    manual = sorted((i for i in issues if i not in full), key=lambda i: order[i.category])
+    return full, more, manual
 
 
 def _shown_once(issues: list[Issue], earlier: dict[str, list[RStep]]) -> list[Issue]:
@@ -557,10 +583,12 @@ def build(
         )
 
     engines = {catalog.datastore_services()[d.service].engine for d in params.datastores}
+    store_kinds = {catalog.datastore_services()[d.service].kind for d in params.datastores}
     tw = f"{platform.label}/troubleshooting.yaml (or a shared troubleshooting.yaml)"
     issues = []
     for e, origin in troubleshooting_entries(params):
-        if (e.requires_engine is not None and e.requires_engine not in engines) or (e.requires_kind is not None and e.requires_kind not in kinds):
+        if ((e.requires_engine is not None and e.requires_engine not in engines) or (e.requires_kind is not None and e.requires_kind not in kinds)
+                or (e.requires_datastore_kind is not None and e.requires_datastore_kind not in store_kinds)):
             continue
         for dep in (params.dependencies if e.per == "dependency" else [None]):
             ectx = dict(ctx, dependency=dep) if dep is not None else ctx
@@ -577,7 +605,7 @@ def build(
             ))
     specs = alert_specs(params)
     alerts = _alert_sections(params, specs, issues)
-    issues, more = _ranked(issues, alerts)
+    issues, more, manual_issues = _ranked(issues, alerts)
     tree = [
         TreeNode(question=n.question, issues=[i for i in issues if i.category == n.category],
                  more=[m for m in more if m.category == n.category])
@@ -684,10 +712,11 @@ def build(
         jobs=jobs,
         dependencies=deps,
         slos=slos,
+        manual_issues=manual_issues,
         given=frozenset(i.env_var for i in params.secrets.items) if params.secrets else frozenset(),
         variables=[
             ("VERSION", "v1.4.2", "release tag being deployed (semantic version, pushed to the repository)"),
-            ("PREVIOUS_VERSION", '$(git describe --tags --abbrev=0 "${VERSION}^")', "the release tag before it, looked up, never typed; check it with Rollback → Identify the last good version"),
+            ("PREVIOUS_VERSION", '$(git describe --tags --abbrev=0 "${VERSION}^")', "the release tag before it, looked up, never typed; check it with the Roll back now commands at the top"),
         ],
     )
 
@@ -707,6 +736,11 @@ def _squeeze(text: str) -> str:
 
 def render_runbook(runbook: Runbook) -> str:
     return _squeeze(render(DOC, runbook))
+
+
+def render_manual(runbook: Runbook) -> str:
+    """The procedures document beside the runbook (same model, same names)."""
+    return _squeeze(render("procedures", runbook))
 
 
 def with_platform(params: ProjectParams, name: str) -> ProjectParams:
@@ -739,10 +773,23 @@ def draft(params: ProjectParams, status: StatusCheck, out_dir: str | Path | None
     platform (the notebook's drop-down). Links are relative to `out_dir` (default: build/<project>)."""
     moved = with_platform(params, platform) if platform else params
     doc_dir = Path(out_dir) if out_dir is not None else default_doc_dir(params)
-    text = render_runbook(build(moved, status, focus=focus, doc_dir=doc_dir))
+    model = build(moved, status, focus=focus, doc_dir=doc_dir)
+    text = render_runbook(model)
+    manual = render_manual(model)
     findings = check_runbook(text, path=doc_dir / FILE, environments=[e.name for e in moved.environments], params=moved, strict=True)
+    findings += check_manual(manual, doc_dir / MANUAL, moved)
     findings += check_entries(moved, {"troubleshooting": ITEMS["issues"], "procedures": ITEMS["commands"]})
-    return Draft(DOC, FILE, text, findings)
+    return Draft(DOC, FILE, text, findings, files={MANUAL: manual}, model=model)
+
+
+def check_manual(text: str, path: Path, params: ProjectParams) -> list[Finding]:
+    """The procedures document is judged as a procedure document (every command against its tool,
+    tool fit for the project's platform, safety, consistency); its findings name the file."""
+    doc = parse(text, path)
+    report = check_document(text, path=path, genre="procedure")
+    truth = generated_truth(text, path=path, params=params, doc=doc)  # tool fit against the project's own tools
+    generic = [f for f in report.findings if f.item not in {t.item for t in truth} and f.area != "truth"]
+    return [replace(f, message=f"{MANUAL}: {f.message}") for f in [*generic, *truth] if f.status == "fail" and f.severity == "error"]
 
 
 def preview(params: ProjectParams, status: StatusCheck, focus: str | None = None, platform: str | None = None) -> Draft:

@@ -4,7 +4,7 @@ shipped catalog entries, merged into the documents and checked like generated co
     knowledge:
       file: ops/knowledge.yaml        # optional: more of the same in a file beside the parameters
       troubleshooting: [...]          # entries of opslib/data/troubleshooting.yaml's shape → runbook Troubleshooting
-      procedures: [...]               # {title, steps} → runbook Operations → Maintenance tasks
+      procedures: [...]               # {title, steps} → procedures.md (beside the runbook) → Maintenance tasks
       alerts: [...]                   # opslib/data/metrics.yaml's shape, with expr → alerts.yml and the runbook
 
 An entry whose id is a shipped entry's id replaces it. Commands are Jinja over the same names
@@ -45,7 +45,7 @@ class KnowledgeFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     troubleshooting: list[TroubleshootingEntry] = Field(default_factory=list, description="troubleshooting entries (id, title, category, symptoms, cause, diagnostics, solution, escalate_after_minutes)")
-    procedures: list[Procedure] = Field(default_factory=list, description="procedures of the team's own (title, steps), listed under Operations → Maintenance tasks")
+    procedures: list[Procedure] = Field(default_factory=list, description="procedures of the team's own (title, steps), listed in procedures.md (beside the runbook) under Maintenance tasks")
     alerts: list[OwnAlert] = Field(default_factory=list, description="alerts of the team's own (alert, name, signal, severity, for, window, threshold, rationale, action, expr)")
 
 
