@@ -245,3 +245,26 @@ def test_cli_accepts_postmortem_as_a_genre(tmp_path, capsys):
     doc.write_text("# Outage on 2024-03-01\n\n## Timeline\n\n- 10:02 alert fired\n- 10:30 rolled back\n\n## Root cause\n\nA bad config.\n")
     assert main(["check", str(doc), "--genre", "postmortem", "--format", "json", "--fail-on", "never"]) == 0
     assert '"genre": "postmortem"' in capsys.readouterr().out
+
+
+def _part(text: str, key: str):
+    return next(p for p in check_document(text, genre="procedure").substance.parts if p.key == key)
+
+
+def test_an_inline_command_the_text_says_to_run_counts_whatever_its_tool():
+    told = "# Tripwire violation\n\n1. Run a report: `tripwire -m c -I`\n2. Read the Object Detail section.\n"
+    named = "# Tripwire violation\n\n1. A report is produced by `tripwire`.\n2. Read the Object Detail section.\n"
+    assert _part(told, "commands").value > _part(named, "commands").value == 0
+
+
+def test_the_error_an_operator_will_see_counts_as_an_expected_output():
+    shown = "# Stale lock\n\nIn the pipeline you will see errors like this:\n\n```\nError: Error acquiring the state lock\n```\n\nDelete the lock.\n"
+    hidden = "# Stale lock\n\nThe pipeline fails.\n\n```\nError: Error acquiring the state lock\n```\n\nDelete the lock.\n"
+    assert _part(shown, "outputs").value > _part(hidden, "outputs").value == 0
+
+
+def test_a_vague_verification_counts_half_of_a_concrete_one():
+    vague = "# Restore\n\n1. Restore the snapshot.\n2. Verify proper operation.\n"
+    concrete = "# Restore\n\n1. Restore the snapshot.\n2. Verify that `GET /health` returns 200.\n"
+    assert 0 < _part(vague, "verification").value < _part(concrete, "verification").value
+    assert "vague one counts half" in _part(vague, "verification").evidence
