@@ -268,3 +268,9 @@ def test_a_vague_verification_counts_half_of_a_concrete_one():
     concrete = "# Restore\n\n1. Restore the snapshot.\n2. Verify that `GET /health` returns 200.\n"
     assert 0 < _part(vague, "verification").value < _part(concrete, "verification").value
     assert "vague one counts half" in _part(vague, "verification").evidence
+
+
+def test_the_length_message_reads_right_for_a_genre_starting_with_a_vowel():
+    report = check_document("# KubeletDown\n\n## Meaning\n\nThe kubelet is down.\n", genre="alert-runbook")
+    [length] = shape(report, "Length fits the genre")
+    assert "for an alert-runbook" in length.message

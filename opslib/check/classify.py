@@ -12,12 +12,15 @@ blind set). What it reads is transparent:
   H1, or `title:` in front matter), its headings and its text. A genre's own signal counts enter
   its score through weights shared by every genre (`shared`, plus a penalised adjustment of the
   genre's own, `own`), so a genre without training documents is still scored by its signals;
-- shape: command density, task boxes, numbered steps, prompts and placeholders, money amounts,
-  timestamps, an alert's CamelCase name as title, the canonical runbook sections, tables,
-  questions, length; each genre weighs them with its own weights (`shape`).
+- shape (SHAPES, 21 numbers): command density, task boxes, numbered steps, prompts and
+  placeholders, money amounts, timestamps, an alert's CamelCase name as title, the canonical
+  runbook sections, tables, questions, length, links, past-tense narrative, instructions, and the
+  density of secret, pipeline, alert, cost and incident words; each genre weighs them with its own
+  weights (`shape`).
 
 Two shapes decide before the model: a document that is mostly prompts, placeholders and `e.g.`
-samples is a template, and one that is mostly task boxes a checklist. The best genre is `sure`
+samples is a template, and one that is mostly task boxes under a checklist's name, title or
+heading a checklist. The best genre is `sure`
 when its probability reaches the model's `sure_probability`; when it does not, the checker says
 so and judges the document on the rules common to every genre.
 """
