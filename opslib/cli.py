@@ -32,6 +32,11 @@ from pathlib import Path
 from opslib import __version__
 from opslib.errors import InputError, OpslibError, Terminated
 
+# the genres `opslib check --genre` accepts (opslib.check.document.GENRES; kept here so that the
+# parser is built without importing the checker, a test keeps the two in step)
+CHECK_GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
+                "deployment-plan", "deployment-report", "readiness", "cost-report", "postmortem")
+
 __all__ = ["main"]
 
 
@@ -178,6 +183,9 @@ def cmd_check(args: argparse.Namespace) -> int:
     if args.platform is not None and args.platform not in platform_names():
         _err(f"--platform {args.platform!r}: not a shipped platform; use one of {', '.join(platform_names())}")
         return 2
+    if args.alerts is not None and (problem := _alert_rules_problem(Path(args.alerts))):
+        _err(problem)
+        return 2
     code = 0
     reports = []
     for name in args.files:
@@ -196,13 +204,30 @@ def cmd_check(args: argparse.Namespace) -> int:
             _err(str(exc))
             code = 2
             continue
-        report = check_document(text, path=path, genre=args.genre, environments=envs, platform=args.platform)
+        report = check_document(text, path=path, genre=args.genre, environments=envs, platform=args.platform, alerts=args.alerts)
         reports.append(report)
         if exceeds(report, args.fail_on):
             code = max(code, 1)
     if reports:
         print(render_reports(reports, args.format))
     return code
+
+
+def _alert_rules_problem(path: Path) -> str | None:
+    """Why `path` cannot serve as `--alerts` (one sentence), or None when it is a Prometheus rules file."""
+    import yaml
+
+    if not path.is_file():
+        return f"--alerts {path}: file not found; pass the Prometheus rules file whose runbook_url anchors the runbook must open (e.g. alerts.yml)"
+    try:
+        rules = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        where = getattr(exc, "problem_mark", None)
+        line = f" (line {where.line + 1})" if where is not None else ""
+        return f"--alerts {path}: not readable YAML{line}; fix the file or pass the right one"
+    if not isinstance(rules, dict) or not isinstance(rules.get("groups"), list):
+        return f"--alerts {path}: no 'groups:' list of alert rules; pass a Prometheus rules file (groups → rules → annotations.runbook_url)"
+    return None
 
 
 def _revision_file(spec: str, stack) -> str:
@@ -534,11 +559,13 @@ def parser() -> argparse.ArgumentParser:
                    help="text (default), json, markdown (a report for pull requests) or github (workflow annotations)")
     c.add_argument("--fail-on", choices=("error", "warning", "never"), default="error",
                    help="exit 1 when a finding of this severity or worse fails (default: error)")
-    c.add_argument("--genre", choices=("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline", "deployment-plan", "deployment-report", "readiness", "cost-report"),
+    c.add_argument("--genre", choices=CHECK_GENRES,
                    help="skip genre detection and check the files as this kind of document")
     c.add_argument("--platform", metavar="NAME",
                    help="judge tool fit against this shipped platform's tools: heroku, kubernetes, aws-lambda, vm-systemd "
                         "(default: the platform the document's commands show)")
+    c.add_argument("--alerts", metavar="FILE",
+                   help="Prometheus rules whose runbook_url anchors must open a section of the runbook (default: alerts.yml beside the document)")
     c.set_defaults(fn=cmd_check)
 
     d = sub.add_parser("cost-diff", help="monthly cost change between two parameters files (markdown, for pull requests)")

@@ -208,3 +208,69 @@ def test_shape_warnings_do_not_fail_the_cli_by_default(tmp_path):
     assert [f for f in report.findings if f.status == "fail" and f.area == "shape"]
     assert all(f.severity == "warning" for f in report.findings if f.area == "shape")
     assert main(["check", str(doc), "--fail-on", "never"]) == 0
+
+
+def test_cli_alerts_option_checks_the_given_rules_against_the_runbook(tmp_path, capsys):
+    doc = tmp_path / "docs" / "runbook.md"
+    doc.parent.mkdir()
+    doc.write_text(GOOD)
+    rules = tmp_path / "monitoring" / "rules.yml"  # not beside the document: found only through --alerts
+    rules.parent.mkdir()
+    rules.write_text("groups:\n- name: orders\n  rules:\n"
+                     "  - alert: OrdersDown\n    expr: up == 0\n    annotations:\n      runbook_url: https://example.com/runbook.md#ordersdown\n")
+    assert main(["check", str(doc), "--fail-on", "never", "--format", "json"]) == 0
+    assert "OrdersDown" not in capsys.readouterr().out
+    assert main(["check", str(doc), "--alerts", str(rules), "--fail-on", "never", "--format", "json"]) == 0
+    out = capsys.readouterr().out
+    assert "alert OrdersDown links to #ordersdown" in out
+    doc.write_text(GOOD + "\n## OrdersDown\n\nEvery orders instance is down: page the on-call.\n")
+    assert main(["check", str(doc), "--alerts", str(rules), "--fail-on", "never", "--format", "json"]) == 0
+    assert "every one of 1 alert link(s) opens a section" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("content, word", [(None, "file not found"), ("groups: [unclosed\n", "not readable YAML"), ("rules: []\n", "no 'groups:'")])
+def test_cli_alerts_option_rejects_a_missing_or_wrong_file_in_one_sentence(tmp_path, capsys, content, word):
+    doc = tmp_path / "runbook.md"
+    doc.write_text(GOOD)
+    rules = tmp_path / "rules.yml"
+    if content is not None:
+        rules.write_text(content)
+    assert main(["check", str(doc), "--alerts", str(rules)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert word in err and str(rules) in err and "Traceback" not in err and len(err.splitlines()) == 1
+
+
+def test_cli_accepts_postmortem_as_a_genre(tmp_path, capsys):
+    doc = tmp_path / "incident.md"
+    doc.write_text("# Outage on 2024-03-01\n\n## Timeline\n\n- 10:02 alert fired\n- 10:30 rolled back\n\n## Root cause\n\nA bad config.\n")
+    assert main(["check", str(doc), "--genre", "postmortem", "--format", "json", "--fail-on", "never"]) == 0
+    assert '"genre": "postmortem"' in capsys.readouterr().out
+
+
+def _part(text: str, key: str):
+    return next(p for p in check_document(text, genre="procedure").substance.parts if p.key == key)
+
+
+def test_an_inline_command_the_text_says_to_run_counts_whatever_its_tool():
+    told = "# Tripwire violation\n\n1. Run a report: `tripwire -m c -I`\n2. Read the Object Detail section.\n"
+    named = "# Tripwire violation\n\n1. A report is produced by `tripwire`.\n2. Read the Object Detail section.\n"
+    assert _part(told, "commands").value > _part(named, "commands").value == 0
+
+
+def test_the_error_an_operator_will_see_counts_as_an_expected_output():
+    shown = "# Stale lock\n\nIn the pipeline you will see errors like this:\n\n```\nError: Error acquiring the state lock\n```\n\nDelete the lock.\n"
+    hidden = "# Stale lock\n\nThe pipeline fails.\n\n```\nError: Error acquiring the state lock\n```\n\nDelete the lock.\n"
+    assert _part(shown, "outputs").value > _part(hidden, "outputs").value == 0
+
+
+def test_a_vague_verification_counts_half_of_a_concrete_one():
+    vague = "# Restore\n\n1. Restore the snapshot.\n2. Verify proper operation.\n"
+    concrete = "# Restore\n\n1. Restore the snapshot.\n2. Verify that `GET /health` returns 200.\n"
+    assert 0 < _part(vague, "verification").value < _part(concrete, "verification").value
+    assert "vague one counts half" in _part(vague, "verification").evidence
+
+
+def test_the_length_message_reads_right_for_a_genre_starting_with_a_vowel():
+    report = check_document("# KubeletDown\n\n## Meaning\n\nThe kubelet is down.\n", genre="alert-runbook")
+    [length] = shape(report, "Length fits the genre")
+    assert "for an alert-runbook" in length.message

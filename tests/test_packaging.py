@@ -39,3 +39,14 @@ def test_readme_excerpt_is_generated_output():
     assert len(excerpt.splitlines()) > 20
     assert excerpt in (REPO / "tests" / "golden" / "weather-api" / "runbook.md").read_text()
     assert (REPO / "docs" / "review-weather-api.png").stat().st_size > 10_000
+
+
+def test_every_data_file_is_package_data():
+    """The wheel carries every file of opslib/data (the genre model and the captured CLIs are JSON)."""
+    from fnmatch import fnmatch
+
+    globs = tomllib.loads((REPO / "pyproject.toml").read_text())["tool"]["setuptools"]["package-data"]["opslib"]
+    files = [p.relative_to(REPO / "opslib").as_posix() for p in (REPO / "opslib" / "data").rglob("*") if p.is_file()]
+    # fnmatch's * crosses folders, so data/**/*.json also matches data/x.json, as setuptools' glob does
+    missing = [f for f in files if not any(fnmatch(f, g.replace("**/", "*")) or fnmatch(f, g) for g in globs)]
+    assert files and missing == []

@@ -391,8 +391,8 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
         judged_as = genre
     else:
         findings, skip, judged_as = [], set(), COMMON
-        notes.append(f"genre unsure: {guess.genre} or {guess.runner_up} (signals {guess.scores[guess.genre]:.1f} and "
-                     f"{guess.scores[guess.runner_up]:.1f}); judged on the rules common to every genre; give --genre to choose")
+        notes.append(f"genre unsure: {guess.genre} or {guess.runner_up} ({guess.scores[guess.genre]:.0%} and "
+                     f"{guess.scores[guess.runner_up]:.0%} likely); judged on the rules common to every genre; give --genre to choose")
     for rule in GENERIC_RULES:
         if rule not in skip:
             findings += rule(doc, judged_as)

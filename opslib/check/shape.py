@@ -75,7 +75,7 @@ def _length(doc: Document, genre: str) -> list[Finding]:
     trouble = next((s for s in doc.sections if canonical_section(s.title) == "Troubleshooting"), None)
     issues = len([s for s in doc.subsections(trouble) if s.level == trouble.level + 1]) if trouble else 0
     limit = complex_ if issues >= COMPLEX_ISSUES else minimal
-    kind = "a complex" if limit == complex_ and complex_ != minimal else "a minimal" if complex_ != minimal else "a"
+    kind = "a complex" if limit == complex_ and complex_ != minimal else "a minimal" if complex_ != minimal else "an" if genre[0] in "aeiou" else "a"
     return [_w("length", n <= limit, f"{n} lines, within {limit} for {kind} {genre}",
                f"{n} lines, over the {limit} of {kind} {genre}; keep one procedure with a table of what differs, and move reference material to linked pages",
                limit + 1 if n > limit else None)]

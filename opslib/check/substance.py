@@ -12,14 +12,18 @@ a concrete rollback, numbered steps and decisions (if … then …). Heading nam
 nothing. Two penalties multiply the sum: the share of prose that prompts the writer instead of
 informing the reader (questions, `e.g.` samples, `<placeholders>`, empty table rows: an
 unfilled template scores low whatever its headings), and an incident report read as a runbook.
+What an operator values decides what counts: an inline command the text tells them to run counts
+whatever its tool; the error or output a block shows after "you will see …" counts as an expected
+output; a verification with nothing concrete to check ("verify proper operation") counts half.
 Weights and saturations were tuned on the `tune` half of tests/corpus only
-(benchmarks/corpus.py reports the held-out half).
+(benchmarks/corpus.py reports the other splits).
 """
 
 from __future__ import annotations
 
 import math
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 from opslib.check.classify import prompt_lines, template_share
@@ -51,6 +55,11 @@ _ESCALATE = re.compile(r"escalat|on-?call|pager ?duty|opsgenie|incident (command
                        r"contact (the|your)|\bpage (the|someone)|slack", re.I)
 _NAMED = re.compile(r"(?<![\w/])#[a-z][\w-]{2,}\b|(?<![\w])@[a-z][\w.-]{2,}\b|pagerduty\.com/\S+|\b(schedule|rotation|team|channel)\s+[`\"']?[\w-]{3,}", re.I)
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+")
+_RUN_INLINE = re.compile(r"\b(?:run|execute|invoke|type|enter|use)\b[^`\n]{0,40}`([\w./-]+ [^`\n]{2,})`", re.I)
+# prose that introduces what the operator will see: the code block after it is an expected output or error
+_SEE = re.compile(r"(you (will|should|may|might) (see|get)|looks? (like|something like)|output|errors? like|returns?|prints?|shows?|response|result)[^.\n]{0,40}:?\s*$", re.I)
+# a verification with something concrete to check: a code span, a number, a quoted state, a URL or a command right after it
+_CONCRETE = re.compile(r"`[^`]+`|\d|\"[^\"]+\"|'[^']+'|https?://|\b(status|state|ready|running|healthy|200|green|passes|succeeds?)\b", re.I)
 _ROLLBACK = re.compile(r"roll(ing|ed)? ?back|revert|restore|undo|downgrade|previous (version|release|revision)|fail ?back|back out", re.I)
 _DECISION = re.compile(r"^\s*(?:[-*+]|\d+\.)?\s*(?:\*\*)?(if|when|unless|in case)\b[^.\n]{3,}[,:]|\bif (so|not|yes|no)\b|\botherwise\b", re.I)
 _STEP = re.compile(r"^\s*\d+[.)]\s+\S|^#+\s*(step|phase)\s*\d+", re.I)
@@ -150,6 +159,8 @@ def substance(doc: Document, genre: str, invalid: int = 0, unfit: int = 0) -> Su
 
     ncmd, blocks = _command_lines(doc)
     inline = len([c for c in re.findall(r"`([^`\n]+)`", text) if c.split(" ")[0] in all_clis() and " " in c])
+    # an inline command the text tells the operator to run counts whatever its tool ("Run `tripwire -m c …`")
+    inline += len([m for m in _RUN_INLINE.finditer(text) if m.group(1).split(" ")[0] not in all_clis()])
     valid = 1.0 - min(1.0, (invalid + unfit) / max(ncmd + inline, 1)) if (invalid or unfit) else 1.0
     add("commands", ncmd + 0.5 * inline, action,
         f"{ncmd} command line(s) in code blocks, {inline} inline" + (f"; {invalid} invalid, {unfit} for another platform" if invalid or unfit else ""),
@@ -169,11 +180,20 @@ def substance(doc: Document, genre: str, invalid: int = 0, unfit: int = 0) -> Su
             outputs += 1
         elif f.info in ("text", "output", "console", "json", "plaintext") and not any(ln.split(" ")[0] in all_clis() for ln in lines[:2]):
             outputs += 1
+        elif lines and not any(ln.split(" ")[0] in all_clis() or ln.lstrip().startswith(("./", "/")) for ln in lines[:3]) and \
+                any(_SEE.search(doc.lines[i - 1]) for i in range(max(1, f.line - 3), f.line) if doc.lines[i - 1].strip()):
+            outputs += 1  # "you will see errors like this:" followed by the error
     add("outputs", outputs, blocks[0] if blocks else action, f"{outputs} expected output(s)",
         "after each command, show what a healthy result looks like (\"Expected: …\" or a sample of the output)")
 
-    verify = len(list(_VERIFY.finditer(text)))
-    add("verification", verify, blocks[-1] if blocks else action, f"{verify} verification step(s)",
+    verify = 0.0
+    for i, ln in prose:
+        for m in _VERIFY.finditer(ln):
+            # concrete: something to check on the line after the verb, or a command within the next 3 lines
+            k = bisect_left(blocks, i)
+            near = k < len(blocks) and blocks[k] <= i + 3
+            verify += 1.0 if _CONCRETE.search(ln[m.end():]) or near else 0.5
+    add("verification", verify, blocks[-1] if blocks else action, f"{verify:g} verification step(s) (a vague one counts half)",
         "after each change, say how to confirm it worked: the command and the result to expect")
 
     nthr = len(list(_THRESHOLD.finditer(text)))
