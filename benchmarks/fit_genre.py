@@ -44,7 +44,7 @@ TRAIN_SPLITS = ("tune", "held-out", "fresh")
 PENALTIES = (0.003, 0.01, 0.03, 0.1, 0.3)
 SURE_PROBABILITY = 0.5
 GOLDEN_GENRES = {"runbook.md": "service-runbook", "cost-plan.md": "cost-plan", "secrets.md": "secrets", "pipeline.md": "pipeline",
-                 "readiness.md": "readiness", "cost-report.md": "cost-report"}
+                 "readiness.md": "readiness", "cost-report.md": "cost-report", "procedures.md": "procedure"}
 SHAPE_NAMES = tuple(SHAPES)
 
 
