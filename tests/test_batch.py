@@ -40,11 +40,13 @@ def test_exit_code_nonzero_when_any_failed(batch_run):
 def test_good_projects_complete(batch_run, name):
     _, out, _ = batch_run
     project = out / name
-    assert (project / "runbook.md").read_text() == (REPO / "tests" / "golden" / name / "runbook.md").read_text()
+    for doc in ("runbook.md", "procedures.md"):  # the notebook writes the runbook and the procedures beside it
+        assert (project / doc).read_text() == (REPO / "tests" / "golden" / name / doc).read_text()
     executed = json.loads((project / "notebooks" / "30-runbook.ipynb").read_text())
     assert executed["metadata"]["papermill"]["parameters"]["interactive"] is False
     html = (project / "review" / "30-runbook.html").read_text()
     assert "Deployment procedure" in html and "Roll back prod now" in html and "opslib.load_params" not in html  # no code cells
+    assert "Procedures (beside the runbook)" in html and "Known failures" in html  # procedures.md in the review copy too
     record = json.loads((project / "run.json").read_text())
     assert record["mode"] == "batch"
     assert record["notebooks"] == sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))

@@ -1,14 +1,15 @@
 """What notebooks/30-runbook.ipynb displays: the explorer (environment, platform), the
-quality-bar checks and runbook.md — the same pure functions as the batch run."""
+quality-bar checks, runbook.md and procedures.md beside it — the same pure functions as the batch run."""
 
 from __future__ import annotations
 
 import html
 
 from opslib.documents import runbook as runbookdoc
+from opslib.documents.contract import Draft
 from opslib.notebook.common import runbook_explorer, show_findings, show_html
 
-__all__ = ["explorer", "checks", "document", "write"]
+__all__ = ["explorer", "checks", "document", "procedures", "write"]
 
 
 def explorer(s) -> None:
@@ -35,6 +36,12 @@ def checks(s) -> None:
 
 def document(s) -> None:
     s.document(_draft(s))
+
+
+def procedures(s) -> None:
+    """procedures.md, written beside the runbook: maintenance, datastores, the failures it links to."""
+    d = _draft(s)
+    s.document(Draft(d.doc, runbookdoc.MANUAL, d.files.get(runbookdoc.MANUAL), d.findings))
 
 
 def write(s):
