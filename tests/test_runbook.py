@@ -187,3 +187,13 @@ def test_database_failures_only_for_projects_with_a_database(platform, datastore
     d = preview(params, check_status(params, force=True))
     for e in entries:
         assert (e.title in d.markdown or e.title in d.files["procedures.md"]) == expected, e.title
+
+
+@pytest.mark.parametrize("platform", ["heroku", "kubernetes", "vm-systemd"])
+def test_scaling_notes_about_workers_only_for_projects_with_workers(platform, tmp_path):
+    web = load_params(make_project(tmp_path / "web", platform=platform, kinds=("web",)))
+    both = load_params(make_project(tmp_path / "both", platform=platform, kinds=("web", "worker")))
+    notes = {k: build(p, check_status(p, force=True)).scale_notes for k, p in (("web", web), ("both", both))}
+    about_workers = [n for n in notes["both"] if re.match(r"(\w+ )?workers?\b", n, re.I)]
+    assert about_workers and not [n for n in notes["web"] if n in about_workers]
+    assert len(notes["web"]) == len(notes["both"]) - len(about_workers)  # nothing else is dropped

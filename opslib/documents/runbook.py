@@ -321,6 +321,7 @@ def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str) -> 
 
 
 
+_WORKER_ONLY = re.compile(r"^(\w+ )?workers?\b", re.I)  # a scaling note about workers (it starts so), for a project without one
 _WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
 
 
@@ -686,7 +687,7 @@ def build(
         scale_manual=steps(platform.scaling.manual, params, ctx, where)
         + (steps(platform.jobs.scale or [], params, ctx, where) if "job" in kinds and not platform.jobs.unsupported else []),
         scale_auto=steps(platform.scaling.auto, params, ctx, where),
-        scale_notes=[render_string(t, ctx, where) for t in platform.scaling.auto_notes],
+        scale_notes=[n for n in (render_string(t, ctx, where) for t in platform.scaling.auto_notes) if "worker" in kinds or not _WORKER_ONLY.search(n)],
         replicas_min=focus_env.replicas.min,
         replicas_max=focus_env.replicas.max,
         maintenance=[p for p in maintenance if p.steps],
