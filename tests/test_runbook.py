@@ -197,3 +197,18 @@ def test_scaling_notes_about_workers_only_for_projects_with_workers(platform, tm
     about_workers = [n for n in notes["both"] if re.match(r"(\w+ )?workers?\b", n, re.I)]
     assert about_workers and not [n for n in notes["web"] if n in about_workers]
     assert len(notes["web"]) == len(notes["both"]) - len(about_workers)  # nothing else is dropped
+
+
+def test_environment_names_are_translated_as_whole_names():
+    """The differences between environments compare each step with production's, renamed: a
+    retention of 90 days becomes 14, but not the 90 inside an account id (which made every ECS
+    step that names an ECR image differ), and an instance count in prose follows the table."""
+    from opslib.documents.runbook import RStep, _translate
+
+    tr = _translate({"target.days": "90", "target.cluster": "shop-prod"}, {"target.days": "14", "target.cluster": "shop-dev"}, {"3": "1"})
+    text, command = tr(RStep("Keep logs 90 days; start beside the 3 stable tasks.",
+                             "aws logs put-retention-policy --retention-in-days 90 --log-group-name /ecs/shop-prod-api "
+                             "--image 123456789012.dkr.ecr.us-east-1.amazonaws.com/shop:v1 --desired-count 3", None))
+    assert text == "Keep logs 14 days; start beside the 1 stable tasks."
+    assert "--retention-in-days 14" in command and "/ecs/shop-dev-api" in command and "--desired-count 1" in command
+    assert "123456789012.dkr.ecr" in command

@@ -361,19 +361,23 @@ def _env_names(params: ProjectParams, env: Any, platform: Platform) -> dict[str,
 
 # an instance count in a command (`--replicas=3`, `--min 2`, `--desired-count 3`): the table's "Instances per service" row
 _COUNT = re.compile(r"((?:replicas|min|max|count|capacity|instances)[\w-]*[= ])(\d+)\b")
+# … or in the text before what it counts (`beside the 2 stable tasks`)
+_COUNT_BEFORE = re.compile(r"\b(\d+)(?=(?: (?:stable|canary|running|healthy|old|new))? (?:tasks?|pods?|replicas|instances|dynos?|machines|VMs)\b)")
 
 
 def _translate(a: dict[str, str], b: dict[str, str], counts: dict[str, str]) -> Any:
     """A function that rewrites a step of the environment with names `a` into the one with names `b`
     (instance counts by `counts`); expected outputs are examples and are not compared."""
     pairs = {a[k]: b[k] for k in a if a[k] and a[k] != b.get(k, a[k])}
-    rx = re.compile("|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True))) if pairs else None
+    # whole names only: a retention of 90 days is not the 90 inside an account id
+    rx = re.compile("(?<![A-Za-z0-9])(" + "|".join(re.escape(k) for k in sorted(pairs, key=len, reverse=True)) + ")(?![A-Za-z0-9])") if pairs else None
 
     def sub(t: str | None) -> str | None:
         if not t:
             return t
         t = rx.sub(lambda m: pairs[m.group(0)], t) if rx else t
-        return _COUNT.sub(lambda m: m.group(1) + counts.get(m.group(2), m.group(2)), t)
+        t = _COUNT.sub(lambda m: m.group(1) + counts.get(m.group(2), m.group(2)), t)
+        return _COUNT_BEFORE.sub(lambda m: counts.get(m.group(1), m.group(1)), t)
 
     return lambda r: (sub(r.text), sub(r.command))
 
