@@ -5,8 +5,8 @@
     prompt_lines(doc)        -> list[int]   lines that ask the writer for content (an unfilled template)
 
 A small multinomial logistic regression, stored as data (opslib/data/check-genre-model.json,
-fitted by benchmarks/fit_genre.py on the corpus halves that have been looked at, never on the
-blind set). What it reads is transparent:
+fitted by benchmarks/fit_genre.py on the corpus splits that have been looked at, never on the
+untouched blind2 set). What it reads is transparent:
 
 - signals (opslib/data/check-genres.yaml): regexes over the file name, the document's title (its
   H1, or `title:` in front matter), its headings and its text. A genre's own signal counts enter
