@@ -246,9 +246,16 @@ def test_deployment_duration_is_computed_from_its_steps(rendered, name):
     assert any("says 50 minutes, but its steps wait 60 minutes" in m for _, m in inconsistencies(old, kind="markdown"))
 
 
-def test_today_one_url_verifies_several_services(rendered):
+def test_each_service_is_verified_at_its_own_endpoint(rendered):
+    """Issue 17: shop-platform verified catalog-api, orders-api and payments-api at one URL,
+    https://shop.example.com/healthz (the storefront's host); they are internal now (route.internal),
+    checked through a port-forward each. The rule still fires on three services at one URL."""
     facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
-    assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
+    assert not [m for _, m in facts if "same URL" in m]
+    step = "{n}. **{s}**: Call the public health endpoint.\n   ```bash\n   curl -sS https://shop.example.com/healthz\n   ```\n"
+    doc = "## Verify\n\n" + "\n".join(step.format(n=n, s=s) for n, s in enumerate(["catalog-api", "orders-api", "payments-api"], 1))
+    assert [m for _, m in inconsistencies(doc, kind="markdown")] == [
+        "'Verify' verifies catalog-api, orders-api, payments-api at the same URL https://shop.example.com/healthz; verify each service at its own endpoint"]
 
 
 def test_a_port_forward_per_service_is_not_one_url():
