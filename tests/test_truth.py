@@ -295,6 +295,40 @@ def test_latency_alert_on_a_bucket_the_services_declare(rendered):
     assert inconsistencies(ok, kind="alerts") == []
 
 
+def test_a_custom_sli_declares_the_buckets_of_its_histogram(rendered):
+    """Issue 17: agent-orchestrator's task-completion SLI reads le="180" of its own histogram,
+    agent_task_duration_seconds, and had no place to declare that bucket; monitoring.slos[].buckets
+    declares it and alerts.yml states it. Without that line the rule still reports it."""
+    facts = report(rendered, "agent-orchestrator", "alerts.yml").facts
+    assert not any('le="180"' in m for _, m in facts)
+    text = (rendered["agent-orchestrator"] / "alerts.yml").read_text()
+    line = "# Buckets of agent_task_duration_seconds (task completion time (p95, enqueue to result), monitoring.slos[2].buckets): 180"
+    assert line in text.splitlines()
+    bare = "\n".join(ln for ln in text.splitlines() if ln != line)
+    assert any('le="180" is not a bucket' in m for _, m in inconsistencies(bare, kind="alerts"))
+
+
+CUSTOM = {"name": "tasks on time", "sli": "custom", "objective": 95, "unit": "tasks",
+          "good": 'sum(rate(task_seconds_bucket{le="180"}[{{ window }}]))', "total": "sum(rate(task_seconds_count[{{ window }}]))"}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"buckets": [60, 120, 300]}, 'good reads le="180", which is not one of buckets; use a declared bucket or add it to buckets'),
+    ({"buckets": [300, 180]}, "buckets must be positive, finite and strictly increasing"),
+    ({"buckets": [0, 180]}, "buckets must be positive, finite and strictly increasing"),
+    ({"sli": "availability", "good": None, "total": None, "unit": "", "buckets": [180]},
+     "good, total, unit and buckets apply to custom SLOs only; remove them or set sli: custom"),
+])
+def test_custom_sli_buckets_are_validated(change, expected):
+    from pydantic import ValidationError
+
+    from opslib.params.models import Slo
+
+    assert Slo.model_validate(dict(CUSTOM, buckets=[60, 180])).histograms == ["task_seconds"]
+    with pytest.raises(ValidationError, match=re.escape(expected)):
+        Slo.model_validate({k: v for k, v in dict(CUSTOM, **change).items() if v is not None})
+
+
 @pytest.mark.parametrize("name", EXAMPLES)
 def test_every_alert_opens_its_own_runbook_section(rendered, name):
     """Issue 17/18: every alert's runbook_url opened the same anchor; now each opens its own section."""

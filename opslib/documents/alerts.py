@@ -69,6 +69,10 @@ def render_rules(params: ProjectParams) -> str:
     buckets = params.monitoring.latency_buckets_ms
     if buckets:  # the latency SLO alerts read these buckets: say that the services export them
         head += f"# Buckets the services export (monitoring.latency_buckets_ms), in s: {' '.join(f'{b / 1000:g}' for b in buckets)}\n"
+    for i, slo in enumerate(params.monitoring.slos):  # a custom SLI on its own histogram: the buckets it declares
+        if slo.buckets:
+            head += (f"# Buckets of {', '.join(slo.histograms) or 'the histogram'} ({slo.name}, monitoring.slos[{i}].buckets): "
+                     f"{' '.join(f'{b:g}' for b in slo.buckets)}\n")
     return head + dump(build_rules(params))
 
 

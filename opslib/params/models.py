@@ -413,6 +413,8 @@ class Datastore(Model):
 
 
 WINDOW = re.compile(r"\{\{\s*window\s*\}\}")
+_LE = re.compile(r'\ble\s*=~?\s*"([^"]*)"')
+_HISTOGRAM = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)_bucket\b")
 DEFAULT_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
@@ -438,6 +440,14 @@ class Slo(Model):
         default=None, description="custom SLOs: PromQL rate of all events with the range written {{ window }}, e.g. sum(rate(worker_messages_total{job=\"orders\"}[{{ window }}]))"
     )
     unit: str = Field(default="", description="custom SLOs: what one event is, in the plural, e.g. 'messages' or 'job runs' (documents say '99.9% of messages …'); default 'events'")
+    buckets: list[float] | None = Field(
+        default=None, min_length=1, max_length=100,
+        description=(
+            "custom SLOs that read a histogram bucket (good: …_bucket{…,le=\"180\"}): the bucket boundaries the histogram exports "
+            "(at least those the expressions read), in its own unit (seconds for a *_seconds histogram), e.g. [30, 60, 180, 300]; every le the expressions "
+            "read must be one of them (alerts.yml states them), as monitoring.latency_buckets_ms does for latency SLOs"
+        ),
+    )
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
 
     @field_validator("objective")
@@ -462,11 +472,34 @@ class Slo(Model):
                     problems.append(f"a custom SLO needs {field} (a PromQL rate over [{{{{ window }}}}])")
                 elif not WINDOW.search(value):
                     problems.append(f"{field} must use the range {{{{ window }}}} (e.g. [{{{{ window }}}}]) so each burn-rate window can be filled in")
-        elif self.good is not None or self.total is not None or self.unit:
-            problems.append("good, total and unit apply to custom SLOs only; remove them or set sli: custom")
+            problems += self._bucket_problems()
+        elif self.good is not None or self.total is not None or self.unit or self.buckets is not None:
+            problems.append("good, total, unit and buckets apply to custom SLOs only; remove them or set sli: custom")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _bucket_problems(self) -> list[str]:
+        """Every le a custom SLO's expressions read is one of its declared buckets (when it declares them)."""
+        if self.buckets is None:
+            return []
+        out = []
+        if any(not math.isfinite(b) or b <= 0 for b in self.buckets) or self.buckets != sorted(set(self.buckets)):
+            out.append("buckets must be positive, finite and strictly increasing, as the histogram exports them")
+        for field in ("good", "total"):
+            for value in _LE.findall(getattr(self, field) or ""):
+                try:
+                    le = float(value)
+                except ValueError:
+                    le = math.nan
+                if value not in ("+Inf", "Inf") and le not in self.buckets:
+                    out.append(f"{field} reads le=\"{value[:20]}\", which is not one of buckets; use a declared bucket or add it to buckets")
+        return out
+
+    @property
+    def histograms(self) -> list[str]:
+        """The histograms (metric names without _bucket) a custom SLO's expressions read a bucket of."""
+        return sorted({m for f in (self.good, self.total) for m in _HISTOGRAM.findall(f or "")})
 
     @property
     def latency_ms(self) -> int:
