@@ -271,6 +271,17 @@ def test_a_port_forward_per_service_is_not_one_url():
     assert [m for _, m in inconsistencies(bare, kind="markdown") if "same URL http://127.0.0.1:18080/readyz" in m]
 
 
+def test_a_url_built_from_the_steps_own_variable_is_not_one_url():
+    """False positive (found by the matrix): Cloud Run's blue-green steps read each service's URL into
+    $URL and call its candidate tag, the candidate URL made from it; that is not
+    one URL for every service."""
+    step = ("{n}. **{s}**: Test the candidate.\n   ```bash\n   URL=$(gcloud run services describe {s} --format='value(status.url)')\n"
+            "   curl -sS \"${{URL/https:\\/\\//https://candidate---}}/healthz\"\n   ```\n")
+    doc = "## Verify\n\n" + step.format(n=1, s="a") + "\n" + step.format(n=2, s="b")
+    assert "https://candidate---}/healthz" in doc
+    assert not [m for _, m in inconsistencies(doc, kind="markdown") if "same URL" in m]
+
+
 def test_blue_green_rollback_step_in_a_canary_project(rendered):
     """Issue 17: the canary shop-platform printed the blue-green rollback steps; the kubernetes and
     vm-systemd catalogs now print only the project's strategy, and the rule still catches one."""
@@ -483,3 +494,50 @@ def test_runbook_procedures_name_their_inputs(rendered, name):
     text = (rendered[name] / "runbook.md").read_text()
     named = re.findall(r"^Inputs: `VERSION` \(([^)]*)\)", text, re.M)
     assert all(n.startswith("the release tag deployed last") for n in named)  # where it comes from, never "set it"
+
+
+# --- the generated matrix (benchmarks/truth.py --matrix): what it found -----------------------------------------------
+
+def _render(tmp_path, **choices):
+    from opslib.run.render import render_project
+
+    path = make_project(tmp_path, **choices)
+    return load_params(path), render_project(path, tmp_path / "build").out_dir
+
+
+def test_the_platforms_ci_credentials_are_set_in_gitlab(tmp_path):
+    """The matrix found $DEPLOY_SSH_KEY and $DEPLOY_SSH_KNOWN_HOSTS 'unset' in vm-systemd's .gitlab-ci.yml
+    (and the Azure and Heroku credentials likewise): GitLab reads them from CI/CD variables, which
+    pipeline.md lists from the platform's ci.yaml credentials; the truth rules now know them."""
+    params, out = _render(tmp_path, platform="vm-systemd", strategy="rolling", ci=("gitlab",), store="vault")
+    text = (out / "ci" / ".gitlab-ci.yml").read_text()
+    assert '"$DEPLOY_SSH_KEY"' in text
+    assert truth_report(text, path=out / "ci" / ".gitlab-ci.yml", params=params, run_shellcheck=False).unset == []
+
+
+def test_the_key_vault_access_policy_names_its_input(tmp_path):
+    """The matrix found $APP_PRINCIPAL_ID unset in secrets.md of every project storing its secrets
+    in Azure Key Vault; the policy now says to set it (the identity the service runs as)."""
+    params, out = _render(tmp_path, platform="azure-container-apps", strategy="canary", store="azure-key-vault")
+    text = (out / "secrets.md").read_text()
+    assert '--assignee "$APP_PRINCIPAL_ID"' in text
+    assert truth_report(text, path=out / "secrets.md", params=params, run_shellcheck=False).unset == []
+
+
+def test_a_latency_threshold_between_buckets_is_stated_in_alerts(tmp_path):
+    """The matrix found le="0.4" (a 400 ms latency SLO, default buckets) in alerts.yml with nothing
+    saying which bucket to add, while the runbook said it; alerts.yml now says it too."""
+    params, out = _render(tmp_path, latency_ms=400)
+    text = (out / "alerts.yml").read_text()
+    assert "# Not measurable yet: the services expose no http_request_duration_seconds bucket at 0.4 s (API latency, 400 ms): add le=0.4" in text
+    assert truth_report(text, path=out / "alerts.yml", params=params, run_shellcheck=False).facts == []
+
+
+@pytest.mark.parametrize("platform, route", [("kubernetes", "internal"), ("vm-systemd", "internal"), ("aws-ecs-fargate", "urls"),
+                                             ("google-cloud-run", "path"), ("azure-container-apps", "internal")])
+def test_a_second_web_service_is_verified_at_its_own_endpoint(tmp_path, platform, route):
+    params, out = _render(tmp_path, platform=platform, strategy=STRATEGIES[platform][0], route=route)
+    assert [s.name for s in params.services if s.kind == "web"] == ["api", "api-1"]
+    for doc in ("runbook.md", "pipeline.md"):
+        facts = truth_report((out / doc).read_text(), path=out / doc, params=params, run_shellcheck=False).facts
+        assert not [m for _, m in facts if "same URL" in m], facts
