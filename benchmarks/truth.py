@@ -35,7 +35,7 @@ from collections import Counter
 from pathlib import Path
 
 from opslib.check.truth import TruthReport, truth_report
-from opslib.errors import ParamsError
+from opslib.errors import OpslibError, ParamsError
 from opslib.params.models import load_params
 from opslib.run.render import render_project
 
@@ -86,13 +86,18 @@ def report(params_files: list[Path], plans: bool, details: bool, matrix: tuple[i
     unverifiable: Counter = Counter()
     invalid: list[str] = []
     refused: list[str] = []
+    failed: list[str] = []
     with tempfile.TemporaryDirectory(prefix="opslib-truth-") as tmp:
         if matrix is not None:
             generated, refused = generate(*matrix, Path(tmp) / "matrix")
             params_files = [*params_files, *generated]
         for pf in params_files:
             params = load_params(pf)
-            rendered = render_project(pf, Path(tmp) / "out")
+            try:
+                rendered = render_project(pf, Path(tmp) / "out")
+            except OpslibError as exc:  # a document fails its quality bar: not in the truth report, listed at the end
+                failed.append(f"{params.project.name} ({params.platform}, {params.deploy.strategy}): {str(exc).splitlines()[-2 if len(str(exc).splitlines()) > 2 else -1].strip()}")
+                continue
             print(f"{params.project.name} ({params.platform}, {params.deploy.strategy})")
             print(HEAD)
             for doc in _documents(rendered.out_dir):
@@ -125,6 +130,8 @@ def report(params_files: list[Path], plans: bool, details: bool, matrix: tuple[i
               "opslib validate and skipped")
         for line in refused:
             print("  refused: " + line)
+    for line in failed:
+        print("failed its quality bar, not in the report: " + line)
     print("unverifiable by tool: " + (", ".join(f"{t} {n}" for t, n in unverifiable.most_common()) or "none"))
     for line in invalid:
         print("invalid: " + line)
