@@ -557,3 +557,25 @@ def test_a_second_web_service_is_verified_at_its_own_endpoint(tmp_path, platform
     for doc in ("runbook.md", "pipeline.md"):
         facts = truth_report((out / doc).read_text(), path=out / doc, params=params, run_shellcheck=False).facts
         assert not [m for _, m in facts if "same URL" in m], facts
+
+
+def test_a_project_with_few_alerted_issues_still_documents_five(tmp_path):
+    """The matrix: a job-only project on Azure Container Apps failed its runbook check (4 troubleshooting
+    issues in full; the others only as rows of 'Other known failures', as no alert points to them).
+    The runbook now documents the next ones in full up to the quality bar's five."""
+    params, out = _render(tmp_path, platform="azure-container-apps", kinds=("job",), strategy="canary", datastores=("aws-sqs",),
+                          ci=("gitlab",), store="gcp-secret-manager", environments=2, knowledge=True, smoke_run=False)
+    text = (out / "runbook.md").read_text()
+    assert text.count("\n**Symptom**: ") >= 5
+    assert "Replicas cannot pull the image from Azure Container Registry\n" in text  # a section of its own now, not a row
+
+
+def test_pipeline_md_declares_the_ci_credentials_it_lists(tmp_path):
+    """The matrix: $HEROKU_API_KEY read 'unset' in pipeline.md of Heroku projects whose secret
+    inventory does not hold it, though pipeline.md lists it as a CI secret to set."""
+    params, out = _render(tmp_path, platform="heroku", strategy="rolling", ci=("github", "gitlab"), store="github-actions")
+    text = (out / "pipeline.md").read_text()
+    assert "| `HEROKU_API_KEY` | Heroku deploy credential | GitHub Actions secret / GitLab CI/CD variable |" in text
+    assert truth_report(text, path=out / "pipeline.md", params=params, run_shellcheck=False).unset == []
+    bare = text.replace("| `HEROKU_API_KEY` | Heroku deploy credential |", "| `OTHER` | Heroku deploy credential |")
+    assert {v for _, v in truth_report(bare, params=params, run_shellcheck=False).unset} == {"HEROKU_API_KEY"}

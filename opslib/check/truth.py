@@ -436,8 +436,10 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
     if params is not None:  # the inventory's variables are set by the platform or the CI system's secret store
         declared |= {i.env_var for i in params.secrets.items} if params.secrets else set()
         declared.add((params.ci or CiSection()).notify_secret)
-        if kind != "markdown":  # the platform's deploy credentials: CI secrets or CI/CD variables pipeline.md asks to set
-            declared |= set(params.catalog.platform(params.platform).ci.credentials)
+        # the platform's deploy credentials: CI secrets or CI/CD variables (pipeline.md's table of CI secrets asks to set them)
+        credentials = set(params.catalog.platform(params.platform).ci.credentials)
+        declared |= credentials if kind != "markdown" else {
+            v for v in credentials if re.search(rf"`{re.escape(v)}`[^\n]*(CI/CD variable|Actions secret)", text)}
     lines = text.splitlines()
     encryption = _encryption_names(params)
     scripts = [(b, parse_script(b.code)) for b in blocks + inline]

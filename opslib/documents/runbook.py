@@ -422,6 +422,9 @@ def _first_sentence(text: str) -> str:
     return (m.group(1) if m else text.strip()).rstrip(".;:")
 
 
+MIN_ISSUES = 5  # troubleshooting issues documented in full (symptom, cause, diagnostics, solution): the runbook check's minimum
+
+
 def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue], list[MoreIssue]]:
     """Sections for the entries an alert of the project sends the on-call engineer to first (and the
     team's own entries), most pointed to by paging alerts first within their category; one row each
@@ -431,7 +434,9 @@ def _ranked(issues: list[Issue], alerts: list[AlertSection]) -> tuple[list[Issue
         for i in a.first:
             score[i.id] = score.get(i.id, 0) + (2 if a.severity == "page" else 1)
     order = {c: n for n, c in enumerate(dict.fromkeys(i.category for i in issues))}  # the decision tree's order
-    full = sorted((i for i in issues if i.id in score or i.origin), key=lambda i: (order[i.category], -score.get(i.id, 0)))
+    chosen = [i for i in issues if i.id in score or i.origin]
+    chosen += [i for i in issues if i not in chosen][:max(0, MIN_ISSUES - len(chosen))]  # the quality bar wants five in full
+    full = sorted(chosen, key=lambda i: (order[i.category], -score.get(i.id, 0)))
     more = []
     for i in issues:
         if i in full:
