@@ -579,3 +579,14 @@ def test_pipeline_md_declares_the_ci_credentials_it_lists(tmp_path):
     assert truth_report(text, path=out / "pipeline.md", params=params, run_shellcheck=False).unset == []
     bare = text.replace("| `HEROKU_API_KEY` | Heroku deploy credential |", "| `OTHER` | Heroku deploy credential |")
     assert {v for _, v in truth_report(bare, params=params, run_shellcheck=False).unset} == {"HEROKU_API_KEY"}
+
+
+def test_ecs_test_listener_keeps_the_services_route(tmp_path):
+    """ECS blue-green tests the green task set through the test listener: each routed service at its
+    own path there (both were at <env url>:8443/healthz, one URL for two services)."""
+    from opslib.documents.runbook import build, render_runbook
+
+    params = load_params(make_project(tmp_path, platform="aws-ecs-fargate", strategy="blue-green", route="path"))
+    text = render_runbook(build(params, check_status(params, force=True)))
+    assert "https://gen.example.com:8443/healthz\n" in text and "https://gen.example.com:8443/api-1/healthz\n" in text
+    assert not [m for _, m in inconsistencies(text, kind="markdown") if "same URL" in m]
