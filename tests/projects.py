@@ -114,7 +114,9 @@ def make_project(dest: Path | str, **choices: Any) -> Path:
     [kubernetes], kinds [("web",)], ci [("github", "gitlab")], store [aws-secrets-manager],
     datastores [()], strategy [the platform's first], dependencies [0], environments [3],
     url_without_web [False], health_command, metrics, smoke_run, images, knowledge [False],
-    cost [True], name [gen-project]."""
+    cost [True], name [gen-project], route [None: one web service; path, urls or internal: a second
+    web service api-1 with that route, where the platform takes more than one (internal falls back
+    to path where the platform cannot check an internal one)]."""
     dest = Path(dest)
     platform = choices.setdefault("platform", "kubernetes")
     kinds = tuple(choices.setdefault("kinds", ("web",)))
@@ -129,8 +131,17 @@ def make_project(dest: Path | str, **choices: Any) -> Path:
     (docs / "status.json").write_text(json.dumps({"status": "active", "current_phase": "deployment", "last_updated": "2026-11-01T10:00:00Z"}), encoding="utf-8")
 
     services = [_service(k, 0, platform, choices) for k in kinds]
-    names = [s["name"] for s in services]
     env_names = ("dev", "staging", "prod")[-choices.get("environments", 3):]
+    route = choices.get("route")
+    if route and "web" in kinds and load_platform(platform).web.max_services is None:  # a second web service, routed
+        internal = load_platform(platform).web.internal
+        if route == "internal" and (internal is None or internal.unsupported):
+            route = "path"
+        extra = _service("web", 1, platform, choices)
+        extra["route"] = {"path": {"path": "/api-1"}, "internal": {"internal": True},
+                          "urls": {"urls": {e: f"https://api-1.{e}.gen.example.com" for e in env_names}}}[route]
+        services.append(extra)
+    names = [s["name"] for s in services]
     has_web = "web" in kinds
     envs = []
     for e in env_names:
@@ -248,6 +259,7 @@ def _choices(pick: Any, chance: Any) -> dict[str, Any]:
         "environments": pick((2, 3)), "health_command": pick((True, False)), "metrics": pick((True, False)),
         "smoke_run": pick((None, False)), "url_without_web": pick((True, False)), "knowledge": pick((True, False)),
         "real_names": pick((True, False)), "latency_ms": pick((250, 400, 1000)), "images": pick((True, False)),
+        "route": pick((None, "path", "urls", "internal")),
     }
 
 

@@ -426,3 +426,6 @@ def test_every_web_service_of_a_kubernetes_repository(tmp_path):
     assert {(s.name, s.port, s.readiness.path if s.readiness else None) for s in params.services} == {("admin", 9090, "/readyz"), ("api", 8080, "/readyz")}
     text = path.read_text()
     assert "port: 9090  # from admin.yaml:10" in text and re.search(r"# QUESTION: the health endpoint's path.*\n\s+path: /healthz\n", text)
+    # one web service at the environment's URL, the other at its own endpoint (validation refuses two at one URL)
+    assert [s.route.path for s in params.services if s.route] == [f"/{params.services[1].name}"] and params.services[0].route is None
+    assert "# QUESTION: where the service is reachable" in text

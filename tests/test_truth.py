@@ -128,7 +128,23 @@ def test_every_cli_definition_says_version_and_how():
         assert "" in raw["commands"] or raw.get("builtin"), f.name
     docs = {json.loads(f.read_text())["tool"] for f in files if json.loads(f.read_text())["source"] == "docs"}
     assert {"glab", "flyway", "helm"} <= docs
-    assert {"aws", "kubectl", "gh", "heroku", "psql", "redis-cli", "docker", "git", "jq", "curl", "promtool", "gcloud"} <= spec_tools()
+    assert {"aws", "kubectl", "gh", "heroku", "psql", "redis-cli", "docker", "git", "jq", "curl", "promtool", "gcloud", "az"} <= spec_tools()
+
+
+@pytest.mark.parametrize("line, status, message", [
+    ("az containerapp show -n shop-prod-api -g shop-prod --query properties.latestRevisionName -o tsv", "verified", ""),
+    ("az containerapp logs show -n app -g rg --follow --tail 30 --format text", "verified", ""),
+    ("az containerapp job registry set -n job -g rg --server acme.azurecr.io --identity system -o none", "verified", ""),
+    ("az containerapp show -n app -g rg --revisions", "invalid", "`az containerapp show` has no option --revisions"),
+    ("az containerapp shw -n app", "invalid", "did you mean 'show'?"),
+    ("az monitor log-analytics query -w 0000 --analytics-query 'AppTraces'", "unverifiable", "outside the captured definition of az"),
+    ("az webapp list -g rg", "unverifiable", "outside the captured definition of az"),
+])
+def test_az_commands_are_checked_against_the_azure_cli(line, status, message):
+    """The matrix: 471 az command lines of Azure Container Apps projects were unverifiable (no definition
+    of az); opslib/data/clis/az.json is captured from azure-cli's own command table."""
+    v = verdict(line)
+    assert v.tool == "az" and v.status == status and message in v.message, v
 
 
 # --- tool fit ----------------------------------------------------------------------------------------------------
@@ -246,9 +262,16 @@ def test_deployment_duration_is_computed_from_its_steps(rendered, name):
     assert any("says 50 minutes, but its steps wait 60 minutes" in m for _, m in inconsistencies(old, kind="markdown"))
 
 
-def test_today_one_url_verifies_several_services(rendered):
+def test_each_service_is_verified_at_its_own_endpoint(rendered):
+    """Issue 17: shop-platform verified catalog-api, orders-api and payments-api at one URL,
+    https://shop.example.com/healthz (the storefront's host); they are internal now (route.internal),
+    checked through a port-forward each. The rule still fires on three services at one URL."""
     facts = report(rendered, "shop-platform", "runbook.md", run_shellcheck=False).facts
-    assert any("at the same URL https://shop.example.com/healthz" in m for _, m in facts)
+    assert not [m for _, m in facts if "same URL" in m]
+    step = "{n}. **{s}**: Call the public health endpoint.\n   ```bash\n   curl -sS https://shop.example.com/healthz\n   ```\n"
+    doc = "## Verify\n\n" + "\n".join(step.format(n=n, s=s) for n, s in enumerate(["catalog-api", "orders-api", "payments-api"], 1))
+    assert [m for _, m in inconsistencies(doc, kind="markdown")] == [
+        "'Verify' verifies catalog-api, orders-api, payments-api at the same URL https://shop.example.com/healthz; verify each service at its own endpoint"]
 
 
 def test_a_port_forward_per_service_is_not_one_url():
@@ -262,6 +285,17 @@ def test_a_port_forward_per_service_is_not_one_url():
     bare = doc.replace("   kubectl port-forward service/a 18080:8080 >/dev/null &\n", "").replace(
         "   kubectl port-forward service/b 18080:8080 >/dev/null &\n", "")
     assert [m for _, m in inconsistencies(bare, kind="markdown") if "same URL http://127.0.0.1:18080/readyz" in m]
+
+
+def test_a_url_built_from_the_steps_own_variable_is_not_one_url():
+    """False positive (found by the matrix): Cloud Run's blue-green steps read each service's URL into
+    $URL and call its candidate tag, the candidate URL made from it; that is not
+    one URL for every service."""
+    step = ("{n}. **{s}**: Test the candidate.\n   ```bash\n   URL=$(gcloud run services describe {s} --format='value(status.url)')\n"
+            "   curl -sS \"${{URL/https:\\/\\//https://candidate---}}/healthz\"\n   ```\n")
+    doc = "## Verify\n\n" + step.format(n=1, s="a") + "\n" + step.format(n=2, s="b")
+    assert "https://candidate---}/healthz" in doc
+    assert not [m for _, m in inconsistencies(doc, kind="markdown") if "same URL" in m]
 
 
 def test_blue_green_rollback_step_in_a_canary_project(rendered):
@@ -286,6 +320,40 @@ def test_latency_alert_on_a_bucket_the_services_declare(rendered):
     assert any('le="0.4" is not a bucket' in m for _, m in inconsistencies(bare, kind="alerts"))
     ok = 'groups:\n- name: g\n  rules:\n  - alert: Slow\n    expr: rate(http_request_duration_seconds_bucket{le="0.5"}[5m]) > 1\n'
     assert inconsistencies(ok, kind="alerts") == []
+
+
+def test_a_custom_sli_declares_the_buckets_of_its_histogram(rendered):
+    """Issue 17: agent-orchestrator's task-completion SLI reads le="180" of its own histogram,
+    agent_task_duration_seconds, and had no place to declare that bucket; monitoring.slos[].buckets
+    declares it and alerts.yml states it. Without that line the rule still reports it."""
+    facts = report(rendered, "agent-orchestrator", "alerts.yml").facts
+    assert not any('le="180"' in m for _, m in facts)
+    text = (rendered["agent-orchestrator"] / "alerts.yml").read_text()
+    line = "# Buckets of agent_task_duration_seconds (task completion time (p95, enqueue to result), monitoring.slos[2].buckets): 180"
+    assert line in text.splitlines()
+    bare = "\n".join(ln for ln in text.splitlines() if ln != line)
+    assert any('le="180" is not a bucket' in m for _, m in inconsistencies(bare, kind="alerts"))
+
+
+CUSTOM = {"name": "tasks on time", "sli": "custom", "objective": 95, "unit": "tasks",
+          "good": 'sum(rate(task_seconds_bucket{le="180"}[{{ window }}]))', "total": "sum(rate(task_seconds_count[{{ window }}]))"}
+
+
+@pytest.mark.parametrize("change, expected", [
+    ({"buckets": [60, 120, 300]}, 'good reads le="180", which is not one of buckets; use a declared bucket or add it to buckets'),
+    ({"buckets": [300, 180]}, "buckets must be positive, finite and strictly increasing"),
+    ({"buckets": [0, 180]}, "buckets must be positive, finite and strictly increasing"),
+    ({"sli": "availability", "good": None, "total": None, "unit": "", "buckets": [180]},
+     "good, total, unit and buckets apply to custom SLOs only; remove them or set sli: custom"),
+])
+def test_custom_sli_buckets_are_validated(change, expected):
+    from pydantic import ValidationError
+
+    from opslib.params.models import Slo
+
+    assert Slo.model_validate(dict(CUSTOM, buckets=[60, 180])).histograms == ["task_seconds"]
+    with pytest.raises(ValidationError, match=re.escape(expected)):
+        Slo.model_validate({k: v for k, v in dict(CUSTOM, **change).items() if v is not None})
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -442,3 +510,101 @@ def test_runbook_procedures_name_their_inputs(rendered, name):
     text = (rendered[name] / "runbook.md").read_text()
     named = re.findall(r"^Inputs: `VERSION` \(([^)]*)\)", text, re.M)
     assert all(n.startswith("the release tag deployed last") for n in named)  # where it comes from, never "set it"
+
+
+# --- the generated matrix (benchmarks/truth.py --matrix): what it found -----------------------------------------------
+
+def _render(tmp_path, **choices):
+    from opslib.run.render import render_project
+
+    path = make_project(tmp_path, **choices)
+    return load_params(path), render_project(path, tmp_path / "build").out_dir
+
+
+def test_the_platforms_ci_credentials_are_set_in_gitlab(tmp_path):
+    """The matrix found $DEPLOY_SSH_KEY and $DEPLOY_SSH_KNOWN_HOSTS 'unset' in vm-systemd's .gitlab-ci.yml
+    (and the Azure and Heroku credentials likewise): GitLab reads them from CI/CD variables, which
+    pipeline.md lists from the platform's ci.yaml credentials; the truth rules now know them."""
+    params, out = _render(tmp_path, platform="vm-systemd", strategy="rolling", ci=("gitlab",), store="vault")
+    text = (out / "ci" / ".gitlab-ci.yml").read_text()
+    assert '"$DEPLOY_SSH_KEY"' in text
+    assert truth_report(text, path=out / "ci" / ".gitlab-ci.yml", params=params, run_shellcheck=False).unset == []
+
+
+def test_the_key_vault_access_policy_names_its_input(tmp_path):
+    """The matrix found $APP_PRINCIPAL_ID unset in secrets.md of every project storing its secrets
+    in Azure Key Vault; the policy now says to set it (the identity the service runs as)."""
+    params, out = _render(tmp_path, platform="azure-container-apps", strategy="canary", store="azure-key-vault")
+    text = (out / "secrets.md").read_text()
+    assert '--assignee "$APP_PRINCIPAL_ID"' in text
+    assert truth_report(text, path=out / "secrets.md", params=params, run_shellcheck=False).unset == []
+
+
+def test_a_latency_threshold_between_buckets_is_stated_in_alerts(tmp_path):
+    """The matrix found le="0.4" (a 400 ms latency SLO, default buckets) in alerts.yml with nothing
+    saying which bucket to add, while the runbook said it; alerts.yml now says it too."""
+    params, out = _render(tmp_path, latency_ms=400)
+    text = (out / "alerts.yml").read_text()
+    assert "# Not measurable yet: the services expose no http_request_duration_seconds bucket at 0.4 s (API latency, 400 ms): add le=0.4" in text
+    assert truth_report(text, path=out / "alerts.yml", params=params, run_shellcheck=False).facts == []
+
+
+@pytest.mark.parametrize("platform, route", [("kubernetes", "internal"), ("vm-systemd", "internal"), ("aws-ecs-fargate", "urls"),
+                                             ("google-cloud-run", "path"), ("azure-container-apps", "internal")])
+def test_a_second_web_service_is_verified_at_its_own_endpoint(tmp_path, platform, route):
+    params, out = _render(tmp_path, platform=platform, strategy=STRATEGIES[platform][0], route=route)
+    assert [s.name for s in params.services if s.kind == "web"] == ["api", "api-1"]
+    for doc in ("runbook.md", "pipeline.md"):
+        facts = truth_report((out / doc).read_text(), path=out / doc, params=params, run_shellcheck=False).facts
+        assert not [m for _, m in facts if "same URL" in m], facts
+
+
+def test_a_project_with_few_alerted_issues_still_documents_five(tmp_path):
+    """The matrix: a job-only project on Azure Container Apps failed its runbook check (4 troubleshooting
+    issues in full; the others only as rows of 'Other known failures', as no alert points to them).
+    The runbook now documents the next ones in full up to the quality bar's five."""
+    params, out = _render(tmp_path, platform="azure-container-apps", kinds=("job",), strategy="canary", datastores=("aws-sqs",),
+                          ci=("gitlab",), store="gcp-secret-manager", environments=2, knowledge=True, smoke_run=False)
+    text = (out / "runbook.md").read_text()
+    assert text.count("\n**Symptom**: ") >= 5
+    assert "Replicas cannot pull the image from Azure Container Registry\n" in text  # a section of its own now, not a row
+
+
+def test_pipeline_md_declares_the_ci_credentials_it_lists(tmp_path):
+    """The matrix: $HEROKU_API_KEY read 'unset' in pipeline.md of Heroku projects whose secret
+    inventory does not hold it, though pipeline.md lists it as a CI secret to set."""
+    params, out = _render(tmp_path, platform="heroku", strategy="rolling", ci=("github", "gitlab"), store="github-actions")
+    text = (out / "pipeline.md").read_text()
+    assert "| `HEROKU_API_KEY` | Heroku deploy credential | GitHub Actions secret / GitLab CI/CD variable |" in text
+    assert truth_report(text, path=out / "pipeline.md", params=params, run_shellcheck=False).unset == []
+    bare = text.replace("| `HEROKU_API_KEY` | Heroku deploy credential |", "| `OTHER` | Heroku deploy credential |")
+    assert {v for _, v in truth_report(bare, params=params, run_shellcheck=False).unset} == {"HEROKU_API_KEY"}
+
+
+def test_ecs_test_listener_keeps_the_services_route(tmp_path):
+    """ECS blue-green tests the green task set through the test listener: each routed service at its
+    own path there (both were at <env url>:8443/healthz, one URL for two services)."""
+    from opslib.documents.runbook import build, render_runbook
+
+    params = load_params(make_project(tmp_path, platform="aws-ecs-fargate", strategy="blue-green", route="path"))
+    text = render_runbook(build(params, check_status(params, force=True)))
+    assert "https://gen.example.com:8443/healthz\n" in text and "https://gen.example.com:8443/api-1/healthz\n" in text
+    assert not [m for _, m in inconsistencies(text, kind="markdown") if "same URL" in m]
+
+
+def test_the_shipped_platforms_tools_are_cached_on_disk(tmp_path, monkeypatch):
+    """`opslib check` without --platform parsed every command of every shipped platform on each run
+    (0.6 s of its 0.6 s check); the result is cached on disk under the hash of the files it reads."""
+    import opslib.check.truth as truth
+
+    monkeypatch.setenv("OPSLIB_CACHE_DIR", str(tmp_path))
+    truth._shipped_platform_tools.cache_clear()
+    first = truth._shipped_platform_tools()
+    files = list((tmp_path / "platform-tools").glob("*.json"))
+    assert len(files) == 1 and "kubectl" in first["kubernetes"] and "heroku" in first["heroku"]
+    truth._shipped_platform_tools.cache_clear()
+    assert truth._shipped_platform_tools() == first  # read back from the file
+    files[0].write_text("{not json", encoding="utf-8")
+    truth._shipped_platform_tools.cache_clear()
+    assert truth._shipped_platform_tools() == first  # a broken cache file is recomputed, never an error
+    truth._shipped_platform_tools.cache_clear()

@@ -143,9 +143,26 @@ class Rollback(_Model):
     expected_minutes: int = Field(ge=1, description="how long a rollback takes")
 
 
+class Capability(_Model):
+    """Steps the platform has for a capability, or why it has none."""
+
+    steps: list[Step] | None = Field(default=None, min_length=1, description="the steps (for_each worker_service, job_service or web_service)")
+    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot do it (validation and the documents print it)")
+
+    @model_validator(mode="after")
+    def _one(self) -> Capability:
+        return capability_or_reason(self, self.unsupported, ("steps",), "steps")
+
+
 class WebServices(_Model):
     """What limits web services on the platform (none when the key is left out)."""
 
+    internal: Capability | None = Field(
+        default=None,
+        description="how the health and readiness of an internal web service (route.internal, no public route) are checked from inside "
+                    "the platform (for_each web_service, each step's text empty unless `not service_url`), or why it cannot be; "
+                    "left out: web services must be public",
+    )
     max_services: int | None = Field(default=None, ge=1, description="most web services one project may have on the platform")
     why: str | None = Field(default=None, min_length=1, description="why (printed when validation refuses a project)")
 
@@ -156,15 +173,6 @@ class WebServices(_Model):
         return self
 
 
-class Capability(_Model):
-    """Steps the platform has for a capability, or why it has none."""
-
-    steps: list[Step] | None = Field(default=None, min_length=1, description="the steps (for_each worker_service or job_service)")
-    unsupported: str | None = Field(default=None, min_length=1, description="why the platform cannot do it (validation and the documents print it)")
-
-    @model_validator(mode="after")
-    def _one(self) -> Capability:
-        return capability_or_reason(self, self.unsupported, ("steps",), "steps")
 
 
 class Workers(_Model):
@@ -350,7 +358,8 @@ class CiPlatform(_Model):
     canary: CiCanary | None = Field(default=None, description="the production canary automated by the deploy job, or unsupported: <reason>; default: canaries deploy at once")
     smoke: list[Step] = Field(
         default_factory=list,
-        description="smoke tests of workers and jobs after a deploy (for_each worker_service / job_service): non-interactive, exit non-zero on failure",
+        description="smoke tests of workers, jobs and internal web services after a deploy (for_each worker_service / job_service / web_service, "
+                    "the web step's text empty unless `not service_url`): non-interactive, exit non-zero on failure",
     )
 
     @field_validator("deploy", "rollback", "record", "smoke")
@@ -445,7 +454,7 @@ FILES: dict[str, type[BaseModel]] = {
 }
 
 # the names a file's templates may use (what the documents put into their context)
-_COMMAND = {"project", "env", "target", "deploy", "service", "datastore", "dependency", "scale_p95_ms"}
+_COMMAND = {"project", "env", "target", "deploy", "service", "service_url", "datastore", "dependency", "scale_p95_ms"}
 _NAMES = {
     "platform.yaml": _COMMAND,
     "troubleshooting.yaml": _COMMAND,

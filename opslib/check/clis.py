@@ -153,6 +153,7 @@ def _builtin_spec(stem: str) -> CliSpec:
     return _spec_from_json(_raw(stem))
 
 
+@cache
 def spec_tools() -> frozenset[str]:
     return frozenset(t for t, stem in _files().items() if not _raw(stem).get("builtin")) | frozenset(_builtins())
 

@@ -5,23 +5,32 @@ from __future__ import annotations
 import re
 from functools import cache
 
-from opslib.catalog.catalog import load_platform, platform_names
+from opslib.catalog.catalog import open_catalog
 from opslib.catalog.loaders import DATA_DIR
 from opslib.check.markdown import Fence
 from opslib.core.yamlio import read_yaml
 from opslib.params.models import ProjectParams
 
-__all__ = ["known_clis", "project_clis", "all_clis", "has_command", "is_command", "inline_commands", "QUERY"]
+__all__ = ["declared_platform_tools", "known_clis", "project_clis", "all_clis", "has_command", "is_command", "inline_commands", "QUERY"]
 
 QUERY = re.compile(r"\b(sum|rate|irate|increase|histogram_quantile|avg|max|count)\s*(by\s*\([^)]*\)\s*)?\(|\w+\{[^}]*=~?\"|\bSELECT\b.+\bFROM\b|\|\s*(json|logfmt|line_format)\b", re.I)
 
 
 @cache
+def declared_platform_tools() -> dict[str, frozenset[str]]:
+    """The tools each shipped platform declares, read from its platform.yaml's `tools:` alone
+    (loading and validating every platform folder cost `opslib check` 0.3 s each time)."""
+    out = {}
+    for name, folder in sorted(open_catalog().platform_dirs.items()):
+        tools = read_yaml(folder / "platform.yaml", lines=False).get("tools") or []
+        out[name] = frozenset(t for t in tools if isinstance(t, str))
+    return out
+
+
+@cache
 def known_clis() -> frozenset[str]:
-    clis = set(read_yaml(DATA_DIR / "known-clis.yaml", lines=False)["clis"])
-    for name in platform_names():
-        clis.update(load_platform(name).tools)
-    return frozenset(clis)
+    """known-clis.yaml and the tools the shipped platforms declare."""
+    return frozenset(read_yaml(DATA_DIR / "known-clis.yaml", lines=False)["clis"]).union(*declared_platform_tools().values())
 
 
 def project_clis(params: ProjectParams | None) -> frozenset[str]:

@@ -154,8 +154,8 @@ def _rule_urls(doc: Document) -> list[tuple[int | None, str]]:
             for cmd_line in code.splitlines():
                 if re.match(r"\s*(curl|wget|http)\b", cmd_line):
                     for url in _URL.findall(cmd_line):
-                        if forwards and _LOCAL.match(url):
-                            continue
+                        if forwards and _LOCAL.match(url) or "$" in url or "}" in url:
+                            continue  # a local port-forward of the step's service, or a URL built from a variable the step sets
                         by_url[url].add(names[min(calls[url], len(names) - 1)])
                         calls[url] += 1
                         first.setdefault(url, line)

@@ -47,8 +47,8 @@ from opslib.catalog.ci import ci_languages
 from opslib.catalog.loaders import DATA_DIR
 from opslib.catalog.platforms import Platform
 from opslib.catalog.secrets import secret_stores
-from opslib.check.clis import Verdict, remote_command, spec_tools, validate_command
-from opslib.check.commands import all_clis
+from opslib.check.clis import CLI_DIR, Verdict, remote_command, spec_tools, validate_command
+from opslib.check.commands import all_clis, declared_platform_tools
 from opslib.check.facts import inconsistencies
 from opslib.check.findings import Finding
 from opslib.check.items import item_texts
@@ -117,10 +117,11 @@ def universal_tools() -> frozenset[str]:
     return frozenset(_tool_fit()["universal"])
 
 
-def _tools_in(value: Any) -> set[str]:
+def _tools_in(value: Any, known: frozenset[str] | None = None) -> set[str]:
     """The known tools the commands inside a catalog entry use (any string that parses as shell)."""
     out: set[str] = set()
-    known = spec_tools() | all_clis() | frozenset(_tool_fit().get("platform_specific", []))
+    if known is None:
+        known = spec_tools() | all_clis() | frozenset(_tool_fit().get("platform_specific", []))
     if isinstance(value, str):
         text = re.sub(r"\{\{.*?\}\}|\{%.*?%\}", "x", value, flags=re.S)
         if any(t in text for t in ("\n", " ")):
@@ -135,12 +136,12 @@ def _tools_in(value: Any) -> set[str]:
                     out.add(name)
     elif isinstance(value, dict):
         for v in value.values():
-            out |= _tools_in(v)
+            out |= _tools_in(v, known)
     elif isinstance(value, list | tuple):
         for v in value:
-            out |= _tools_in(v)
+            out |= _tools_in(v, known)
     elif hasattr(value, "model_dump"):
-        out |= _tools_in(value.model_dump())
+        out |= _tools_in(value.model_dump(), known)
     return out
 
 
@@ -149,9 +150,37 @@ def platform_tools(platform: Platform) -> frozenset[str]:
     return frozenset(platform.tools) | frozenset(_tools_in(platform.model_dump()))
 
 
+def _platform_tools_key() -> str:
+    """What the shipped platforms' tools depend on: every file of their folders and of the CLI
+    definitions (name, size, modification time), tool-fit.yaml and this module."""
+    h = hashlib.sha256()
+    files = [Path(__file__), DATA_DIR / "tool-fit.yaml", DATA_DIR / "known-clis.yaml"]
+    files += sorted((DATA_DIR / "platforms").rglob("*.yaml")) + sorted(CLI_DIR.glob("*.json"))
+    for f in files:
+        st = f.stat() if f.exists() else None
+        h.update(f"{f}\0{st.st_size if st else -1}\0{st.st_mtime_ns if st else -1}\n".encode())
+    return h.hexdigest()
+
+
 @cache
 def _shipped_platform_tools() -> dict[str, frozenset[str]]:
-    return {name: platform_tools(load_platform(name)) for name in platform_names()}
+    """Each shipped platform's tools. Finding them parses every command of every platform folder
+    (most of `opslib check`'s time without --platform), so they are cached on disk (OPSLIB_CACHE_DIR)
+    under the hash of the files they come from; a cache that cannot be read or written is skipped."""
+    cache_dir = _cache_dir("platform-tools")
+    hit = cache_dir / f"{_platform_tools_key()}.json" if cache_dir else None
+    if hit is not None and hit.is_file():
+        try:
+            return {k: frozenset(v) for k, v in json.loads(hit.read_text(encoding="utf-8")).items()}
+        except (OSError, ValueError, AttributeError):
+            pass
+    out = {name: platform_tools(load_platform(name)) for name in platform_names()}
+    if hit is not None:
+        try:
+            hit.write_text(json.dumps({k: sorted(v) for k, v in out.items()}), encoding="utf-8")
+        except OSError:
+            pass
+    return out
 
 
 _PROJECT_TOOLS: dict[int, tuple[ProjectParams, frozenset[str]]] = {}
@@ -199,7 +228,7 @@ def _project_tools(params: ProjectParams) -> frozenset[str]:
 def _platform_specific() -> frozenset[str]:
     """Tools that mark a platform: the shipped platforms' declared tools and tool-fit.yaml's list,
     less the universal ones."""
-    declared = set().union(*(load_platform(n).tools for n in platform_names()))
+    declared = set().union(*declared_platform_tools().values())
     return frozenset((declared | set(_tool_fit().get("platform_specific", []))) - universal_tools())
 
 
@@ -335,9 +364,9 @@ def _procedure(doc: Document | None, line: int, kind: str) -> tuple[int, int]:
 
 # --- shellcheck ------------------------------------------------------------------------------------------
 
-def _cache_dir() -> Path | None:
+def _cache_dir(kind: str = "shellcheck") -> Path | None:
     root = os.environ.get("OPSLIB_CACHE_DIR") or os.path.join(os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "opslib")
-    path = Path(root) / "shellcheck"
+    path = Path(root) / kind
     try:
         path.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -436,6 +465,10 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
     if params is not None:  # the inventory's variables are set by the platform or the CI system's secret store
         declared |= {i.env_var for i in params.secrets.items} if params.secrets else set()
         declared.add((params.ci or CiSection()).notify_secret)
+        # the platform's deploy credentials: CI secrets or CI/CD variables (pipeline.md's table of CI secrets asks to set them)
+        credentials = set(params.catalog.platform(params.platform).ci.credentials)
+        declared |= credentials if kind != "markdown" else {
+            v for v in credentials if re.search(rf"`{re.escape(v)}`[^\n]*(CI/CD variable|Actions secret)", text)}
     lines = text.splitlines()
     encryption = _encryption_names(params)
     scripts = [(b, parse_script(b.code)) for b in blocks + inline]

@@ -25,7 +25,7 @@ from opslib.check.findings import Finding
 from opslib.documents.ci_files import dump
 from opslib.documents.contract import Draft, Written, check_file, write_draft
 from opslib.documents.knowledge import check_alerts as check_own_alerts
-from opslib.documents.monitoring import AlertSpec, alert_specs, runbook_url, selector
+from opslib.documents.monitoring import AlertSpec, alert_specs, missing_bucket, runbook_url, selector
 from opslib.params.models import ProjectParams
 from opslib.params.status import StatusCheck
 
@@ -69,6 +69,15 @@ def render_rules(params: ProjectParams) -> str:
     buckets = params.monitoring.latency_buckets_ms
     if buckets:  # the latency SLO alerts read these buckets: say that the services export them
         head += f"# Buckets the services export (monitoring.latency_buckets_ms), in s: {' '.join(f'{b / 1000:g}' for b in buckets)}\n"
+    for slo in params.monitoring.slos:  # a latency threshold between the declared buckets: say which one to add (as the runbook does)
+        le = missing_bucket(params, slo)
+        if le is not None:
+            head += (f"# Not measurable yet: the services expose no http_request_duration_seconds bucket at {le} s ({slo.name}, "
+                     f"{slo.latency_ms} ms): add le={le} to their histogram and to monitoring.latency_buckets_ms; until then its alerts have no data\n")
+    for i, slo in enumerate(params.monitoring.slos):  # a custom SLI on its own histogram: the buckets it declares
+        if slo.buckets:
+            head += (f"# Buckets of {', '.join(slo.histograms) or 'the histogram'} ({slo.name}, monitoring.slos[{i}].buckets): "
+                     f"{' '.join(f'{b:g}' for b in slo.buckets)}\n")
     return head + dump(build_rules(params))
 
 

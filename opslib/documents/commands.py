@@ -17,9 +17,9 @@ from opslib.catalog.platforms import Platform
 from opslib.check.safety import predefined
 from opslib.check.shell import parse_script
 from opslib.core.templates import render_string
-from opslib.params.models import Datastore, Environment, ProjectParams, is_url
+from opslib.params.models import Datastore, Environment, ProjectParams, Service, is_url
 
-__all__ = ["RStep", "scale_p95_ms", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs", "input_note", "INPUT_HINT"]
+__all__ = ["RStep", "service_url", "scale_p95_ms", "DatastoreView", "datastore_view", "KIND_OF", "resolve_targets", "command_context", "steps", "relative_link", "default_doc_dir", "inputs", "input_note", "INPUT_HINT"]
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,12 @@ def command_context(params: ProjectParams, env: Environment, platform: Platform)
 
 KIND_OF = {"service": ("web", "worker"), "web_service": ("web",), "worker_service": ("worker",), "job_service": ("job",),
            "any_service": ("web", "worker", "job")}
+
+
+def service_url(service: Service, env: Environment) -> str:
+    """The public base URL a web service's health path is appended to in `env` (its route), "" for an
+    internal web service (checked from inside the platform: `{% if service_url %}` in the catalog) and other kinds."""
+    return service.url_in(env) or ""
 
 
 def _items(step: Step, params: ProjectParams) -> list[tuple[str, Any] | None]:
@@ -164,6 +170,8 @@ def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: st
             if item is not None:
                 value = datastore_view(params, item[1], ctx["env"]) if item[0] == "datastore" else item[1]
                 local[item[0]] = value
+                if item[0] == "service":
+                    local["service_url"] = service_url(item[1], ctx["env"])
                 name = item[1].name
             text = render_string(step.text, local, where)
             if not text.strip():

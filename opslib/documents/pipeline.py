@@ -438,8 +438,8 @@ def build(params: ProjectParams, systems: list[str] | None = None, strategy: str
             rollback = c_rollback or rollback
             if canary and canary.manifest_path and canary.manifest:
                 manifests[canary.manifest_path] = canary.manifest
-        checks = [Smoke(s.name, f"{env.url}{s.health.path}", s.health.expected_status, s.health.expected_body)
-                  for s in params.services if s.kind == "web" and s.health and env.url]
+        checks = [Smoke(s.name, f"{url}{s.health.path}", s.health.expected_status, s.health.expected_body)
+                  for s in params.services if s.kind == "web" and s.health and (url := s.url_in(env))]
         kind_smoke = _job_steps(steps(pdata.smoke, params, ctx, where))
         watch = params.deploy.observe_minutes if is_prod and strategy != "recreate" and checks else 0
         after = envs[-1].name if envs else None

@@ -253,6 +253,7 @@ class Runbook:
     given: frozenset[str] = frozenset()  # variables the platform or the secret store sets (the secrets' env vars)
     unmonitored: list[Unmonitored] = field(default_factory=list)  # service alerts the platform cannot have, with the reason
     worker_health: list[RStep] = field(default_factory=list)
+    internal_health: list[RStep] = field(default_factory=list)  # internal web services, checked from inside the platform
     jobs: Jobs | None = None
     dependencies: list[DependencyRow] = field(default_factory=list)
     slos: list[SloRow] = field(default_factory=list)
@@ -543,16 +544,18 @@ def build(
     health = [
         HealthCheck(
             service=s.name,
-            url=f"{focus_env.url}{s.health.path}",
+            url=f"{url}{s.health.path}",
             expected_status=s.health.expected_status,
             expected_body=s.health.expected_body,
-            readiness_url=f"{focus_env.url}{s.readiness.path}",
+            readiness_url=f"{url}{s.readiness.path}",
             readiness_status=s.readiness.expected_status,
             readiness_body=s.readiness.expected_body,
         )
         for s in params.services
-        if s.kind == "web" and s.health and s.readiness and focus_env.url
+        if s.kind == "web" and s.health and s.readiness and (url := s.url_in(focus_env))
     ]
+    internal = platform.web.internal
+    internal_health = steps(internal.steps, params, ctx, where) if internal is not None and internal.steps else []
     kinds = {s.kind for s in params.services}
     worker_health: list[RStep] = []
     automated = [render_string(t, ctx, where) for t in platform.operations.automated_checks]
@@ -714,6 +717,7 @@ def build(
         alerts=alerts,
         more_issues=more,
         worker_health=worker_health,
+        internal_health=internal_health,
         jobs=jobs,
         dependencies=deps,
         slos=slos,

@@ -108,12 +108,15 @@ _ARTIFACT = (r"^[A-Za-z0-9_.~][A-Za-z0-9_@%+=:,./~-]*$", "a file name, path or U
              "(no shell characters), not starting with a dash")
 _PROBE = (r"^/[A-Za-z0-9._~%+=:@,/?&-]*$", "an HTTP path starting with /, e.g. /health or /ready?full=1 (no spaces, quotes or "
           "other shell characters)")
-PATTERN_HINTS = {pattern: f"must be {hint}" for pattern, hint in (_REGION, _TARGET, _IMAGE, _ARTIFACT, _PROBE)}
+_PREFIX = (r"^(/[A-Za-z0-9._~-]+)+$", "a path prefix such as /api/catalog: segments of letters, digits and ._~- each after a /, "
+           "no trailing slash, query or shell characters")
+PATTERN_HINTS = {pattern: f"must be {hint}" for pattern, hint in (_REGION, _TARGET, _IMAGE, _ARTIFACT, _PROBE, _PREFIX)}
 Region = Annotated[str, Field(pattern=_REGION[0], max_length=63, description=_REGION[1])]
 TargetValue = Annotated[str, Field(pattern=_TARGET[0], max_length=1000, description=_TARGET[1])]
 ImageRef = Annotated[str, Field(pattern=_IMAGE[0], max_length=255, description=_IMAGE[1])]
 ArtifactPath = Annotated[str, Field(pattern=_ARTIFACT[0], max_length=500, description=_ARTIFACT[1])]
 ProbePath = Annotated[str, Field(pattern=_PROBE[0], max_length=500, description=_PROBE[1])]
+PathPrefix = Annotated[str, Field(pattern=_PREFIX[0], max_length=200, description=_PREFIX[1])]
 
 
 def catalog_folders(values: Any, base_dir: Path | str | None) -> tuple[Path, ...]:
@@ -232,9 +235,38 @@ class MetricsEndpoint(Model):
     path: str = Field(default="/metrics", pattern=r"^/[A-Za-z0-9._~/%-]*$", description="path of the metrics endpoint")
 
 
+class Route(Model):
+    """Where a web service is reachable, like a Kubernetes Ingress path or a ClusterIP-only Service.
+    Without a route a web service is served at its environment's URL (one web service per URL)."""
+
+    path: PathPrefix | None = Field(
+        default=None,
+        description="public, under the environment's URL at this path prefix (the ingress or load balancer routes <env url><path> "
+                    "to the service, so its health is checked at <env url><path><health path>), e.g. /api/catalog",
+    )
+    urls: dict[str, BaseUrl] | None = Field(
+        default=None,
+        description="public at its own base URL, one per environment ({dev: https://catalog.dev.example.com, prod: …}); "
+                    "its health is checked at <url><health path>",
+    )
+    internal: bool = Field(
+        default=False,
+        description="true: its health and readiness paths are not routed publicly (a cluster-internal service that only other services "
+                    "call, or one whose only public route is a webhook path); its health is checked from inside the platform "
+                    "(port-forward, exec), as the platform catalog's web.internal says",
+    )
+
+    @model_validator(mode="after")
+    def _one(self) -> Route:
+        chosen = [f for f in ("path", "urls") if getattr(self, f) is not None] + (["internal"] if self.internal else [])
+        if len(chosen) != 1:
+            raise ValueError("set exactly one of path, urls or internal: true (leave route out to serve the service at the environment's URL)")
+        return self
+
+
 KINDS = ("web", "worker", "job")
 _KIND_FIELDS = {
-    "web": ("port", "health", "readiness"),
+    "web": ("port", "health", "readiness", "route"),
     "worker": ("consumes", "health_command", "metrics"),
     "job": ("schedule", "command", "done_when", "timeout_minutes", "smoke_run"),
 }
@@ -253,6 +285,11 @@ class Service(Model):
     port: int | None = Field(default=None, ge=1, le=65535, description="port the service listens on (web services)")
     health: Probe | None = Field(default=None, description="liveness endpoint: is the process alive (web services)")
     readiness: Probe | None = Field(default=None, description="readiness endpoint: can it serve traffic, dependencies reachable (web services)")
+    route: Route | None = Field(
+        default=None,
+        description="web services: where it is reachable — a path prefix under the environment's URL, its own URL per environment, "
+                    "or internal only; default the environment's URL (give every other web service of the project a route)",
+    )
     consumes: str | None = Field(
         default=None, description="worker: the datastore (a queue of datastores:) it consumes; its depth, age and dead letters are the worker's alerts"
     )
@@ -297,6 +334,22 @@ class Service(Model):
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    @property
+    def internal(self) -> bool:
+        """A web service with no public route (route.internal)."""
+        return self.route is not None and self.route.internal
+
+    def url_in(self, env: Environment) -> str | None:
+        """The public base URL of a web service in `env` (its route's own URL, the environment's URL
+        with its path prefix, or the environment's URL); None for an internal one or another kind."""
+        if self.kind != "web" or self.internal:
+            return None
+        if self.route is not None and self.route.urls is not None:
+            return self.route.urls.get(env.name)
+        if env.url is None:
+            return None
+        return env.url + (self.route.path if self.route is not None and self.route.path else "")
 
     @property
     def job_timeout_minutes(self) -> int:
@@ -360,6 +413,8 @@ class Datastore(Model):
 
 
 WINDOW = re.compile(r"\{\{\s*window\s*\}\}")
+_LE = re.compile(r'\ble\s*=~?\s*"([^"]*)"')
+_HISTOGRAM = re.compile(r"([A-Za-z_:][A-Za-z0-9_:]*)_bucket\b")
 DEFAULT_BUCKETS_MS = (5, 10, 25, 50, 100, 250, 500, 1000, 2500, 5000, 10000)
 
 
@@ -385,6 +440,14 @@ class Slo(Model):
         default=None, description="custom SLOs: PromQL rate of all events with the range written {{ window }}, e.g. sum(rate(worker_messages_total{job=\"orders\"}[{{ window }}]))"
     )
     unit: str = Field(default="", description="custom SLOs: what one event is, in the plural, e.g. 'messages' or 'job runs' (documents say '99.9% of messages …'); default 'events'")
+    buckets: list[float] | None = Field(
+        default=None, min_length=1, max_length=100,
+        description=(
+            "custom SLOs that read a histogram bucket (good: …_bucket{…,le=\"180\"}): the bucket boundaries the histogram exports "
+            "(at least those the expressions read), in its own unit (seconds for a *_seconds histogram), e.g. [30, 60, 180, 300]; every le the expressions "
+            "read must be one of them (alerts.yml states them), as monitoring.latency_buckets_ms does for latency SLOs"
+        ),
+    )
     window_days: int = Field(default=30, ge=1, le=90, description="rolling window of the objective in days")
 
     @field_validator("objective")
@@ -409,11 +472,34 @@ class Slo(Model):
                     problems.append(f"a custom SLO needs {field} (a PromQL rate over [{{{{ window }}}}])")
                 elif not WINDOW.search(value):
                     problems.append(f"{field} must use the range {{{{ window }}}} (e.g. [{{{{ window }}}}]) so each burn-rate window can be filled in")
-        elif self.good is not None or self.total is not None or self.unit:
-            problems.append("good, total and unit apply to custom SLOs only; remove them or set sli: custom")
+            problems += self._bucket_problems()
+        elif self.good is not None or self.total is not None or self.unit or self.buckets is not None:
+            problems.append("good, total, unit and buckets apply to custom SLOs only; remove them or set sli: custom")
         if problems:
             raise ValueError("; ".join(problems))
         return self
+
+    def _bucket_problems(self) -> list[str]:
+        """Every le a custom SLO's expressions read is one of its declared buckets (when it declares them)."""
+        if self.buckets is None:
+            return []
+        out = []
+        if any(not math.isfinite(b) or b <= 0 for b in self.buckets) or self.buckets != sorted(set(self.buckets)):
+            out.append("buckets must be positive, finite and strictly increasing, as the histogram exports them")
+        for field in ("good", "total"):
+            for value in _LE.findall(getattr(self, field) or ""):
+                try:
+                    le = float(value)
+                except ValueError:
+                    le = math.nan
+                if value not in ("+Inf", "Inf") and le not in self.buckets:
+                    out.append(f"{field} reads le=\"{value[:20]}\", which is not one of buckets; use a declared bucket or add it to buckets")
+        return out
+
+    @property
+    def histograms(self) -> list[str]:
+        """The histograms (metric names without _bucket) a custom SLO's expressions read a bucket of."""
+        return sorted({m for f in (self.good, self.total) for m in _HISTOGRAM.findall(f or "")})
 
     @property
     def latency_ms(self) -> int:
@@ -644,14 +730,47 @@ class ProjectParams(Model):
         return self
 
 
+    def _route_problems(self, platform: Any) -> list[str]:
+        """Each web service reachable at its own endpoint: one at the environment's URL, the others
+        routed by path, by their own URLs (one per environment) or internal where the platform can check them."""
+        problems = []
+        envs = [e.name for e in self.environments]
+        at_root = [s.name for s in self.services if s.kind == "web" and s.route is None]
+        paths: dict[str, str] = {}
+        for i, s in enumerate(self.services):
+            route = s.route
+            if route is None:
+                if len(at_root) > 1 and s.name != at_root[0]:
+                    problems.append(f"services[{i}].route: missing; {at_root[0]} is already served at the environment's URL, so give {s.name} "
+                                    "a route (path, urls or internal: true) to check each web service at its own endpoint")
+                continue
+            cap = platform.web.internal
+            if route.internal and (cap is None or cap.unsupported):
+                why = cap.unsupported if cap is not None and cap.unsupported else "its catalog has no web.internal steps"
+                problems.append(f"services[{i}].route.internal: {self.platform} cannot check an internal web service ({why}); "
+                                "give it a path or urls instead")
+            if route.urls is not None:
+                missing, unknown = [e for e in envs if e not in route.urls], sorted(set(route.urls) - set(envs))
+                if missing or unknown:
+                    problems.append(f"services[{i}].route.urls: " + "; ".join(
+                        ([f"no URL for {', '.join(missing)}"] if missing else []) + ([f"{', '.join(unknown)} is not an environment"] if unknown else []))
+                        + f"; give one URL for each of {', '.join(envs)}")
+            if route.path is not None:
+                if route.path in paths:
+                    problems.append(f"services[{i}].route.path: {paths[route.path]} has the same path prefix; give each web service its own")
+                paths.setdefault(route.path, s.name)
+        return problems
+
     def _kind_problems(self, catalog: Catalog, platform: Any) -> list[str]:
         """Service kinds against the platform and the rest of the parameters."""
         problems = []
         webs = [i for i, s in enumerate(self.services) if s.kind == "web"]
-        if webs:
+        problems += self._route_problems(platform)
+        at_env = [i for i in webs if (route := self.services[i].route) is None or route.path is not None]
+        if at_env:
             for i, env in enumerate(self.environments):
                 if env.url is None:
-                    problems.append(f"environments[{i}].url: missing; the web service {self.services[webs[0]].name} is served here, give its public base URL")
+                    problems.append(f"environments[{i}].url: missing; the web service {self.services[at_env[0]].name} is served here, give its public base URL")
         if platform.web.max_services is not None and len(webs) > platform.web.max_services:
             problems.append(f"services[{webs[-1]}].kind: {self.platform} takes at most {platform.web.max_services} web service(s): {platform.web.why}")
         stores = {d.name: catalog.datastore_services()[d.service] for d in self.datastores if d.service in catalog.datastore_services()}

@@ -240,6 +240,9 @@ def _services(c: Choices, found: Found, region: str) -> tuple[list[dict[str, Any
                     svc[probe] = {"path": Value(path, src) if path else _q(guess, f"the {probe} endpoint's path; add one to the service if it has none"),
                                   "expected_status": 200,
                                   "expected_body": _q(body, f"a fragment of the body a healthy {probe} endpoint returns")}
+                if s is not mine[0]:  # the first web service is served at the environment's URL, each other one at its own endpoint
+                    svc["route"] = {"path": _q(f"/{name}", "where the service is reachable: a path prefix under the environment's URL (path), "
+                                                           "its own URL per environment (urls: {dev: …}) or internal: true (no public route)")}
             elif kind == "job":
                 svc["schedule"] = Value(s.schedule, s.schedule_source) if s.schedule else _q("30 2 * * *", "when the job runs (cron, UTC)")
                 svc["command"] = Value(s.command, s.command_source) if s.command else _q("python -m app.nightly", "the command one run executes")
