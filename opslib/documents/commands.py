@@ -159,7 +159,7 @@ def _merged(label: list[str], rendered: list[RStep]) -> RStep:
 def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str, *, merge: bool = False) -> list[RStep]:
     """Render catalog steps, expanding `for_each` over services, datastores or dependencies.
     A step whose text renders empty (`{% if … %}` around it) is left out. With `merge`, the
-    items of a `for_each` step whose text reads the same for each become one step."""
+    items of a `for_each` step whose text reads the same become one step (one per distinct text)."""
     out = []
     for step in raw:
         items = _items(step, params)
@@ -181,8 +181,16 @@ def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: st
                 command=render_string(step.command, local, where, shell=True) if step.command else None,
                 expected=render_string(step.expected, local, where) if step.expected else None,
             )))
-        if merge and len(rendered) > 1 and len({r.text for _n, r in rendered}) == 1:
-            out.append(_merged([n for n, _r in rendered], [r for _n, r in rendered]))
+        if merge and len(rendered) > 1:  # items whose text reads the same become one step (public and internal services apart)
+            groups: dict[str, list[tuple[str, RStep]]] = {}
+            for name, r in rendered:
+                groups.setdefault(r.text, []).append((name, r))
+            for group in groups.values():
+                if len(group) > 1:
+                    out.append(_merged([n for n, _r in group], [r for _n, r in group]))
+                else:
+                    name, r = group[0]
+                    out.append(RStep(f"**{name}**: {r.text}", r.command, r.expected) if name else r)
             continue
         for name, r in rendered:
             out.append(RStep(f"**{name}**: {r.text}", r.command, r.expected) if name and len(items) > 1 else r)
