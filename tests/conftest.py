@@ -10,6 +10,24 @@ GOLDEN = Path(__file__).parent / "golden"
 FIXTURES = Path(__file__).parent / "fixtures"
 
 
+def file_variant(tmp_path, name: str, edit) -> str:
+    """A copy of an example's parameters file (its linked documents reachable) after `edit`
+    (comments and order kept: ruamel)."""
+    import shutil
+
+    from ruamel.yaml import YAML
+
+    yaml = YAML()
+    data = yaml.load((PARAMS / f"{name}.yaml").read_text())
+    edit(data)
+    (tmp_path / "parameters").mkdir(exist_ok=True)
+    shutil.copytree(REPO / "examples", tmp_path / "examples", dirs_exist_ok=True)
+    path = tmp_path / "parameters" / f"{name}.yaml"
+    with path.open("w") as fh:
+        yaml.dump(data, fh)
+    return str(path)
+
+
 def notebook_outputs(path) -> list[dict]:
     """Every output of an executed notebook: its cells' and, for an interactive run, those the
     session's views put into Output widgets (nbclient keeps them in the widget state)."""

@@ -13,11 +13,10 @@ strategies, opslib sources).
 import json
 import re
 import shlex
-import shutil
 import subprocess
 
 import pytest
-from conftest import EXAMPLES, FIXTURES, PARAMS, REPO, execute_notebook
+from conftest import EXAMPLES, FIXTURES, PARAMS, REPO, execute_notebook, file_variant
 from ruamel.yaml import YAML
 
 from opslib.documents import deployment_plan as dp
@@ -64,19 +63,6 @@ def variant(name: str, systems: list[str] | None = None, envs: list[str] | None 
     moved = ProjectParams.model_validate(data, context={"base_dir": base.base_dir})
     moved._path = base.path
     return moved
-
-
-def file_variant(tmp_path, name: str, edit) -> str:
-    """A copy of an example's parameters file (its linked documents reachable) after `edit`."""
-    yaml = YAML()
-    data = yaml.load((PARAMS / f"{name}.yaml").read_text())
-    edit(data)
-    (tmp_path / "parameters").mkdir(exist_ok=True)
-    shutil.copytree(REPO / "examples", tmp_path / "examples", dirs_exist_ok=True)
-    path = tmp_path / "parameters" / f"{name}.yaml"
-    with path.open("w") as fh:
-        yaml.dump(data, fh)
-    return str(path)
 
 
 def both(name: str) -> ProjectParams:

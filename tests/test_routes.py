@@ -3,10 +3,9 @@ prefix, at its own URL per environment, or internal only (checked from inside th
 Every URL a document builds for a service's health comes from its route (issue 17: shop-platform
 verified three APIs at the storefront's URL)."""
 
-import shutil
 
 import pytest
-from conftest import PARAMS, REPO
+from conftest import PARAMS, file_variant
 
 from opslib import ParamsError, load_params
 from opslib.check.facts import inconsistencies
@@ -15,27 +14,13 @@ from opslib.documents.commands import service_url
 from opslib.params.status import check_status
 
 
-def _variant(tmp_path, name, edit):
-    from ruamel.yaml import YAML
-
-    yaml = YAML()
-    data = yaml.load((PARAMS / f"{name}.yaml").read_text())
-    edit(data)
-    (tmp_path / "parameters").mkdir(exist_ok=True)
-    shutil.copytree(REPO / "examples", tmp_path / "examples", dirs_exist_ok=True)
-    path = tmp_path / "parameters" / f"{name}.yaml"
-    with path.open("w") as fh:
-        yaml.dump(data, fh)
-    return path
-
-
 def _service(data, name):
     return next(s for s in data["services"] if s["name"] == name)
 
 
 def _problems(tmp_path, name, edit):
     with pytest.raises(ParamsError) as info:
-        load_params(_variant(tmp_path, name, edit))
+        load_params(file_variant(tmp_path, name, edit))
     return info.value.problems
 
 
@@ -61,7 +46,7 @@ def _routed(data):
 
 
 def test_public_routes_reach_every_document_that_checks_health(tmp_path):
-    params = load_params(_variant(tmp_path, "shop-platform", _routed))
+    params = load_params(file_variant(tmp_path, "shop-platform", _routed))
     book = runbook.render_runbook(runbook.build(params, check_status(params)))
     assert "curl -i https://shop.example.com/api/catalog/healthz  # catalog-api" in book
     assert "curl -i https://orders.shop.example.com/healthz  # orders-api" in book
