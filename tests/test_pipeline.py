@@ -240,3 +240,14 @@ def test_notebook_batch(tmp_path):
     assert not [o for o in outputs if o["output_type"] == "error"]
     for rel in ("pipeline.md", "ci/.gitlab-ci.yml", "ci/.github/workflows/deploy.yml", "alerts.yml", "alerts-test.yml"):
         assert (tmp_path / "build" / rel).is_file(), rel
+
+
+def test_a_job_only_canary_project_on_kubernetes_has_no_empty_rollout_wait(tmp_path):
+    """A project of scheduled jobs only has no Rollout to wait for: the canary wait step is left out
+    (it rendered `for s in ; do`, which does not parse, and failed the pipeline's checks)."""
+    from projects import make_project, outcome
+
+    path = make_project(tmp_path, platform="kubernetes", kinds=("job",), ci=("github", "gitlab"), strategy="canary")
+    result = outcome(path, tmp_path / "build")
+    assert not result.refused and not result.problems, result.problems
+    assert "for s in ;" not in (tmp_path / "build" / "gen-project" / "pipeline.md").read_text()
