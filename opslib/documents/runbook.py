@@ -19,11 +19,11 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
-from opslib.check.document import check_document
+from opslib.check.document import GENERIC_RULES, SKIP
 from opslib.check.facts import anchor_slug, step_wait
 from opslib.check.findings import Finding
 from opslib.check.markdown import parse
-from opslib.check.runbook import ITEMS, check_runbook
+from opslib.check.runbook import ITEMS, MIN_ISSUES, check_runbook
 from opslib.check.truth import generated_truth
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import comment, duration
@@ -44,7 +44,7 @@ __all__ = ["DOC", "FILE", "Runbook", "build", "render_runbook", "draft", "previe
 DOC = "runbook"
 FILE = "runbook.md"
 MANUAL = "procedures.md"  # the companion: maintenance, datastores, every known failure written out
-IN_RUNBOOK = 5  # troubleshooting entries written out in the runbook itself (the checker asks for 5)
+IN_RUNBOOK = MIN_ISSUES  # troubleshooting entries written out in the runbook itself: as many as its check asks for
 
 
 @dataclass(frozen=True)
@@ -795,9 +795,9 @@ def check_manual(text: str, path: Path, params: ProjectParams) -> list[Finding]:
     """The procedures document is judged as a procedure document (every command against its tool,
     tool fit for the project's platform, safety, consistency); its findings name the file."""
     doc = parse(text, path)
-    report = check_document(text, path=path, genre="procedure")
-    truth = generated_truth(text, path=path, params=params, doc=doc)  # tool fit against the project's own tools
-    generic = [f for f in report.findings if f.item not in {t.item for t in truth} and f.area != "truth"]
+    skip = SKIP.get("procedure", set())
+    generic = [f for rule in GENERIC_RULES if rule not in skip for f in rule(doc, "procedure")]
+    truth = generated_truth(text, path=path, params=params, doc=doc)  # once, with the project's own tools
     return [replace(f, message=f"{MANUAL}: {f.message}") for f in [*generic, *truth] if f.status == "fail" and f.severity == "error"]
 
 
