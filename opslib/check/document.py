@@ -18,6 +18,7 @@ data: opslib/data/check-*.yaml; item texts: opslib/data/quality-bar.yaml, genre 
 from __future__ import annotations
 
 import re
+from collections.abc import Container
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -33,7 +34,7 @@ from opslib.check.shape import shape_findings, stated_platform
 from opslib.check.substance import Part, Substance, substance
 from opslib.check.truth import truth_findings, truth_report
 
-__all__ = ["GENRES", "ITEMS", "Report", "detect_genre", "check_document", "find_placeholders", "score", "area_scores"]
+__all__ = ["GENRES", "ITEMS", "Report", "detect_genre", "check_document", "find_placeholders", "generic_findings", "score", "area_scores"]
 
 GENRES = ("service-runbook", "alert-runbook", "procedure", "checklist", "template", "cost-plan", "secrets", "pipeline",
           "deployment-plan", "deployment-report", "readiness", "cost-report", "postmortem")
@@ -327,6 +328,12 @@ SKIP = {
 }
 
 
+def generic_findings(doc: Document, genre: str, skip: Container[object] | None = None) -> list[Finding]:
+    """The rules common to every genre that the genre's own checker does not already decide."""
+    skipped: Container[object] = SKIP.get(genre, set()) if skip is None else skip
+    return [f for rule in GENERIC_RULES if rule not in skipped for f in rule(doc, genre)]
+
+
 # records of past events: their commands are quoted, not procedures to follow
 NO_TRUTH = ("deployment-report", "readiness", "cost-report")
 # the truth rules' severities on a hand-written document: an invalid command, an unfit tool and an
@@ -393,9 +400,7 @@ def check_document(text: str, path: str | Path | None = None, genre: str | None 
         findings, skip, judged_as = [], set(), COMMON
         notes.append(f"genre unsure: {guess.genre} or {guess.runner_up} ({guess.scores[guess.genre]:.0%} and "
                      f"{guess.scores[guess.runner_up]:.0%} likely); judged on the rules common to every genre; give --genre to choose")
-    for rule in GENERIC_RULES:
-        if rule not in skip:
-            findings += rule(doc, judged_as)
+    findings += generic_findings(doc, judged_as, skip)
     findings += shape_findings(doc, genre, p, alerts)
     counts = (0, 0)
     if genre not in NO_TRUTH:

@@ -19,7 +19,7 @@ from pydantic import ValidationError
 
 from opslib.catalog.loaders import TroubleshootingEntry
 from opslib.catalog.platforms import Platform
-from opslib.check.document import GENERIC_RULES, SKIP
+from opslib.check.document import generic_findings
 from opslib.check.facts import anchor_slug, step_wait
 from opslib.check.findings import Finding
 from opslib.check.markdown import parse
@@ -795,8 +795,7 @@ def check_manual(text: str, path: Path, params: ProjectParams) -> list[Finding]:
     """The procedures document is judged as a procedure document (every command against its tool,
     tool fit for the project's platform, safety, consistency); its findings name the file."""
     doc = parse(text, path)
-    skip = SKIP.get("procedure", set())
-    generic = [f for rule in GENERIC_RULES if rule not in skip for f in rule(doc, "procedure")]
+    generic = generic_findings(doc, "procedure")
     truth = generated_truth(text, path=path, params=params, doc=doc)  # once, with the project's own tools
     return [replace(f, message=f"{MANUAL}: {f.message}") for f in [*generic, *truth] if f.status == "fail" and f.severity == "error"]
 
