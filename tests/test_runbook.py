@@ -212,3 +212,49 @@ def test_environment_names_are_translated_as_whole_names():
     assert text == "Keep logs 14 days; start beside the 1 stable tasks."
     assert "--retention-in-days 14" in command and "/ecs/shop-dev-api" in command and "--desired-count 1" in command
     assert "123456789012.dkr.ecr" in command
+
+
+# a command that follows a stream until interrupted: in a loop it never reaches the second item
+_FOLLOWS = re.compile(r"\b(?:logs?|journalctl|tail)\b.*\s(?:-f|-F|--follow|--tail(?=\s+-|\s*$))(?=\s|$)|\bgcloud\b.*\blogs? tail\b")
+
+
+@pytest.mark.parametrize("platform", platform_names())
+def test_one_service_steps_are_written_once_and_nothing_that_never_returns_is_looped(platform, tmp_path):
+    """A step that acts on the service the reader is looking at (follow its logs, scale it, a
+    troubleshooting fix) is written once with the service in SERVICE and the others named, not as
+    a loop over every service (`logs -f` in a loop follows the first service forever; raising every
+    service's memory limit is not what the OOM entry asks). Checked on a project with several services."""
+    params = hosted(platform, tmp_path / "project")
+    names = [s.name for s in params.services]
+    assert len(names) >= 2
+    d = preview(params, check_status(params, force=True))
+    looped = []
+    for block in _shell_blocks(d.markdown) + _shell_blocks(d.files["procedures.md"]):
+        depth = 0
+        for line in block.splitlines():
+            code = line.split(" #", 1)[0] if not line.lstrip().startswith("#") else ""
+            if re.match(r"\s*(for|while)\b.*;\s*do\s*$", code):
+                depth += 1
+            elif code.strip() == "done":
+                depth -= 1
+            elif depth and not code.rstrip().endswith("&") and any(_FOLLOWS.search(c) for c in re.split(r"[;|&]+", code)):  # `&`: in parallel
+                looped.append(line.strip())
+    assert not looped, looped[:3]
+    chosen = [ln for ln in d.markdown.splitlines() if re.match(r"# \d+\. .*(Set SERVICE to |Shown for |The line of the one you are looking at)", ln)]
+    assert chosen, "no step acts on one service"
+    for ln in chosen:  # the reader is told every service it may be
+        listed = re.split(r"Set SERVICE to |Shown for |The line of the one", ln, maxsplit=1)[1]
+        assert sum(n in listed for n in names) >= 2, ln
+
+
+def test_a_one_step_sets_its_variable_once_per_block():
+    """Steps of one block that act on the same service set SERVICE once; a loop in between resets it."""
+    from opslib.documents.commands import RStep
+    from opslib.documents.runbook import Runbook
+
+    one = RStep("Follow the logs. Set SERVICE to api or worker.", "SERVICE=api\nkubectl logs -l app=\"${SERVICE}\" -f", None)
+    loop = RStep("Restart each.", "for SERVICE in api worker; do\n  kubectl rollout restart deployment/\"${SERVICE}\"\ndone", None)
+    text = Runbook.block(None, [one, one])  # type: ignore[arg-type]
+    assert text.count("SERVICE=api") == 1 and text.count("kubectl logs") == 2
+    text = Runbook.block(None, [one, loop, one])  # type: ignore[arg-type]
+    assert text.count("SERVICE=api") == 2

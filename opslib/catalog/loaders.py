@@ -67,6 +67,16 @@ class Step(_Model):
             "service of any kind / datastore / third-party dependency; a step whose text renders empty is left out"
         ),
     )
+    one: bool | None = Field(
+        default=None,
+        description=(
+            "with for_each: the step acts on the one item the reader is looking at (follow its logs, scale it), not on "
+            "every item; it is written once, for the first item, with the item's name in a shell variable and the "
+            "others named (a loop would be wrong: `logs -f` never returns, scaling every service is not asked). "
+            "Unset: false, except in troubleshooting entries over services, which act on the service the alert or "
+            "symptom names (`one: false` there for a step meant for every service)"
+        ),
+    )
 
 
 class TroubleshootingEntry(_Model):

@@ -6,8 +6,10 @@ interpolated value quoted for the shell it lands in (render_string(…, shell=Tr
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
+import shlex
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -109,34 +111,86 @@ def _states(code: str) -> list[str]:
     return out
 
 
+def _parameterised(name: str, code: str, var: str, keep: frozenset[int] = frozenset()) -> str | None:
+    """`code` with the item's `name` replaced by "${VAR}" (inside "…" by ${VAR}), except the
+    occurrences numbered in `keep`; None when the name does not occur or a replaced one is inside
+    '…' (or a heredoc), where a variable would not expand."""
+    if "<<" in code:
+        return None
+    states = _states(code)
+    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?!\w)")
+    parts, last = [], 0
+    for n, m in enumerate(pattern.finditer(code)):
+        if n in keep:
+            continue
+        state = states[m.start()] if m.start() < len(states) else ""
+        if state == "'":
+            return None
+        parts += [code[last:m.start()], f"${{{var}}}" if state == '"' else f'"${{{var}}}"']
+        last = m.end()
+    if not parts:
+        return None
+    return "".join(parts) + code[last:]
+
+
+def _shape(names: list[str], commands: list[str], var: str) -> str | None:
+    """The one command that gives each item's command when VAR is its name: the name replaced
+    where it is the item's (not where it is part of another name: a service `notifier` in the
+    project `sms-notifier`), or None."""
+    first = re.compile(rf"(?<![\w$]){re.escape(names[0])}(?!\w)")
+    found = len(first.findall(commands[0]))
+    if not found or found > 8:
+        return None
+    for size in range(found + 1):  # keep as few occurrences as the other items' commands allow
+        for keep in itertools.combinations(range(found), size):
+            shape = _parameterised(names[0], commands[0], var, frozenset(keep))
+            if shape is not None and all(shape.replace(f'"${{{var}}}"', n).replace(f"${{{var}}}", n) == c
+                                         for n, c in zip(names, commands, strict=True)):
+                return shape
+    return None
+
+
+def _free_var(commands: list[str], preferred: str = "SERVICE") -> str | None:
+    return next((v for v in (preferred, *_LOOP_VARS) if not any(v in c for c in commands)), None)
+
+
 def _as_loop(names: list[str], commands: list[str]) -> str | None:
     """The commands of a `for_each` step as one `for` loop over the items, when each item's command
     is the same but for its name (never inside '…' or a heredoc, where a variable would not expand)."""
-    if any("<<" in c for c in commands):
+    var = _free_var(commands)
+    body = _shape(names, commands, var) if var else None
+    if body is None or var is None:
         return None
-    var = next((v for v in _LOOP_VARS if not any(v in c for c in commands)), None)
-    if var is None:
-        return None
-    shapes = set()
-    for name, code in zip(names, commands, strict=True):
-        states = _states(code)
-        pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?!\w)")
-        parts, last = [], 0
-        for m in pattern.finditer(code):
-            state = states[m.start()] if m.start() < len(states) else ""
-            if state == "'":
-                return None
-            parts += [code[last:m.start()], f"${{{var}}}" if state == '"' else f'"${{{var}}}"']
-            last = m.end()
-        if not parts:
-            return None
-        shapes.add("".join(parts) + code[last:])
-    if len(shapes) != 1:
-        return None
-    body = shapes.pop()
     if len(names) * len(commands[0].splitlines()) <= len(body.splitlines()) + 2:
         return None  # the commands one after the other are no longer than the loop
     return f"for {var} in {' '.join(names)}; do\n" + "\n".join("  " + ln for ln in body.splitlines()) + "\ndone"
+
+
+def _choice(names: list[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} or {names[-1]}"
+
+
+def _one(names: list[str], rendered: list[RStep], kind: str) -> list[RStep]:
+    """A `one` step over several items: written once, for the first item, its name in a shell
+    variable the reader sets to the item they are looking at (the others named). Where the
+    commands differ in more than the name, each item's command: one line each under one step, else
+    a step per item."""
+    first = rendered[0]
+    commands = [r.command or "" for r in rendered]
+    if len(set(commands)) == 1:  # the same for every item (one image for a service and its job)
+        return [RStep(first.text, first.command, first.expected)]
+    var = _free_var(commands, {"datastore": "DATASTORE", "dependency": "PROVIDER"}.get(kind, "SERVICE"))
+    body = _shape(names, commands, var) if var and all(commands) else None
+    if body is not None and var is not None:
+        return [RStep(f"{first.text} Set {var} to {_choice(names)}.", f"{var}={shlex.quote(names[0])}\n{body}", first.expected)]
+    pattern = re.compile(rf"(?<![\w$]){re.escape(names[0])}(?!\w)")
+    if all(commands) and pattern.search(first.command or "") and all(pattern.sub(n, commands[0]) == c for n, c in zip(names, commands, strict=True)):
+        return [RStep(f"{first.text} Shown for {names[0]}; for {_choice(names[1:])}, put its name in place of {names[0]}.",
+                      first.command, first.expected)]
+    if all(c.count("\n") == 0 for c in commands):  # one line each (a process type, not the name): the reader runs theirs
+        return [RStep(f"{first.text} The line of the one you are looking at ({', '.join(names)}, in that order).",
+                      "\n".join(c for c in commands if c) or None, first.expected)]
+    return [RStep(f"**{n}**: {r.text}", r.command, r.expected) for n, r in zip(names, rendered, strict=True)]
 
 
 def _merged(label: list[str], rendered: list[RStep]) -> RStep:
@@ -156,13 +210,15 @@ def _merged(label: list[str], rendered: list[RStep]) -> RStep:
                  expected="\n".join(expected) or None, times=len(rendered))
 
 
-def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str, *, merge: bool = False) -> list[RStep]:
+def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: str, *, merge: bool = False, one: bool = False) -> list[RStep]:
     """Render catalog steps, expanding `for_each` over services, datastores or dependencies.
     A step whose text renders empty (`{% if … %}` around it) is left out. With `merge`, the
-    items of a `for_each` step whose text reads the same become one step (one per distinct text)."""
+    items of a `for_each` step whose text reads the same become one step (one per distinct text).
+    `one`: a service step whose `one` is unset acts on one service (troubleshooting entries)."""
     out = []
     for step in raw:
         items = _items(step, params)
+        single = step.one if step.one is not None else one and bool(items) and items[0] is not None and items[0][0] == "service"
         rendered: list[tuple[str, RStep]] = []
         for item in items:
             local = dict(ctx)
@@ -181,12 +237,14 @@ def steps(raw: list[Step], params: ProjectParams, ctx: dict[str, Any], where: st
                 command=render_string(step.command, local, where, shell=True) if step.command else None,
                 expected=render_string(step.expected, local, where) if step.expected else None,
             )))
-        if merge and len(rendered) > 1:  # items whose text reads the same become one step (public and internal services apart)
+        if (merge or single) and len(rendered) > 1:  # items whose text reads the same become one step (public and internal services apart)
             groups: dict[str, list[tuple[str, RStep]]] = {}
             for name, r in rendered:
                 groups.setdefault(r.text, []).append((name, r))
             for group in groups.values():
-                if len(group) > 1:
+                if single and len(group) > 1:
+                    out.extend(_one([n for n, _r in group], [r for _n, r in group], items[0][0] if items and items[0] else ""))
+                elif len(group) > 1:
                     out.append(_merged([n for n, _r in group], [r for _n, r in group]))
                 else:
                     name, r = group[0]

@@ -287,11 +287,21 @@ class Runbook:
         """Steps as one shell block: each step's text as a numbered comment, then its command and
         expected output (read-only diagnostics and the first screen's rollback, where one block reads faster)."""
         out: list[str] = []
+        assigned: dict[str, str] = {}  # a variable a step of this block set: its value (set again to the same, the line is left out)
         for n, s in enumerate([s for items in lists for s in items], 1):
             text = re.sub(r"\[([^\]]*)\]\(#([^)]*)\)", r"\1 (#\2)", s.text).replace("`", "").replace("**", "")
             out.append(comment(f"{n}. {text}"))
             if s.command:
-                out.append(s.command)
+                lines = s.command.splitlines()
+                first = _ASSIGN.match(lines[0])
+                if first and assigned.get(first[1]) == first[2] and len(lines) > 1:
+                    lines = lines[1:]
+                for ln in lines:
+                    if m := re.match(r"^(?:export )?([A-Za-z_]\w*)=(.*)$", ln):
+                        assigned[m[1]] = m[2]
+                    elif m := re.match(r"^\s*(?:for|read\b.*?)\s+([A-Za-z_]\w*)\b", ln):
+                        assigned.pop(m[1], None)  # a loop or a read sets it too
+                out.append("\n".join(lines))
             if s.expected:
                 out.append(comment(s.expected))
         return "\n".join(out)
@@ -315,13 +325,15 @@ class Runbook:
         return len(self.tree) + 1
 
 
-def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str) -> list[RStep]:
-    """The runbook's steps: a step repeated for several services with the same text is written once."""
-    return _all_steps(raw, params, ctx, where, merge=True)
+def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str, *, one: bool = False) -> list[RStep]:
+    """The runbook's steps: a step repeated for several services with the same text is written once
+    (`one`: a service step acts on one service unless it says otherwise, as in troubleshooting)."""
+    return _all_steps(raw, params, ctx, where, merge=True, one=one)
 
 
 
 
+_ASSIGN = re.compile(r"^([A-Z_][A-Z0-9_]*)=([\w.-]+)$")  # `SERVICE=api`: the item a `one` step is written for
 _WORKER_ONLY = re.compile(r"^(\w+ )?workers?\b", re.I)  # a scaling note about workers (it starts so), for a project without one
 _WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
 
@@ -600,13 +612,13 @@ def build(
             continue
         for dep in (params.dependencies if e.per == "dependency" else [None]):
             ectx = dict(ctx, dependency=dep) if dep is not None else ctx
-            diagnostics = steps(e.diagnostics, params, ectx, origin or tw)
+            diagnostics = steps(e.diagnostics, params, ectx, origin or tw, one=True)
             if not diagnostics:  # every diagnostic is per service of a kind the project does not have
                 continue
             issues.append(Issue(
                 id=e.id if dep is None else f"{e.id}-{dep.name}", title=render_string(e.title, ectx, origin or tw), category=e.category,
                 symptoms=[render_string(x, ectx, origin or tw) for x in e.symptoms], cause=render_string(e.cause, ectx, origin or tw),
-                diagnostics=diagnostics, solution=steps(e.solution, params, ectx, origin or tw),
+                diagnostics=diagnostics, solution=steps(e.solution, params, ectx, origin or tw, one=True),
                 escalate_after_minutes=e.escalate_after_minutes,
                 escalate_to=_escalation_for(params, e.escalate_after_minutes),
                 origin=origin,
