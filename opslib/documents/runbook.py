@@ -306,6 +306,11 @@ class Runbook:
                 out.append(comment(s.expected))
         return "\n".join(out)
 
+    def issue_block(self, issue: Issue) -> str:
+        """A known failure's diagnostics, then its solution, as one block: each step says which it is."""
+        return self.block([replace(s, text=f"Diagnose: {s.text}") for s in issue.diagnostics],
+                          [replace(s, text=f"Fix: {s.text}") for s in issue.solution])
+
     @property
     def diff_steps(self) -> list[RStep]:
         return [s for d in self.env_diffs for s in [*(x[2] for x in d.steps), *(y for _t, items in d.replaced for y in items)]]
