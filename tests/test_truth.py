@@ -113,6 +113,26 @@ def test_commands_are_checked_against_the_tool(line, status):
     assert v.status == status, v
 
 
+@pytest.mark.parametrize("body, invalid", [
+    ('kubectl -n x logs -l app="$s" --tail=100 -f --prefix', True),   # follows the first item forever
+    ("ssh \"$s\" 'journalctl -u api -f'", True),                    # also on the remote side of ssh
+    ("heroku logs --tail -a \"$s\"", True),
+    ("aws logs tail \"/ecs/$s\" --follow --since 10m", True),
+    ("ssh \"$s\" 'journalctl -u api -f' | sed 's/^/x /' &", False),  # in the background, then `wait`
+    ('kubectl -n x logs -l app="$s" --since=1h', False),              # returns
+    ("aws logs tail \"/ecs/$s\" --since 1h", False),
+    ("heroku logs -n 100 -a \"$s\"", False),
+    ("tail -n 20 \"$s.log\"", False),
+])
+def test_a_command_that_never_returns_is_invalid_in_a_loop(body, invalid):
+    """A stream follower (data/check-streams.yaml) in a loop body never lets the loop reach its
+    second item; outside a loop, or run in the background, it is fine."""
+    looped = truth_report(f"# T\n\n```bash\nfor s in a b; do\n  {body}\ndone\nwait\n```\n", path="t.md", run_shellcheck=False)
+    assert any(c.status == "invalid" and "never reaches the second item" in c.message for c in looped.commands) == invalid
+    alone = truth_report(f"# T\n\n```bash\ns=a\n{body}\nwait\n```\n", path="t.md", run_shellcheck=False)
+    assert not any("never reaches" in c.message for c in alone.commands)
+
+
 def test_a_mention_in_prose_need_not_carry_required_options():
     assert verdict("aws sts assume-role-with-web-identity", mention=True).status == "verified"
     assert verdict("npm ERR! ERESOLVE", mention=True).status == "unverifiable"

@@ -49,6 +49,8 @@ class Command:
     assigns: tuple[str, ...] = ()  # VAR=value prefixes (the command's own environment)
     substituted: bool = False  # inside $(…) or `…`
     piped: bool = False  # a stage of a pipeline with more than one stage
+    looped: bool = False  # in the body of a for / while / until loop
+    background: bool = False  # run with `&` (alone, as a pipeline stage or redirected)
 
     @property
     def name(self) -> str:
@@ -103,6 +105,9 @@ def _word(node: Node) -> Word:
     return Word(_text(node), True)
 
 
+_LOOPS = ("for_statement", "c_style_for_statement", "while_statement")
+
+
 class _Walker:
     def __init__(self) -> None:
         self.commands: list[Command] = []
@@ -111,6 +116,7 @@ class _Walker:
         self.errors: list[int] = []
         self.joined: list[int] = []  # rows where tree-sitter ran a command on into the next line (no `\` before it)
         self.lines: list[bytes] = []
+        self.loops = 0  # loop bodies the walk is inside
 
     def walk(self, node: Node, substituted: bool = False, piped: bool = False) -> None:
         kind = node.type
@@ -133,6 +139,12 @@ class _Walker:
         elif kind in ("simple_expansion", "expansion"):
             self._use(node)
         elif kind == "raw_string":
+            return
+        elif kind == "do_group" and node.parent is not None and node.parent.type in _LOOPS:
+            self.loops += 1
+            for c in node.children:
+                self.walk(c, substituted, piped)
+            self.loops -= 1
             return
         elif kind == "pipeline":
             stages = [c for c in node.named_children]
@@ -175,7 +187,11 @@ class _Walker:
             prev_row = c.end_point[0]
         if not words:
             return
-        cmd = Command(tuple(words), node.start_point[0], _text(node), tuple(assigns), substituted, piped)
+        outer = node
+        while outer.parent is not None and outer.parent.type in ("pipeline", "redirected_statement"):
+            outer = outer.parent
+        background = outer.next_sibling is not None and outer.next_sibling.type == "&"
+        cmd = Command(tuple(words), node.start_point[0], _text(node), tuple(assigns), substituted, piped, self.loops > 0, background)
         self.commands.append(cmd)
         if cmd.name in ("read", "mapfile", "readarray", "getopts"):
             self.sets += [(v, cmd.line) for v in _read_targets(cmd)]

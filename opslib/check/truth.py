@@ -105,6 +105,30 @@ class TruthReport:
         return Counter(c.tool for c in self.commands if c.status == "unverifiable")
 
 
+# --- commands that never return -------------------------------------------------------------------
+
+@cache
+def _streams() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
+    raw = read_yaml(DATA_DIR / "check-streams.yaml", lines=False)["follow"]
+    return [(tuple(str(e["command"]).split()), tuple(str(f) for f in e.get("flags") or ())) for e in raw]
+
+
+def follows(argv: list[str]) -> str | None:
+    """The stream command (data/check-streams.yaml) `argv` runs, when it follows until interrupted."""
+    if not argv:
+        return None
+    for path, flags in _streams():
+        if argv[0] != path[0]:
+            continue
+        rest = iter(argv[1:])
+        if not all(any(w == word for w in rest) for word in path[1:]):  # the subcommand words, in order
+            continue
+        on = [w for w in argv[1:] for f in flags if (w == f or (w.startswith(f + "=") and not w.endswith("=false")))]
+        if not flags or on:
+            return " ".join(path)
+    return None
+
+
 # --- tools a project uses --------------------------------------------------------------------------
 
 @cache
@@ -483,12 +507,17 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
         for cmd in s.commands:  # ssh host 'command': the remote command is shell code of its own
             remote = remote_command(cmd)
             if remote:
-                commands += [replace(c, line=cmd.line) for c in parse_script(remote).commands]
+                commands += [replace(c, line=cmd.line, looped=c.looped or cmd.looped, background=c.background or cmd.background)
+                             for c in parse_script(remote).commands]
         for cmd in commands:
             line = b.line + cmd.line
             if cmd.name in functions:
                 continue
             v: Verdict = validate_command(cmd, mention=b.inline)
+            stream = follows(cmd.argv) if cmd.looped and not cmd.background else None
+            if stream is not None:
+                v = replace(v, status="invalid", message=f"`{stream}` follows until interrupted: in a loop it never reaches the second "
+                            "item; run it for one item, or in the background (`&`, then `wait`)")
             report.commands.append(CommandResult(line, v.tool, v.status, v.message, cmd.text.split("\n", 1)[0][:200], b.inline))
             start, _end = _procedure(doc, line, kind)
             before = "\n".join(lines[start - 1: line - 1] + [b.code.splitlines()[cmd.line] if cmd.line < len(b.code.splitlines()) else ""])
