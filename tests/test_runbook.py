@@ -248,14 +248,15 @@ def test_a_one_step_sets_its_variable_once_per_block():
     assert text.count("SERVICE=api") == 2
 
 
-_EXAMPLE_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b")
+# ids of one running thing: a task or execution id, a Cloud Run revision (…-00042-zuf), a pod (…-7d9c8b6f5d-2xkqp)
+_EXAMPLE_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b|[\w-]+-\d{5}-[a-z]{3}\b|[\w-]+-[0-9a-f]{8,10}-[a-z0-9]{5}\b")
 
 
 @pytest.mark.parametrize("platform", platform_names())
 def test_no_command_holds_an_id_that_only_an_example_output_shows(platform, tmp_path):
     """A task id, revision or version number taken from an expected output is an example: a
     command that names it (`--log-stream-name-prefix ecs/api/0a1b2c…`, `--to-revision=42`,
-    `[42]`) acts on nothing or on the wrong thing at 3 am. Commands read such values from the
+    `[42]`, a revision `api-00042-zuf`, a pod `api-7d9c8b6f5d-2xkqp`) acts on nothing or on the wrong thing at 3 am. Commands read such values from the
     platform, or name them as inputs."""
     params = hosted(platform, tmp_path / "project")
     d = preview(params, check_status(params, force=True))
