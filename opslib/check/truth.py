@@ -107,6 +107,9 @@ class TruthReport:
 
 # --- commands that never return -------------------------------------------------------------------
 
+_NEVER_RETURNS = "in a loop it never reaches the second item"
+
+
 @cache
 def _streams() -> list[tuple[tuple[str, ...], tuple[str, ...]]]:
     raw = read_yaml(DATA_DIR / "check-streams.yaml", lines=False)["follow"]
@@ -516,8 +519,8 @@ def truth_report(text: str, *, path: str | Path | None = None, kind: str | None 
             v: Verdict = validate_command(cmd, mention=b.inline)
             stream = follows(cmd.argv) if cmd.looped and not cmd.background else None
             if stream is not None:
-                v = replace(v, status="invalid", message=f"`{stream}` follows until interrupted: in a loop it never reaches the second "
-                            "item; run it for one item, or in the background (`&`, then `wait`)")
+                v = replace(v, status="invalid", message=f"`{stream}` follows until interrupted: {_NEVER_RETURNS}; run it for one item, "
+                            "or in the background (`&`, then `wait`)")
             report.commands.append(CommandResult(line, v.tool, v.status, v.message, cmd.text.split("\n", 1)[0][:200], b.inline))
             start, _end = _procedure(doc, line, kind)
             before = "\n".join(lines[start - 1: line - 1] + [b.code.splitlines()[cmd.line] if cmd.line < len(b.code.splitlines()) else ""])
@@ -699,7 +702,8 @@ def truth_findings(report: TruthReport, *, severity: dict[str, str] | None = Non
 
     for c in report.commands:
         if c.status == "invalid":
-            fail("commands", f"{c.message}; fix the command (checked against {c.tool}'s own definition)", c.line)
+            fail("commands", c.message if _NEVER_RETURNS in c.message else f"{c.message}; fix the command (checked against {c.tool}'s own definition)",
+                 c.line)
     if total and not n["invalid"]:
         unv = ", ".join(f"{t} {k}" for t, k in report.unverifiable_by_tool().most_common())
         msg = f"{n['verified']} of {total} commands verified against their tool's definition" + (f"; unverifiable: {unv}" if unv else "")
