@@ -215,7 +215,7 @@ def test_corpus_sources_are_recorded_and_permissive():
     for meta in SOURCES.values():
         assert meta["license"] in {"Apache-2.0", "MIT", "BSD-3-Clause", "BSD-2-Clause", "CC-BY-4.0", "ISC", "CC0-1.0"}
         assert len(meta["commit"]) == 40 and meta["judgement"] in {"good", "medium", "thin"} and meta["reason"]
-        assert meta["license_evidence"].startswith(("confirmed: ", "unconfirmed")) and meta["split"] in ("tune", "held-out", "fresh", "blind", "blind2")
+        assert meta["license_evidence"].startswith(("confirmed: ", "unconfirmed")) and meta["split"] in ("tune", "held-out", "fresh", "blind", "blind2", "train3", "blind3")
     # issue 19: at least 60 real documents of many organisations and genres, unfilled templates and
     # postmortems among the negatives, both halves holding every judgement
     assert len(SOURCES) >= 60 and len({m["repo"].split("/")[0] for m in SOURCES.values()}) >= 15
@@ -235,7 +235,7 @@ def _corpus_benchmark():
 @pytest.fixture(scope="module")
 def corpus_figures():
     bench = _corpus_benchmark()
-    return {split: bench.evaluate(split) for split in ("tune", "held-out", "fresh", "blind", "blind2")}
+    return {split: bench.evaluate(split) for split in ("tune", "held-out", "fresh", "blind", "blind2", "blind3")}
 
 
 def test_corpus_targets_hold_on_the_tune_half(corpus_figures):
@@ -265,11 +265,22 @@ def test_corpus_blind_set_ranks_good_above_thin(corpus_figures):
 
 
 def test_corpus_second_blind_set_ranks_good_above_medium_and_thin(corpus_figures):
-    """The second blind set (blind2), judged and committed before the checker ever ran on it and
-    never read by the genre fit: what held at its one look (docs/checking.md) must keep holding.
-    Its genre accuracy missed the target there and is reported, not pinned."""
+    """The second blind set (blind2), judged and committed before the checker ever ran on it: what
+    held at its one look (docs/checking.md) must keep holding. It is spent (the genre model trains
+    on it since), so its genre accuracy is in-sample and not pinned."""
     res = corpus_figures["blind2"]
     assert len(res["rows"]) >= 30 and sum(r["judgement"] == "good" for r in res["rows"]) >= 8, res
+    assert res["auc good>thin"] >= 0.9 and res["auc good>medium"] >= 0.75 and res["ties"] < 0.10, res
+    assert res["means"]["good"] > res["means"]["medium"] > res["means"]["thin"]
+
+
+def test_corpus_third_blind_set_ranks_good_above_medium_and_thin(corpus_figures):
+    """The third blind set (blind3), every genre, judged and committed before the checker ever ran
+    on it and never read by the genre fit: what held at its one look (docs/checking.md) must keep
+    holding. Its genre accuracy missed the target there (66.7 %) and is reported, not pinned."""
+    res = corpus_figures["blind3"]
+    assert len(res["rows"]) >= 30 and sum(r["judgement"] == "good" for r in res["rows"]) >= 8, res
+    assert {r["genre"] for r in res["rows"]} == {m["genre"] for m in SOURCES.values()}  # every genre of the corpus
     assert res["auc good>thin"] >= 0.9 and res["auc good>medium"] >= 0.75 and res["ties"] < 0.10, res
     assert res["means"]["good"] > res["means"]["medium"] > res["means"]["thin"]
 

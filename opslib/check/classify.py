@@ -6,10 +6,11 @@
 
 A small multinomial logistic regression, stored as data (opslib/data/check-genre-model.json,
 fitted by benchmarks/fit_genre.py on the corpus splits that have been looked at, never on the
-untouched blind2 set). What it reads is transparent:
+untouched blind3 set). What it reads is transparent:
 
-- signals (opslib/data/check-genres.yaml): regexes over the file name, the document's title (its
-  H1, or `title:` in front matter), its headings and its text. A genre's own signal counts enter
+- signals (opslib/data/check-genres.yaml): regexes over the file name (and its folder's: the last
+  two parts of the path, not a repository's own top folders), the document's title (its H1, or
+  `title:` in front matter), its headings and its text. A genre's own signal counts enter
   its score through weights shared by every genre (`shared`, plus a penalised adjustment of the
   genre's own, `own`), so a genre without training documents is still scored by its signals;
 - shape (SHAPES, 21 numbers): command density, task boxes, numbered steps, prompts and
@@ -187,7 +188,17 @@ class Features:
     shape: dict[str, float]  # SHAPES name → value
 
 
+NAME_PARTS = 2  # the name signals read the file's name and its folder's, not the whole path (an organisation's layout)
+
+
+def name_key(name: str) -> str:
+    """The part of a path the name signals read: its last NAME_PARTS components ("runbooks/source/
+    add-nodes.md" is read as "source/add-nodes.md": a repository's top folders are its own layout)."""
+    return "/".join(name.replace("\\", "/").split("/")[-NAME_PARTS:])
+
+
 def _signal_counts(doc: Document, name: str) -> dict[str, dict[str, float]]:
+    name = name_key(name)
     titles = [norm_title(s.title[:TITLE]) for s in doc.sections]  # capped: the signals stay linear on a hostile heading
     title = norm_title(title_of(doc)[:TITLE])
     out: dict[str, dict[str, float]] = {}
