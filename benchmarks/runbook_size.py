@@ -11,7 +11,8 @@ matrix of tests/projects.py, plus the minimal service of every platform) it prin
   (`done`, `fi`, `}`) and label-only lines (`**Solution**:`); loop headers and commands count;
 - rollback on first screen: the line where the production rollback commands start (a code block
   within the first 60 lines);
-- rollback section: the line where `## Rollback` starts.
+- rollback section: the line where `## Rollback` starts;
+- with `--sections K`, the K longest sections of each runbook.
 
 A runbook that fails its checks is counted with its draft (`runbook.draft`), so a failing project
 still shows its size; the failures are printed.
@@ -53,6 +54,20 @@ def measure(text: str) -> dict[str, float | int | None]:
             "rollback": rollback}
 
 
+def sections(text: str) -> list[tuple[str, int]]:
+    """The runbook's sections (every heading down to ###, one line per alert section counted under
+    "### (alerts)"), longest first: where the lines are."""
+    out: Counter[str] = Counter()
+    current, in_alerts = "(top)", False
+    for ln in text.splitlines():
+        if ln.startswith("## "):
+            current, in_alerts = ln[3:], ln.strip() == "## Alerts"
+        elif ln.startswith("### "):
+            current = "Alerts: one section per alert" if in_alerts else ln[4:]
+        out[current] += 1
+    return out.most_common()
+
+
 def _generated(n: int, seed: int, dest: Path) -> list[Path]:
     from projects import make_project, platform_names, sample_choices
 
@@ -72,6 +87,7 @@ def main() -> int:
     ap.add_argument("params", nargs="*", type=Path)
     ap.add_argument("--matrix", type=int, default=0, help="also N generated projects and every platform's minimal service")
     ap.add_argument("--seed", type=int, default=18)
+    ap.add_argument("--sections", type=int, default=0, metavar="K", help="also the K longest sections of each runbook (where the lines are)")
     args = ap.parse_args()
     paths = list(args.params) or sorted((ROOT / "parameters").glob("*.yaml"))
     with tempfile.TemporaryDirectory() as tmp:
@@ -90,6 +106,8 @@ def main() -> int:
             print(f"{params.project.name:<40} {m['lines']:>6} {m['repeated']:>8.1%} {str(m['first_screen'] or 'no'):>14} {str(m['rollback']):>12}  {len(fails)}")
             for f in fails:
                 print(f"    {f.message[:200]}")
+            for title, count in sections(d.text)[:args.sections]:
+                print(f"    {count:>5}  {title}")
     return 0
 
 
