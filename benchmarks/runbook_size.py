@@ -7,8 +7,9 @@ matrix of tests/projects.py, plus the minimal service of every platform) it prin
 
 - lines: all lines of runbook.md (the targets: a minimal service ≤ 300, the largest example ≤ 900);
 - repeated: the share of non-blank lines that repeat an earlier line of the same runbook, target ≤ 5 %;
-  left out as structure, not content: code fences, table separators, shell keywords alone on a line
-  (`done`, `fi`, `}`) and label-only lines (`**Solution**:`); loop headers and commands count;
+  left out as structure, not content, as `opslib check` leaves them out (opslib.check.shape.structural):
+  code fences, table separators, shell keywords and brackets alone on a line (`done`, `fi`, `}`, an
+  expected output's `# {`) and label-only lines (`**Start**:`); loop headers and commands count;
 - rollback on first screen: the line where the production rollback commands start (a code block
   within the first 60 lines);
 - rollback section: the line where `## Rollback` starts;
@@ -31,17 +32,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "tests"))
 
+from opslib.check.shape import structural  # noqa: E402
 from opslib.documents import runbook  # noqa: E402
 from opslib.params.models import load_params  # noqa: E402
 from opslib.params.status import check_status  # noqa: E402
 
 FIRST_SCREEN = 60
-_MARKUP = re.compile(r"^\s*(```\w*|\|?[-:| ]+\|?|---+|done|fi|esac|then|else|do|[{}()]|\*\*[^*]+\*\*:)\s*$")
 
 
 def measure(text: str) -> dict[str, float | int | None]:
     lines = text.splitlines()
-    content = [ln.strip() for ln in lines if ln.strip() and not _MARKUP.match(ln)]
+    content = [ln.strip() for ln in lines if not structural(ln)]
     seen: Counter[str] = Counter()
     repeated = 0
     for ln in content:

@@ -22,7 +22,7 @@ from opslib.check.findings import Finding
 from opslib.check.items import item_texts
 from opslib.check.markdown import Document, canonical_section
 
-__all__ = ["LENGTH", "FIRST_SCREEN", "MAX_REPEATED", "PLATFORM_NAMES", "shape_findings", "stated_platform", "slug"]
+__all__ = ["LENGTH", "FIRST_SCREEN", "MAX_REPEATED", "PLATFORM_NAMES", "shape_findings", "stated_platform", "slug", "structural"]
 
 ITEMS = item_texts("documentation")
 # lines by genre: (a minimal document, a complex one); a service runbook is complex when its
@@ -43,7 +43,15 @@ PLATFORM_NAMES = {
 }
 _STATES = re.compile(r"^[ \t]*[-*]?[ \t]*\**platform\**\s*[:|]\s*\**(?P<a>[^\n|]{2,80})|"
                      r"\b(runs|running|is deployed|deployed|hosted|lives|is hosted|runs as \w+) (on|to|in|as) (?P<b>[^\n.;,]{2,50})", re.I | re.M)
-_TRIVIAL = re.compile(r"^(```.*|~~~.*|---+|\|?[\s:|-]+\|?|[-*+]|\d+\.|#+|</?\w+>|\}|\{|\)|\]|end|fi|done|else|\*\*)$")
+# structure, not content: fences, rules, table separators, bare list markers and headings, tags,
+# shell keywords and brackets alone on a line (also as an expected output's `# {`), label-only lines
+_TRIVIAL = re.compile(r"^(```.*|~~~.*|---+|\|?[\s:|-]+\|?|[-*+]|\d+\.|#+|</?\w+>|[][{}()]|end|fi|done|else|then|do|esac|\*\*"
+                      r"|#\s*[][{}()],?|\*\*[^*]+\*\*:)$")
+
+
+def structural(line: str) -> bool:
+    """Whether a line is structure rather than content (left out when repetition is measured)."""
+    return not line.strip() or bool(_TRIVIAL.match(line.strip()))
 
 
 def slug(title: str) -> str:
