@@ -249,21 +249,23 @@ def test_a_one_step_sets_its_variable_once_per_block():
 
 
 # ids of one running thing: a task or execution id, a Cloud Run revision (…-00042-zuf), a pod (…-7d9c8b6f5d-2xkqp)
-_EXAMPLE_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b|[\w-]+-\d{5}-[a-z]{3}\b|[\w-]+-[0-9a-f]{8,10}-[a-z0-9]{5}\b")
+_EXAMPLE_ID = re.compile(r"\b(?=[0-9a-f]*[a-f])(?=[0-9a-f]*[0-9])[0-9a-f]{12,}\b|[\w-]+-\d{5}-[a-z]{3}\b|[\w-]+-[0-9a-f]{8,10}-[a-z0-9]{5}\b"
+                         r"|\bip-\d+-\d+-\d+-\d+\b")
 
 
 @pytest.mark.parametrize("platform", platform_names())
 def test_no_command_holds_an_id_that_only_an_example_output_shows(platform, tmp_path):
     """A task id, revision or version number taken from an expected output is an example: a
     command that names it (`--log-stream-name-prefix ecs/api/0a1b2c…`, `--to-revision=42`,
-    `[42]`, a revision `api-00042-zuf`, a pod `api-7d9c8b6f5d-2xkqp`) acts on nothing or on the wrong thing at 3 am. Commands read such values from the
+    `[42]`, a revision `api-00042-zuf`, a pod `api-7d9c8b6f5d-2xkqp`, a node `ip-10-0-12-34`) acts on
+    nothing or on the wrong thing at 3 am, unless the line marks it as an input to replace (`# input:`). Commands read such values from the
     platform, or name them as inputs."""
     params = hosted(platform, tmp_path / "project")
     d = preview(params, check_status(params, force=True))
     known = set(_EXAMPLE_ID.findall(params.model_dump_json()))  # ids the project itself gives (none in these projects)
     bad = []
     for block in _shell_blocks(d.markdown) + _shell_blocks(d.files["procedures.md"]):
-        for line in (ln for ln in block.splitlines() if not ln.lstrip().startswith("#")):
+        for line in (ln for ln in block.splitlines() if not ln.lstrip().startswith("#") and "# input:" not in ln):  # an input: an example to replace
             if (set(_EXAMPLE_ID.findall(line)) - known or re.search(r"--(to-)?revision=\d+\b", line)
                     or re.search(r"/\[\d+\]", line)):
                 bad.append(line.strip())
