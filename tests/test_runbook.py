@@ -270,3 +270,18 @@ def test_no_command_holds_an_id_that_only_an_example_output_shows(platform, tmp_
                     or re.search(r"/\[\d+\]", line)):
                 bad.append(line.strip())
     assert not bad, bad[:3]
+
+
+@pytest.mark.parametrize("platform, store", [("heroku", "heroku-postgres"), ("kubernetes", "aws-rds-postgresql")])
+def test_migrations_the_platform_runs_are_not_run_by_hand(platform, store, tmp_path):
+    """Heroku's release phase runs the migrations when the tag is pushed: the runbook says so and
+    shows the database's revision from a one-off dyno (where DATABASE_URL is), instead of asking the
+    reader to run `alembic upgrade head` from a laptop too. A platform without one keeps the steps."""
+    params = load_params(make_project(tmp_path / "p", platform=platform, kinds=("web",), datastores=(store,)))
+    assert any(d.migration_tool for d in params.datastores)
+    section = build(params, check_status(params, force=True)).procedure.migrations
+    commands = "\n".join(s.command or "" for s in section)
+    if platform == "heroku":
+        assert "upgrade" not in commands and commands.startswith("heroku run --exit-code -a ") and "alembic current" in commands
+    else:
+        assert "alembic upgrade head" in commands

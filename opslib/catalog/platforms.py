@@ -240,6 +240,23 @@ class PlatformFile(_Model):
     web: WebServices = Field(default_factory=WebServices, description="limits on web services")
     workers: Workers = Field(description="how workers run and are checked, or unsupported: <reason>")
     jobs: Jobs = Field(description="how scheduled jobs run and are operated, or unsupported: <reason>")
+    release_migrations: str | None = Field(
+        default=None,
+        description=(
+            "when the platform itself runs the database migrations of a deploy (Heroku's release phase): how, as a "
+            "clause; the runbook then says so and shows only the database's revision, through one_off, instead of "
+            "asking the reader to run the migration"
+        ),
+    )
+    one_off: str | None = Field(
+        default=None, description="a command that runs `command` in a one-off instance with the release's code and configuration (Jinja over target, command)"
+    )
+
+    @model_validator(mode="after")
+    def _release_migrations_need_one_off(self) -> PlatformFile:
+        if self.release_migrations and not self.one_off:
+            raise ValueError("release_migrations needs one_off (how the runbook reads the database's revision)")
+        return self
 
 
 # --- alerts.yaml -----------------------------------------------------------------------------
@@ -464,6 +481,7 @@ _NAMES = {
                     "service", "queue", "max_gap_s", "timeout_s"},
 }
 _JINJA_GLOBALS = {"range", "dict", "lipsum", "cycler", "joiner", "namespace", "loop"}
+_EXTRA = {"one_off": {"command"}}  # platform.yaml keys whose templates get more: one_off wraps a rendered command
 
 
 def _strings(node: Any, loc: tuple = ()):
@@ -481,9 +499,9 @@ def _template_problems(raw: Any, fname: str, targets: set[str] | None) -> list[t
     """Jinja syntax, unknown variables, unknown filters and target names that platform.yaml
     does not define, in every template of one file: (key path, problem)."""
     env = environment()
-    allowed = _NAMES[fname] | _JINJA_GLOBALS
     out = []
     for loc, text in _strings(raw):
+        allowed = _NAMES[fname] | _JINJA_GLOBALS | (_EXTRA.get(loc[0], set()) if fname == "platform.yaml" and loc else set())
         try:
             ast = env.parse(text)
         except jinja2.TemplateSyntaxError as exc:

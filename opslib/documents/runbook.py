@@ -535,7 +535,11 @@ def build(
             if ds.migration_tool:
                 tool = catalog.migration_tools()[ds.migration_tool]
                 mctx = dict(ctx, datastore=datastore_view(params, ds, env))
-                migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
+                if platform.release_migrations and platform.one_off:  # the platform runs them: the reader checks the revision
+                    migrations += [replace(s, command=render_string(platform.one_off, dict(ctx, command=s.command), where))
+                                   for s in steps([tool.current], params, mctx, "opslib/data/migration-tools.yaml")]
+                else:
+                    migrations += steps([tool.current, tool.upgrade], params, mctx, "opslib/data/migration-tools.yaml")
         prerequisites = steps(platform.prerequisites, params, ctx, where)
         deploy_steps = steps(platform.deploy[params.deploy.strategy], params, ctx, where)
         verify = steps(platform.verify, params, ctx, where)
