@@ -173,8 +173,6 @@ class WebServices(_Model):
         return self
 
 
-
-
 class Workers(_Model):
     """How the platform runs workers (queue or stream consumers), or why it cannot."""
 

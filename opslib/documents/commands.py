@@ -111,6 +111,11 @@ def _states(code: str) -> list[str]:
     return out
 
 
+def _name(name: str) -> re.Pattern[str]:
+    """An item's name as a whole word of shell code (not inside a longer name or after `$`)."""
+    return re.compile(rf"(?<![\w$]){re.escape(name)}(?!\w)")
+
+
 def _parameterised(name: str, code: str, var: str, keep: frozenset[int] = frozenset()) -> str | None:
     """`code` with the item's `name` replaced by "${VAR}" (inside "…" by ${VAR}), except the
     occurrences numbered in `keep`; None when the name does not occur or a replaced one is inside
@@ -118,9 +123,8 @@ def _parameterised(name: str, code: str, var: str, keep: frozenset[int] = frozen
     if "<<" in code:
         return None
     states = _states(code)
-    pattern = re.compile(rf"(?<![\w$]){re.escape(name)}(?!\w)")
     parts, last = [], 0
-    for n, m in enumerate(pattern.finditer(code)):
+    for n, m in enumerate(_name(name).finditer(code)):
         if n in keep:
             continue
         state = states[m.start()] if m.start() < len(states) else ""
@@ -137,8 +141,7 @@ def _shape(names: list[str], commands: list[str], var: str) -> str | None:
     """The one command that gives each item's command when VAR is its name: the name replaced
     where it is the item's (not where it is part of another name: a service `notifier` in the
     project `sms-notifier`), or None."""
-    first = re.compile(rf"(?<![\w$]){re.escape(names[0])}(?!\w)")
-    found = len(first.findall(commands[0]))
+    found = len(_name(names[0]).findall(commands[0]))
     if not found or found > 8:
         return None
     for size in range(found + 1):  # keep as few occurrences as the other items' commands allow
@@ -183,7 +186,7 @@ def _one(names: list[str], rendered: list[RStep], kind: str) -> list[RStep]:
     body = _shape(names, commands, var) if var and all(commands) else None
     if body is not None and var is not None:
         return [RStep(f"{first.text} Set {var} to {_choice(names)}.", f"{var}={shlex.quote(names[0])}\n{body}", first.expected)]
-    pattern = re.compile(rf"(?<![\w$]){re.escape(names[0])}(?!\w)")
+    pattern = _name(names[0])
     if all(commands) and pattern.search(first.command or "") and all(pattern.sub(n, commands[0]) == c for n, c in zip(names, commands, strict=True)):
         return [RStep(f"{first.text} Shown for {names[0]}; for {_choice(names[1:])}, put its name in place of {names[0]}.",
                       first.command, first.expected)]

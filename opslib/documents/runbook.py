@@ -24,6 +24,7 @@ from opslib.check.facts import anchor_slug, step_wait
 from opslib.check.findings import Finding
 from opslib.check.markdown import parse
 from opslib.check.runbook import ITEMS, MIN_ISSUES, check_runbook
+from opslib.check.shell import parse_script
 from opslib.check.truth import generated_truth
 from opslib.core.cron import max_interval_minutes, parse_cron
 from opslib.core.formatting import comment, duration
@@ -296,11 +297,12 @@ class Runbook:
                 first = _ASSIGN.match(lines[0])
                 if first and assigned.get(first[1]) == first[2] and len(lines) > 1:
                     lines = lines[1:]
-                for ln in lines:
-                    if m := re.match(r"^(?:export )?([A-Za-z_]\w*)=(.*)$", ln):
-                        assigned[m[1]] = m[2]
-                    elif m := re.match(r"^\s*(?:for|read\b.*?)\s+([A-Za-z_]\w*)\b", ln):
-                        assigned.pop(m[1], None)  # a loop or a read sets it too
+                for var, row in parse_script("\n".join(lines)).sets:  # what the shell parser sees set (a loop, a read too)
+                    m = _ASSIGN.match(lines[row]) if row < len(lines) else None
+                    if m and m[1] == var:
+                        assigned[var] = m[2]
+                    else:
+                        assigned.pop(var, None)
                 out.append("\n".join(lines))
             if s.expected:
                 out.append(comment(s.expected))
@@ -336,9 +338,7 @@ def steps(raw: list, params: ProjectParams, ctx: dict[str, Any], where: str, *, 
     return _all_steps(raw, params, ctx, where, merge=True, one=one)
 
 
-
-
-_ASSIGN = re.compile(r"^([A-Z_][A-Z0-9_]*)=([\w.-]+)$")  # `SERVICE=api`: the item a `one` step is written for
+_ASSIGN = re.compile(r"^(?:export )?([A-Za-z_]\w*)=([\w.-]+)$")  # a literal value (`SERVICE=api`, the item a `one` step is written for)
 _WORKER_ONLY = re.compile(r"^(\w+ )?workers?\b", re.I)  # a scaling note about workers (it starts so), for a project without one
 _WEB_ONLY = re.compile(r"\b(web container|web dyno|health path|health endpoint|uptime check|router|load balancer|ingress|liveness probe|readiness probe)", re.I)
 
