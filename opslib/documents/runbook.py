@@ -261,15 +261,17 @@ class Runbook:
     manual_issues: list[Issue] = field(default_factory=list)  # known failures written out in the procedures document only
     manual: str = MANUAL
 
-    def inputs(self, *lists: list[RStep], base: str = "") -> str:
+    def inputs(self, *lists: list[RStep], base: str = "", rollback: bool = False) -> str:
         """The line that names a procedure's inputs (variables its steps use before setting
         them), with where each comes from; empty when there are none. `base` is the runbook's
-        file name when the line is written in another document (the procedures document)."""
+        file name when the line is written in another document (the procedures document);
+        `rollback`: the line is written above the Roll back now commands themselves."""
         names = [n for n in inputs(*lists) if n not in self.given]
         if not names:
             return ""
         known = {name: meaning for name, _example, meaning in self.variables}
-        known["PREVIOUS_VERSION"] = f"the last good release, see [Roll back {self.focus} now]({base}#roll-back-{anchor_slug(self.focus)}-now)"
+        known["PREVIOUS_VERSION"] = ("the last good release: set it to the tag before the current one that the listing below shows" if rollback else
+                                     f"the last good release, see [Roll back {self.focus} now]({base}#roll-back-{anchor_slug(self.focus)}-now)")
         known["VERSION"] = f"the release tag deployed last, the one a rollback leaves; see [Deployment procedure]({base}#deployment-procedure)"
         return f"Inputs: {input_note(names, known)}.\n\n"
 
