@@ -660,8 +660,9 @@ def build(
             )
 
     metrics = metric_rows(params, specs)
-    triggers = [f"{m.name} {m.threshold} (severity {m.severity})" for m in metrics if m.severity == "page" and m.signal in ("errors", "latency")]
-    triggers = triggers[:2]
+    # the fastest page of each signal (seeds 003/004: the error rate, the latency), not the first two (both were errors)
+    first_page = {sig: next((m for m in metrics if m.severity == "page" and m.signal == sig), None) for sig in ("errors", "latency")}
+    triggers = [f"{m.name} {m.threshold} (severity {m.severity})" for m in first_page.values() if m is not None]
     if "web" in kinds:
         triggers.append(f"health check of any web service does not return the expected response for {params.deploy.observe_minutes} min after the deploy")
     if "worker" in kinds:
@@ -669,6 +670,7 @@ def build(
     if "job" in kinds:
         triggers.append("the first run of a scheduled job on the new release fails (Operations → Scheduled jobs → Run now)")
     triggers.append("a data-corrupting bug is found (roll back and restore data before anything else)")
+    triggers.append("a security vulnerability is found in the release (roll back, then fix forward)")
     slos = [SloRow(x.name, slo_text(x), (f"the services expose no http_request_duration_seconds bucket at {missing_bucket(params, x)} s: add le={missing_bucket(params, x)} "
                                          f"to the histogram's buckets (and to monitoring.latency_buckets_ms); until then this objective cannot be measured "
                                          "and its alerts have no data") if missing_bucket(params, x) else None)
